@@ -1,0 +1,198 @@
+/**
+ * State shared by the facilities of one bus: the transport, codec, limits, the table of calls
+ * waiting for replies, the server-side table of calls being handled, and the resources to release
+ * on close. Facilities are thin over this; the bus owns its lifecycle.
+ * @module
+ */
+import type { Codec } from '../codec.js'
+import { AbortError, ClosedError, InvalidArgumentError, PayloadTooLargeError, UnipcError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { Closable, Transport } from '../spi.js'
+import { type ControlFrame, decodeInbox, encodeInbox, FrameKind, type ReplyFrame } from './frames.js'
+
+/** A call waiting for frames in this bus's inbox. */
+export interface PendingCall {
+  /** Handles a reply-side frame for this call. */
+  onFrame(frame: ReplyFrame): void
+  /** Fails the call (bus closed, transport lost). */
+  fail(error: Error): void
+}
+
+/** A call being handled by a server on this bus; control frames reach it by caller and id. */
+export interface ActiveCall {
+  /** The caller cancelled. */
+  cancel(): void
+  /** The caller granted more stream credit. */
+  grant(credit: number): void
+}
+
+/** Settings the application chose at connect time. */
+export interface RuntimeOptions {
+  readonly component: string | undefined
+  readonly codec: Codec
+  readonly logger: Logger
+  readonly defaultTimeout: number
+  readonly maxPayload: number
+  readonly drainTimeout: number
+  readonly sendErrorStacks: boolean
+}
+
+/** The shared state of one bus. */
+export class Runtime {
+  readonly calls = new Map<number, PendingCall>()
+  readonly active = new Map<string, ActiveCall>()
+  readonly #resources = new Set<Closable>()
+  readonly #work = new Set<Promise<unknown>>()
+  readonly #closing = new AbortController()
+  #nextId = 1
+
+  constructor(
+    readonly transport: Transport,
+    readonly options: RuntimeOptions,
+  ) {
+    transport.messaging.onMessage((bytes) => this.#onInbox(bytes))
+  }
+
+  /** This bus's component, or a clear error when a facility needs one. */
+  requireComponent(what: string): string {
+    const c = this.options.component
+    if (!c) throw new InvalidArgumentError(`${what} needs a component: connect(url, { component: 'name' })`)
+    return c
+  }
+
+  /** The inbox address of this bus. */
+  get address(): string {
+    return this.transport.messaging.address
+  }
+
+  /** Aborts when the bus starts closing. */
+  get closingSignal(): AbortSignal {
+    return this.#closing.signal
+  }
+
+  /** True once close() began. */
+  get closed(): boolean {
+    return this.#closing.signal.aborted
+  }
+
+  /** Throws ClosedError after close(). */
+  assertOpen(what: string): void {
+    if (this.closed) throw new ClosedError(what)
+  }
+
+  /** Throws AbortError when the signal already fired. */
+  assertNotAborted(signal: AbortSignal | undefined, what: string): void {
+    if (signal?.aborted) throw abortReason(signal, what)
+  }
+
+  /** A fresh call id, unique within this bus. */
+  nextId(): number {
+    return this.#nextId++
+  }
+
+  /** Encodes an application value and checks the size limit. */
+  encode(value: unknown): Uint8Array {
+    const bytes = this.options.codec.encode(value)
+    const limit = Math.min(this.options.maxPayload, this.transport.limits.maxPayload)
+    if (bytes.length > limit) throw new PayloadTooLargeError(bytes.length, limit)
+    return bytes
+  }
+
+  /** Decodes an application value. */
+  decode(bytes: Uint8Array): unknown {
+    return this.options.codec.decode(bytes)
+  }
+
+  /** Remembers a resource to close with the bus; returns a closable that also forgets it. */
+  track(resource: Closable): Closable {
+    this.#resources.add(resource)
+    return {
+      close: async () => {
+        this.#resources.delete(resource)
+        await resource.close()
+      },
+    }
+  }
+
+  /** Counts handler work so close() can drain it. */
+  trackWork<T>(work: Promise<T>): Promise<T> {
+    this.#work.add(work)
+    void work.finally(() => this.#work.delete(work)).catch(() => {})
+    return work
+  }
+
+  /** Sends a frame to an inbox; failures are logged (the peer may be gone), never thrown. */
+  sendFrame(to: string, frame: Parameters<typeof encodeInbox>[0]): void {
+    let bytes: Uint8Array
+    try {
+      bytes = encodeInbox(frame)
+    } catch (err) {
+      this.options.logger.error('unipc: cannot encode frame', err)
+      return
+    }
+    try {
+      const r = this.transport.messaging.send(to, bytes)
+      if (r) r.catch((err) => this.options.logger.debug(`unipc: send to ${to} failed`, err))
+    } catch (err) {
+      this.options.logger.debug(`unipc: send to ${to} failed`, err)
+    }
+  }
+
+  /** Begins closing: stops intake, drains handler work, fails pending calls. */
+  async shutdown(): Promise<void> {
+    this.#closing.abort(new ClosedError('operation'))
+    const resources = [...this.#resources]
+    this.#resources.clear()
+    await Promise.allSettled(resources.map((r) => r.close()))
+    if (this.#work.size > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.allSettled([...this.#work]),
+        new Promise((r) => {
+          timer = setTimeout(r, this.options.drainTimeout)
+        }),
+      ])
+      clearTimeout(timer)
+    }
+    for (const active of this.active.values()) active.cancel()
+    const calls = [...this.calls.values()]
+    this.calls.clear()
+    for (const call of calls) call.fail(new ClosedError('call'))
+  }
+
+  #onInbox(bytes: Uint8Array): void {
+    let frame: ReturnType<typeof decodeInbox>
+    try {
+      frame = decodeInbox(bytes)
+    } catch (err) {
+      this.options.logger.warn('unipc: dropped a malformed inbox frame', err)
+      return
+    }
+    if (frame.kind === FrameKind.Cancel || frame.kind === FrameKind.Credit) {
+      this.#onControl(frame)
+      return
+    }
+    const call = this.calls.get(frame.id)
+    if (call) call.onFrame(frame)
+    else this.options.logger.debug(`unipc: reply for unknown call ${frame.id} (timed out or cancelled)`)
+  }
+
+  #onControl(frame: ControlFrame): void {
+    const active = this.active.get(activeKey(frame.caller, frame.id))
+    if (!active) return
+    if (frame.kind === FrameKind.Cancel) active.cancel()
+    else active.grant(frame.credit)
+  }
+}
+
+/** Key of a server-side call: the caller's address and its call id. */
+export function activeKey(caller: string, id: number): string {
+  return `${caller}#${id}`
+}
+
+/** The error an aborted signal stands for: its reason when that is an Error, else AbortError. */
+export function abortReason(signal: AbortSignal, what: string): Error {
+  const r = signal.reason
+  if (r instanceof UnipcError) return r
+  return new AbortError(what, { cause: r })
+}

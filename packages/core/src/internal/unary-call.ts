@@ -1,0 +1,77 @@
+/**
+ * Waiting for the single reply of a command or request: timeout, abort and bus close all settle
+ * the promise exactly once and remove the call from the pending table.
+ * @module
+ */
+import { deserializeError, TimeoutError } from '../errors.js'
+import { FrameKind, type ReplyFrame } from './frames.js'
+import { abortReason, type Runtime } from './runtime.js'
+
+/** How long to wait and what cancels the wait. */
+export interface WaitOptions {
+  /** Milliseconds; 0 or Infinity waits forever. */
+  readonly timeout: number
+  readonly signal: AbortSignal | undefined
+  /** Names the operation in error messages, e.g. `request 'add'`. */
+  readonly what: string
+  /** Called when the caller aborts (used to send a Cancel frame once the server is known). */
+  readonly onAbort?: () => void
+  /** Called with the server's address when an Accepted frame arrives. */
+  readonly onAccepted?: (server: string) => void
+}
+
+/**
+ * Registers call `id` in the pending table and resolves with its decoded result.
+ * Register before sending so a fast reply is never missed.
+ */
+export function waitForReply(rt: Runtime, id: number, opts: WaitOptions): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined
+    const settle = (): void => {
+      rt.calls.delete(id)
+      if (timer) clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', onAbort)
+    }
+    const fail = (err: Error): void => {
+      settle()
+      reject(err)
+    }
+    const onAbort = (): void => {
+      fail(abortReason(opts.signal as AbortSignal, opts.what))
+      opts.onAbort?.()
+    }
+    rt.calls.set(id, {
+      onFrame(frame: ReplyFrame) {
+        switch (frame.kind) {
+          case FrameKind.Result: {
+            settle()
+            try {
+              resolve(rt.decode(frame.body))
+            } catch (err) {
+              reject(err)
+            }
+            return
+          }
+          case FrameKind.Error:
+            fail(deserializeError(frame.error))
+            return
+          case FrameKind.Accepted:
+            opts.onAccepted?.(frame.server)
+            return
+          default:
+            rt.options.logger.debug(`unipc: unexpected frame kind ${frame.kind} for ${opts.what}`)
+        }
+      },
+      fail,
+    })
+    if (opts.timeout > 0 && Number.isFinite(opts.timeout)) {
+      timer = setTimeout(() => fail(new TimeoutError(opts.what, opts.timeout)), opts.timeout)
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** Epoch-ms deadline for a timeout, or 0 for none. */
+export function deadlineFor(timeout: number): number {
+  return timeout > 0 && Number.isFinite(timeout) ? Date.now() + timeout : 0
+}

@@ -1,0 +1,13 @@
+/**
+ * `@unipc/core/spi`: what a transport implementation needs — the SPI types and the core's helpers
+ * for patterns, names and errors. Application code imports `@unipc/core` instead.
+ * @packageDocumentation
+ */
+
+export * from './errors.js'
+export { type Logger, silentLogger } from './logger.js'
+export { assertName } from './names.js'
+export { assertChannel, type ChannelMatcher, compilePattern, matchChannel } from './pattern.js'
+export { settingsMap } from './settings.js'
+export type * from './spi.js'
+export { ALIVE_KEY, statusMap } from './status.js'
