@@ -3,5 +3,13 @@
  * Tests in every package use these instead of writing their own.
  * @packageDocumentation
  */
-export { spawnTs, type ChildHandle, type SpawnTsOptions } from './spawn.js'
-export { tempDir, freePort, waitFor } from './misc.js'
+
+export { freePort, tempDir, waitFor } from './misc.js'
+export {
+  type StartRedisOptions,
+  startRedis,
+  startRedisCluster,
+  type TestRedis,
+  type TestRedisCluster,
+} from './redis.js'
+export { type ChildHandle, type SpawnTsOptions, spawnTs } from './spawn.js'
