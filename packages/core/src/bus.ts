@@ -8,6 +8,7 @@ import { Commands } from './commands.js'
 import { Events } from './events.js'
 import { Runtime } from './internal/runtime.js'
 import type { Logger } from './logger.js'
+import { TracedTransport } from './monitor/traced-transport.js'
 import { Requests } from './requests.js'
 import { Settings } from './settings.js'
 import type { ConnectionState, Transport } from './spi.js'
@@ -52,6 +53,8 @@ export class Bus implements AsyncDisposable {
 
   readonly #state: BehaviorSubject<ConnectionState>
   readonly #rt: Runtime
+  /** The transport as the facilities see it: traced for monitors, listed in the directory. */
+  readonly #traced: TracedTransport
   #closing: Promise<void> | undefined
 
   /** @internal Use `connect()`. */
@@ -59,7 +62,8 @@ export class Bus implements AsyncDisposable {
     this.transport = transport
     this.component = options.component
     this.#state = state
-    this.#rt = new Runtime(transport, {
+    this.#traced = new TracedTransport(transport, options.component, options.codec, options.logger)
+    this.#rt = new Runtime(this.#traced, {
       component: options.component,
       codec: options.codec,
       logger: options.logger,
@@ -97,6 +101,7 @@ export class Bus implements AsyncDisposable {
 
   /** @internal Called by connect() once the transport is open. */
   async start(): Promise<void> {
+    await this.#traced.start()
     await this.status.startHeartbeat()
   }
 
@@ -110,7 +115,7 @@ export class Bus implements AsyncDisposable {
       await this.status.stopHeartbeat()
       await this.#rt.shutdown()
       try {
-        await this.transport.close()
+        await this.#traced.close()
       } finally {
         if (this.#state.value !== 'closed') this.#state.next('closed')
         this.#state.complete()

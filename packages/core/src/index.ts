@@ -25,6 +25,23 @@ export * from './errors.js'
 export { type EventMessage, EventSubscription, Events, type SubscribeOptions } from './events.js'
 export { type Logger, silentLogger } from './logger.js'
 export { createMemoryTransport } from './memory/memory-transport.js'
+export {
+  BUSES_MAP,
+  type BusEntry,
+  COMPONENTS_MAP,
+  listBuses,
+  listComponents,
+  queueDepth,
+} from './monitor/directory.js'
+export { Monitor, type MonitorOptions, monitor } from './monitor/monitor.js'
+export {
+  MONITORS_MAP,
+  preview,
+  TRACE_KINDS,
+  TRACE_PREFIX,
+  type TraceKind,
+  type TraceRecord,
+} from './monitor/trace.js'
 export { assertName, MAX_NAME_LENGTH } from './names.js'
 export { observableIterator, UnipcObservable } from './observable.js'
 export { assertChannel, type ChannelMatcher, compilePattern, matchChannel } from './pattern.js'

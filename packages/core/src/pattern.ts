@@ -8,6 +8,8 @@
  * - `>` as the last token matches one or more remaining tokens (`camera.>` matches both above);
  * - `*` inside a token is a glob on that token (`cam*.start` matches `camera.start`).
  * A pattern without wildcards matches only the identical channel.
+ * Channels whose first token starts with `$` (e.g. `$unipc.trace.event`) are reserved for unipc:
+ * a pattern matches them only when its own first token is literal, so `>` never sees them.
  * @module
  */
 import { InvalidArgumentError } from './errors.js'
@@ -58,7 +60,9 @@ export function compilePattern(pattern: string): ChannelMatcher {
   const tail = tokens[tokens.length - 1] === '>'
   const fixed = tail ? tokens.slice(0, -1) : tokens
   const tests = fixed.map(tokenTest)
+  const reservedHidden = tail && fixed.length === 0 ? true : (fixed[0] ?? '').includes('*')
   return (channel) => {
+    if (reservedHidden && channel.startsWith('$')) return false
     const parts = channel.split('.')
     if (tail ? parts.length <= fixed.length : parts.length !== fixed.length) return false
     for (let i = 0; i < tests.length; i++) if (!tests[i]!(parts[i]!)) return false

@@ -78,6 +78,11 @@ export interface QueueTransport {
   push(queue: string, data: Uint8Array): Promise<void>
   /** Starts consuming `queue`; `onDelivery` is called for each message, at most `concurrency` unacked at once. */
   consume(queue: string, onDelivery: (delivery: Delivery) => void, options: ConsumeOptions): Promise<Closable>
+  /**
+   * Optional: how many messages wait in `queue` (not yet taken by a consumer). Tools such as
+   * `unipc ls` show it when the transport provides it.
+   */
+  depth?(queue: string): Promise<number>
 }
 
 /** A change to one key of a map: the new value, or `undefined` when the key was deleted. */
