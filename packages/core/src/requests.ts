@@ -43,6 +43,10 @@ export interface RequestContext {
   readonly signal: AbortSignal
   /** Epoch-ms deadline, or undefined when the caller waits forever. */
   readonly deadline: number | undefined
+  /** The caller's inbox address; with `id` it identifies the call uniquely (e.g. for idempotency caches). */
+  readonly caller: string
+  /** True when the transport delivered this request before (its previous server died before acknowledging). */
+  readonly redelivered: boolean
 }
 
 /** A handler's result: a value, or (for streams) an Observable, async iterable or iterable of values. */
@@ -305,6 +309,8 @@ export class Requests {
       sender: frame.sender,
       signal: controller.signal,
       deadline: frame.deadline || undefined,
+      caller: frame.replyTo,
+      redelivered: delivery.redelivered,
     }
     const reply = (f: Parameters<Runtime['sendFrame']>[1]): void => rt.sendFrame(frame.replyTo, f)
     try {
