@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { diagnosticToJson, formatDiagnostic, suggest } from '../../src/diagnostics.js'
+import { loadSpec } from '../../src/load.js'
+import { parse } from '../../src/parser.js'
+
+const brokenDir = fileURLToPath(new URL('../fixtures/broken/', import.meta.url))
+const update = process.env.UPDATE_GOLDEN === '1'
+
+/** Loads a broken spec by its bare name, so the expected text does not depend on the checkout path. */
+function diagnosticsOf(name: string): string {
+  const spec = loadSpec(name, (p) => readFileSync(join(brokenDir, p), 'utf8'))
+  return `${spec.diagnostics.map((d) => formatDiagnostic(d, spec.sources.get(d.file))).join('\n\n')}\n`
+}
+
+describe('broken specs get the expected diagnostics', () => {
+  const specs = readdirSync(brokenDir).filter((f) => f.endsWith('.unipc') && f !== 'missing.unipc')
+  it('the corpus is not empty', () => {
+    expect(specs.length).toBeGreaterThanOrEqual(7)
+  })
+  for (const name of specs) {
+    it(name, () => {
+      const actual = diagnosticsOf(name)
+      const expectedPath = join(brokenDir, name.replace(/\.unipc$/, '.expected'))
+      if (update) writeFileSync(expectedPath, actual)
+      expect(actual).toBe(readFileSync(expectedPath, 'utf8'))
+    })
+  }
+})
+
+describe('diagnostics', () => {
+  it('reports every syntax error of a file in one run, each with line and column', () => {
+    const { diagnostics } = parse(readFileSync(join(brokenDir, 'syntax.unipc'), 'utf8'), 'syntax.unipc')
+    expect(diagnostics.map((d) => [d.span.line, d.span.col, d.code])).toEqual([
+      [5, 6, 'E010'],
+      [7, 9, 'E010'],
+      [10, 1, 'E011'],
+      [11, 36, 'E010'],
+      [13, 30, 'E001'],
+      [14, 28, 'E002'],
+    ])
+  })
+
+  it('formats the source line with a caret under the token and a did-you-mean hint', () => {
+    const src = 'service S\nmodel A {\n  x: strng\n}\n'
+    const spec = loadSpec('a.unipc', () => src)
+    expect(formatDiagnostic(spec.diagnostics[0]!, src)).toBe(
+      [
+        "a.unipc:3:6: error[E021]: unknown type 'strng'",
+        '  |',
+        '3 |   x: strng',
+        '  |      ^^^^^',
+        "  = help: did you mean 'string'?",
+      ].join('\n'),
+    )
+  })
+
+  it('gives diagnostics as JSON for tools', () => {
+    const spec = loadSpec('a.unipc', () => 'service S\nmodel A { age: uint8 = 300 }\n')
+    expect(spec.diagnostics.map(diagnosticToJson)).toEqual([
+      {
+        file: 'a.unipc',
+        line: 2,
+        column: 24,
+        endColumn: 27,
+        severity: 'error',
+        code: 'E024',
+        message: '300 is out of range for uint8 (0..255)',
+      },
+    ])
+  })
+
+  it('suggests only near misses', () => {
+    expect(suggest('Studnet', ['Student', 'Teacher'])).toBe('Student')
+    expect(suggest('xyz', ['Student', 'Teacher'])).toBeUndefined()
+    expect(suggest('student', ['Student'])).toBe('Student')
+  })
+})
