@@ -120,7 +120,7 @@ export class Commands {
       delivery.ack()
       return
     }
-    if (frame.deadline > 0 && frame.deadline < Date.now()) {
+    if (frame.deadline > 0 && frame.deadline <= Date.now()) {
       rt.options.logger.debug(
         `unipc: dropped command ${frame.id} from ${frame.sender}: its sender stopped waiting`,
       )

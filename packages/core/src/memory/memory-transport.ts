@@ -48,6 +48,8 @@ class MemoryTransport implements Transport {
   readonly owner: number
   readonly address = `mem:${process.pid}:${++addressCounter}`
   readonly #resources = new Set<() => void>()
+  /** Every consumer this bus opened; on close, what they still hold is redelivered to others. */
+  readonly #consumers = new Set<{ queue: string; consumer: QueueConsumer }>()
   #inbox: ((data: Uint8Array) => void) | undefined
   #open = false
   #closed = false
@@ -72,6 +74,8 @@ class MemoryTransport implements Transport {
     this.world.closeInbox(this.address)
     for (const release of [...this.#resources]) release()
     this.#resources.clear()
+    for (const { queue, consumer } of this.#consumers) this.world.requeueHeld(queue, consumer)
+    this.#consumers.clear()
   }
 
   #assert(): void {
@@ -108,6 +112,7 @@ class MemoryTransport implements Transport {
         held: new Set(),
       }
       this.world.addConsumer(queue, consumer)
+      this.#consumers.add({ queue, consumer })
       return this.#hold(() => this.world.removeConsumer(queue, consumer))
     },
   }

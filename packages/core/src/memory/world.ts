@@ -18,8 +18,10 @@ export interface QueueConsumer {
   readonly owner: number
   readonly concurrency: number
   readonly onDelivery: (d: Delivery) => void
-  /** Deliveries not yet acknowledged; requeued if the consumer goes away. */
+  /** Deliveries not yet acknowledged; requeued when the consumer's bus goes away without acking them. */
   readonly held: Set<QueuedMessage>
+  /** Set once the consumer stopped taking messages; deliveries still in flight go back to the queue. */
+  closed?: boolean
 }
 
 interface Queue {
@@ -67,13 +69,23 @@ export class MemoryWorld {
     this.#pump(queue)
   }
 
-  /** Removes a consumer; what it held and did not acknowledge goes back to the front of the queue. */
+  /**
+   * Stops a consumer taking messages. What it holds stays held: a worker that stops gracefully
+   * finishes and acknowledges its running commands, which must not run a second time elsewhere.
+   */
   removeConsumer(queue: string, consumer: QueueConsumer): void {
     const q = this.#queue(queue)
+    consumer.closed = true
     q.consumers = q.consumers.filter((c) => c !== consumer)
+  }
+
+  /** The consumer's bus is gone: what it held and did not acknowledge goes back to the front of the queue, flagged redelivered. */
+  requeueHeld(queue: string, consumer: QueueConsumer): void {
+    this.removeConsumer(queue, consumer)
+    if (consumer.held.size === 0) return
     const held = [...consumer.held].map((m) => ({ data: m.data, redelivered: true }))
     consumer.held.clear()
-    q.items.unshift(...held)
+    this.#queue(queue).items.unshift(...held)
     this.#pump(queue)
   }
 
@@ -103,7 +115,16 @@ export class MemoryWorld {
           if (consumer.held.delete(message)) this.#pump(name)
         },
       }
-      queueMicrotask(() => consumer.onDelivery(delivery))
+      queueMicrotask(() => {
+        if (!consumer.closed) {
+          consumer.onDelivery(delivery)
+          return
+        }
+        // The consumer stopped before it saw the message: give it back untouched to the next one.
+        if (!consumer.held.delete(message)) return
+        q.items.unshift(message)
+        this.#pump(name)
+      })
     }
   }
 
