@@ -1,0 +1,159 @@
+/**
+ * Lifecycle: state$, close() rejecting pending calls, use after close, idempotent close and
+ * `Symbol.asyncDispose`, and the transport manifest.
+ * @module
+ */
+import { ClosedError, type ConnectionState, NoHandlerError } from '@unipc/core'
+import { deferred, rejectionOf } from '../context.js'
+import type { Registrar } from '../registrar.js'
+
+/** Registers the lifecycle cases. */
+export function lifecycleCases(r: Registrar): void {
+  const { expect } = r
+  r.group('lifecycle', () => {
+    r.test('state$ reports connected, then closed after close()', async (t) => {
+      const bus = await t.bus()
+      const rec = t.record(bus.state$)
+      await rec.count(1)
+      expect(rec.values[0]).toBe('connected')
+      await bus.close()
+      await rec.complete()
+      expect(rec.values).toEqual<ConnectionState[]>(['connected', 'closed'])
+      expect(bus.state).toBe('closed')
+    })
+
+    r.test('close() rejects a pending request with ClosedError', async (t) => {
+      const method = t.name('hang')
+      const server = await t.bus()
+      const started = deferred()
+      await server.requests.serve(method, () => {
+        started.resolve()
+        return new Promise(() => {})
+      })
+      const client = await t.bus()
+      const pending = client.requests.call(method)
+      await t.within(started.promise, 'the handler starting')
+      await client.close()
+      const err = await rejectionOf(pending)
+      expect(err).toBeInstanceOf(ClosedError)
+      expect(err).toMatchObject({ code: 'UNIPC_CLOSED' })
+    })
+
+    r.test('close() rejects a pending command with ClosedError', async (t) => {
+      const sender = await t.bus()
+      const pending = sender.commands.send(t.name('nobody'), 'wait')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await sender.close()
+      expect(await rejectionOf(pending)).toBeInstanceOf(ClosedError)
+    })
+
+    r.test('close() ends an open request stream with ClosedError', async (t) => {
+      const method = t.name('forever')
+      const server = await t.bus()
+      await server.requests.serve(method, async function* () {
+        for (let i = 0; ; i++) {
+          yield i
+          await new Promise((resolve) => setTimeout(resolve, 5))
+        }
+      })
+      const client = await t.bus()
+      const rec = t.record(client.requests.stream(method))
+      await rec.count(1)
+      await client.close()
+      expect(await rejectionOf(rec.until(() => false, 'the stream error'))).toBeInstanceOf(ClosedError)
+    })
+
+    r.test('requests and commands after close() fail with ClosedError', async (t) => {
+      const bus = await t.bus({ component: t.name('cmp') })
+      await bus.close()
+      await expect(bus.requests.call(t.name('m'))).rejects.toBeInstanceOf(ClosedError)
+      await expect(bus.commands.send(t.name('c'), 1)).rejects.toBeInstanceOf(ClosedError)
+      await expect(bus.requests.serve(t.name('m'), () => 1)).rejects.toBeInstanceOf(ClosedError)
+      await expect(bus.commands.handle(() => 1)).rejects.toBeInstanceOf(ClosedError)
+    })
+
+    r.test('settings, status and events after close() fail with ClosedError', async (t) => {
+      const component = t.name('cmp')
+      const bus = await t.bus({ component })
+      await bus.close()
+      await expect(bus.settings.set(component, 'k', 1)).rejects.toBeInstanceOf(ClosedError)
+      await expect(bus.settings.get(component, 'k')).rejects.toBeInstanceOf(ClosedError)
+      await expect(bus.status.update({ k: 1 })).rejects.toBeInstanceOf(ClosedError)
+      await expect(bus.events.publish(`${component}.x`, 1)).rejects.toBeInstanceOf(ClosedError)
+      expect(() => bus.events.subscribe(`${component}.x`)).toThrow(ClosedError)
+    })
+
+    r.test('close() is idempotent: every call resolves', async (t) => {
+      const bus = await t.bus()
+      const first = bus.close()
+      const second = bus.close()
+      await Promise.all([first, second])
+      await bus.close()
+      expect(bus.closed).toBe(true)
+    })
+
+    r.test('await using closes the bus through Symbol.asyncDispose', async (t) => {
+      let outer: Awaited<ReturnType<typeof t.bus>> | undefined
+      {
+        await using bus = await t.bus()
+        outer = bus
+        expect(bus.state).toBe('connected')
+      }
+      expect(outer.state).toBe('closed')
+      await outer[Symbol.asyncDispose]()
+    })
+
+    r.test('closing a bus completes its event subscriptions and watches', async (t) => {
+      const component = t.name('cmp')
+      const bus = await t.bus()
+      const sub = bus.events.subscribe(`${component}.x`)
+      const events = t.record(sub)
+      const watch = t.record(bus.settings.watch(component, 'k'))
+      await sub.ready
+      await watch.count(1)
+      await bus.close()
+      await events.complete()
+      await watch.complete()
+    })
+
+    r.test('a handler still running when its bus closes sees ctx.signal abort', async (t) => {
+      const method = t.name('long')
+      const server = await t.bus({ drainTimeout: 2_000 })
+      const started = deferred()
+      const aborted = deferred()
+      await server.requests.serve(method, async (_d, ctx) => {
+        started.resolve()
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }))
+        aborted.resolve()
+        return 'stopped'
+      })
+      const client = await t.bus()
+      void client.requests.call(method).catch(() => {})
+      await t.within(started.promise, 'the handler starting')
+      await server.close()
+      await t.within(aborted.promise, "the handler's signal aborting")
+    })
+
+    r.test('a closed server bus no longer receives calls', async (t) => {
+      const method = t.name('gone')
+      const server = await t.bus()
+      await server.requests.serve(method, () => 'alive')
+      const client = await t.bus()
+      expect(await client.requests.call(method)).toBe('alive')
+      await server.close()
+      await expect(client.requests.call(method, null, { timeout: 5_000 })).rejects.toBeInstanceOf(
+        NoHandlerError,
+      )
+    })
+
+    r.test('the transport declares its features and limits', async (t) => {
+      const bus = await t.bus()
+      const { supports, limits } = bus.transport
+      for (const flag of ['redelivery', 'persistence', 'durableEvents', 'crossProcess'] as const)
+        expect(typeof supports[flag], flag).toBe('boolean')
+      expect(limits.maxPayload).toBeGreaterThanOrEqual(r.knobs.largePayload + 1024)
+      expect(typeof bus.address).toBe('string')
+      expect(bus.address.length).toBeGreaterThan(0)
+    })
+  })
+}

@@ -1,0 +1,161 @@
+/**
+ * Request streams: completion, errors mid-stream, cancellation reaching the server, `for await`,
+ * and credit-based flow control.
+ * @module
+ */
+import { AbortError, NoHandlerError, RemoteError, type RequestContext, TimeoutError } from '@unipc/core'
+import { from } from 'rxjs'
+import { deferred, rejectionOf, sleep } from '../context.js'
+import type { Registrar } from '../registrar.js'
+
+/** An endless stream that signals when the server side sees its cancellation. */
+async function* ticks(ctx: RequestContext, cancelled: () => void): AsyncGenerator<number> {
+  ctx.signal.addEventListener('abort', cancelled, { once: true })
+  for (let i = 0; ; i++) {
+    yield i
+    await sleep(5)
+  }
+}
+
+/** Registers the streaming cases. */
+export function streamCases(r: Registrar): void {
+  const { expect } = r
+  r.group('request streams', () => {
+    r.test('a stream emits every item the server yields, then completes', async (t) => {
+      const method = t.name('count')
+      const server = await t.bus()
+      await server.requests.serve(method, async function* (n: number) {
+        for (let i = 0; i < n; i++) yield i
+      })
+      const client = await t.bus()
+      const rec = t.record(client.requests.stream<number>(method, 5))
+      await rec.complete()
+      expect(rec.values).toEqual([0, 1, 2, 3, 4])
+    })
+
+    r.test('a stream served from an rxjs Observable arrives in full with for await', async (t) => {
+      const method = t.name('obs')
+      const server = await t.bus()
+      await server.requests.serve(method, () => from(['a', 'b', 'c']))
+      const client = await t.bus()
+      const got: string[] = []
+      for await (const item of client.requests.stream<string>(method)) got.push(item)
+      expect(got).toEqual(['a', 'b', 'c'])
+    })
+
+    r.test('a stream whose server returns no items completes empty', async (t) => {
+      const method = t.name('empty')
+      const server = await t.bus()
+      await server.requests.serve(method, () => [])
+      const client = await t.bus()
+      const rec = t.record(client.requests.stream(method))
+      await rec.complete()
+      expect(rec.values).toEqual([])
+    })
+
+    r.test('an error thrown mid-stream arrives as RemoteError after the items before it', async (t) => {
+      const method = t.name('broken')
+      const server = await t.bus()
+      await server.requests.serve(method, async function* () {
+        yield 1
+        yield 2
+        throw Object.assign(new Error('disk failed'), { code: 'E_DISK' })
+      })
+      const client = await t.bus()
+      const rec = t.record(client.requests.stream<number>(method))
+      const err = await rejectionOf(rec.until(() => false, 'the stream error'))
+      expect(rec.values).toEqual([1, 2])
+      expect(err).toBeInstanceOf(RemoteError)
+      expect(err).toMatchObject({ message: 'disk failed', code: 'E_DISK' })
+    })
+
+    r.test('unsubscribing from a stream aborts the server handler signal', async (t) => {
+      const method = t.name('ticks')
+      const server = await t.bus()
+      const cancelled = deferred()
+      await server.requests.serve(method, (_d, ctx) => ticks(ctx, () => cancelled.resolve()))
+      const client = await t.bus()
+      const rec = t.record(client.requests.stream<number>(method))
+      await rec.count(3)
+      rec.unsubscribe()
+      await t.within(cancelled.promise, 'the server seeing the cancellation')
+    })
+
+    r.test('breaking out of for await cancels the stream on the server', async (t) => {
+      const method = t.name('ticks')
+      const server = await t.bus()
+      const cancelled = deferred()
+      await server.requests.serve(method, (_d, ctx) => ticks(ctx, () => cancelled.resolve()))
+      const client = await t.bus()
+      const got: number[] = []
+      for await (const n of client.requests.stream<number>(method)) {
+        got.push(n)
+        if (got.length === 3) break
+      }
+      expect(got).toEqual([0, 1, 2])
+      await t.within(cancelled.promise, 'the server seeing the cancellation')
+    })
+
+    r.test('aborting a stream signal ends it with AbortError and cancels the server', async (t) => {
+      const method = t.name('ticks')
+      const server = await t.bus()
+      const cancelled = deferred()
+      await server.requests.serve(method, (_d, ctx) => ticks(ctx, () => cancelled.resolve()))
+      const client = await t.bus()
+      const controller = new AbortController()
+      const rec = t.record(client.requests.stream<number>(method, undefined, { signal: controller.signal }))
+      await rec.count(2)
+      controller.abort()
+      expect(await rejectionOf(rec.until(() => false, 'the stream error'))).toBeInstanceOf(AbortError)
+      await t.within(cancelled.promise, 'the server seeing the cancellation')
+    })
+
+    r.test('credit keeps a fast producer at most one window ahead of a slow consumer', async (t) => {
+      const method = t.name('firehose')
+      const server = await t.bus()
+      const window = 4
+      let produced = 0
+      await server.requests.serve(method, async function* () {
+        for (;;) {
+          produced++
+          yield produced
+        }
+      })
+      const client = await t.bus()
+      let pulled = 0
+      for await (const _ of client.requests.stream<number>(method, undefined, { window })) {
+        pulled++
+        await sleep(pulled % 5 === 0 ? 100 : 1)
+        // The producer may hold one item while waiting for credit.
+        expect(produced).toBeLessThanOrEqual(pulled + window + 1)
+        if (pulled === 20) break
+      }
+      expect(pulled).toBe(20)
+    })
+
+    r.test('a plain value returned to a stream call arrives as a one-item stream', async (t) => {
+      const method = t.name('single')
+      const server = await t.bus()
+      await server.requests.serve(method, () => 'only')
+      const client = await t.bus()
+      const rec = t.record(client.requests.stream(method))
+      await rec.complete()
+      expect(rec.values).toEqual(['only'])
+    })
+
+    r.test('a stream of a method nobody serves fails with NoHandlerError', async (t) => {
+      const client = await t.bus()
+      const rec = t.record(client.requests.stream(t.name('missing')))
+      expect(await rejectionOf(rec.until(() => false, 'the stream error'))).toBeInstanceOf(NoHandlerError)
+    })
+
+    r.test('a stream with a timeout fails with TimeoutError when it runs too long', async (t) => {
+      const method = t.name('ticks')
+      const server = await t.bus()
+      await server.requests.serve(method, (_d, ctx) => ticks(ctx, () => {}))
+      const client = await t.bus()
+      const rec = t.record(client.requests.stream(method, undefined, { timeout: 150 }))
+      expect(await rejectionOf(rec.until(() => false, 'the stream error'))).toBeInstanceOf(TimeoutError)
+    })
+  })
+}
