@@ -1,0 +1,314 @@
+/**
+ * One client connection to a hub: connects the socket (unix, TCP or TLS), performs the handshake
+ * (version, token proof both ways), then carries frames. Replies are matched to requests by id;
+ * everything else goes to `onFrame`. A link is never reused: the transport makes a new one to
+ * reconnect.
+ * @module
+ */
+import { connect as netConnect, type Socket } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
+import {
+  AuthError,
+  ConnectionError,
+  deserializeError,
+  ErrorCode,
+  PayloadTooLargeError,
+  ProtocolError,
+  type UnipcError,
+} from '@unipc/core/spi'
+import { type Endpoint, loadPem } from '../endpoint.js'
+import { newNonce, proof, verifyProof } from '../wire/auth.js'
+import { encodeFrame, FrameReader } from '../wire/frames.js'
+import { decodeValue, type WireValue } from '../wire/msgpack.js'
+import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, PROTOCOL_VERSION, T } from '../wire/protocol.js'
+import { FrameWriter } from '../wire/writer.js'
+
+const CONNECT_TIMEOUT_MS = 10_000
+
+interface Pending {
+  resolve(msg: WireValue[]): void
+  reject(err: Error): void
+}
+
+/** What a link reports to its owner. */
+export interface LinkEvents {
+  /** A frame that is not a reply (deliveries, changes, events, messages, requests). */
+  onFrame(msg: WireValue[]): void
+  /** The link is gone (not called when the owner closed it). */
+  onClose(cause: Error): void
+}
+
+/** An open, authenticated connection to a hub. */
+export class Link {
+  readonly #pending = new Map<number, Pending>()
+  #nextRid = 1
+  #closed = false
+  #writer: FrameWriter
+  /** Largest frame body the hub accepts. */
+  maxFrame: number
+
+  private constructor(
+    readonly socket: Socket,
+    readonly endpoint: Endpoint,
+    maxFrame: number,
+    readonly events: LinkEvents,
+  ) {
+    this.#writer = new FrameWriter(socket)
+    this.maxFrame = maxFrame
+  }
+
+  /**
+   * Connects and authenticates.
+   * @throws ConnectionError (nothing listens, timeout), AuthError (wrong or missing token, refused
+   *   certificate), ProtocolError (not a unipc hub or another protocol version)
+   */
+  static open(
+    endpoint: Endpoint,
+    address: string,
+    component: string | undefined,
+    events: LinkEvents,
+  ): Promise<Link> {
+    return new Promise<Link>((resolve, reject) => {
+      const socket = dial(endpoint)
+      let link: Link | undefined
+      let settled = false
+      const clientNonce = newNonce()
+      const fail = (err: Error): void => {
+        if (settled) {
+          if (link) link.#lost(err)
+          return
+        }
+        settled = true
+        clearTimeout(timer)
+        socket.destroy()
+        reject(err)
+      }
+      const timer = setTimeout(
+        () =>
+          fail(
+            new ConnectionError(
+              `no answer from the hub at ${endpoint.display} within ${CONNECT_TIMEOUT_MS} ms`,
+            ),
+          ),
+        CONNECT_TIMEOUT_MS,
+      )
+      const reader = new FrameReader(64 * 1024, {
+        frame: (body) => {
+          let msg: WireValue
+          try {
+            msg = decodeValue(body)
+            if (!Array.isArray(msg)) throw new ProtocolError('a frame must be an array')
+          } catch (err) {
+            reader.stop()
+            fail(err as Error)
+            return
+          }
+          if (link) {
+            link.#onFrame(msg)
+            return
+          }
+          handshake(msg)
+        },
+        error: (err) => fail(err),
+      })
+      const handshake = (msg: WireValue[]): void => {
+        const type = msg[0]
+        if (type === T.Hello) {
+          const [, version, nonce, authRequired] = msg
+          if (version !== PROTOCOL_VERSION) {
+            fail(
+              new ProtocolError(
+                `the hub at ${endpoint.display} speaks protocol ${String(version)}, this client ${PROTOCOL_VERSION}: upgrade the older side`,
+              ),
+            )
+            return
+          }
+          if (authRequired === true && !endpoint.token) {
+            fail(
+              new AuthError(
+                `the hub at ${endpoint.display} requires a token: add ?token=…, set UNIPC_TOKEN or pass { transport: { token } }`,
+              ),
+            )
+            return
+          }
+          const p =
+            endpoint.token && nonce instanceof Uint8Array
+              ? proof(endpoint.token, AUTH_CONTEXT_CLIENT, nonce)
+              : null
+          socket.write(
+            encodeFrame([T.Auth, PROTOCOL_VERSION, p, address, component ?? null, clientNonce]) as Buffer,
+          )
+          return
+        }
+        if (type === T.Welcome) {
+          const [, , , maxFrame, hubProof] = msg
+          if (endpoint.token && !verifyProof(endpoint.token, AUTH_CONTEXT_HUB, clientNonce, hubProof)) {
+            fail(new AuthError(`the hub at ${endpoint.display} could not prove it knows the token`))
+            return
+          }
+          settled = true
+          clearTimeout(timer)
+          link = new Link(
+            socket,
+            endpoint,
+            typeof maxFrame === 'number' ? maxFrame : endpoint.maxFrame,
+            events,
+          )
+          reader.maxFrame = Math.max(endpoint.maxFrame, link.maxFrame)
+          resolve(link)
+          return
+        }
+        if (type === T.Fail) {
+          fail(failError(msg, endpoint))
+          return
+        }
+        fail(new ProtocolError(`unexpected frame type ${String(type)} during the handshake`))
+      }
+      socket.on('data', (chunk: Buffer) => reader.push(chunk))
+      socket.on('error', (err) => fail(socketError(err, endpoint)))
+      socket.on('close', () =>
+        fail(new ConnectionError(`the connection to the hub at ${endpoint.display} closed`)),
+      )
+    })
+  }
+
+  /** Sends a frame that expects a reply (`fields` without the request id, which is inserted second). */
+  request(type: number, ...fields: WireValue[]): Promise<WireValue[]> {
+    if (this.#closed)
+      return Promise.reject(new ConnectionError(`not connected to the hub at ${this.endpoint.display}`))
+    const rid = this.#nextRid++
+    return new Promise((resolve, reject) => {
+      try {
+        this.post([type, rid, ...fields])
+      } catch (err) {
+        reject(err)
+        return
+      }
+      this.#pending.set(rid, { resolve, reject })
+    })
+  }
+
+  /**
+   * Sends a frame that has no reply.
+   * @throws PayloadTooLargeError when the frame exceeds the hub's limit; ConnectionError when closed
+   */
+  post(fields: WireValue[]): void {
+    if (this.#closed) throw new ConnectionError(`not connected to the hub at ${this.endpoint.display}`)
+    const frame = encodeFrame(fields)
+    const size = Array.isArray(frame) ? frame[0].length + frame[1].length - 4 : frame.length - 4
+    if (size > this.maxFrame) throw new PayloadTooLargeError(size, this.maxFrame)
+    this.#writer.send(frame)
+  }
+
+  /** Closes the link; pending requests reject with ConnectionError. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#writer.flush()
+    this.socket.end()
+    setTimeout(() => this.socket.destroy(), 500).unref()
+    this.#failPending(new ConnectionError(`the connection to the hub at ${this.endpoint.display} was closed`))
+  }
+
+  /** True once closed or lost. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  #onFrame(msg: WireValue[]): void {
+    const type = msg[0]
+    if (type === T.Ok || type === T.Value || type === T.Entries || type === T.Fail) {
+      const rid = msg[1]
+      if (rid === 0 && type === T.Fail) {
+        this.#lost(failError(msg, this.endpoint))
+        return
+      }
+      const p = this.#pending.get(rid as number)
+      if (!p) return
+      this.#pending.delete(rid as number)
+      if (type === T.Fail) p.reject(failError(msg, this.endpoint))
+      else p.resolve(msg)
+      return
+    }
+    this.events.onFrame(msg)
+  }
+
+  #lost(cause: Error): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.socket.destroy()
+    this.#failPending(cause)
+    this.events.onClose(cause)
+  }
+
+  #failPending(cause: Error): void {
+    const err =
+      cause instanceof ConnectionError
+        ? cause
+        : new ConnectionError(`lost the hub at ${this.endpoint.display}: ${cause.message}`, { cause })
+    const pending = [...this.#pending.values()]
+    this.#pending.clear()
+    for (const p of pending) p.reject(err)
+  }
+}
+
+function dial(endpoint: Endpoint): Socket {
+  if (endpoint.kind === 'unix') return netConnect(endpoint.path)
+  if (endpoint.kind === 'tcp') {
+    const s = netConnect({ host: endpoint.host, port: endpoint.port })
+    s.setNoDelay(true)
+    return s
+  }
+  const { ca, cert, key, servername } = endpoint.tls
+  const s = tlsConnect({
+    host: endpoint.host,
+    port: endpoint.port,
+    ca: loadPem(ca),
+    cert: loadPem(cert),
+    key: loadPem(key),
+    servername: servername ?? (isIp(endpoint.host) ? undefined : endpoint.host),
+  })
+  s.setNoDelay(true)
+  return s
+}
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':')
+}
+
+function failError(msg: WireValue[], endpoint: Endpoint): UnipcError {
+  const [, , code, message, detail] = msg
+  const text = typeof message === 'string' ? message : 'the hub refused the operation'
+  if (code === ErrorCode.Auth) return new AuthError(`${text} (hub ${endpoint.display})`)
+  if (code === ErrorCode.PayloadTooLarge && typeof detail === 'string') {
+    const [size, limit] = detail.split('/').map(Number)
+    return new PayloadTooLargeError(size ?? 0, limit ?? 0)
+  }
+  if (code === ErrorCode.Protocol) return new ProtocolError(text)
+  const data = typeof detail === 'string' ? { target: detail } : undefined
+  return deserializeError({
+    name: 'Error',
+    message: text,
+    code: typeof code === 'string' ? code : undefined,
+    data,
+  })
+}
+
+/** Errors the OS or TLS gives when connecting, turned into unipc errors (the errno stays as `cause`). */
+function socketError(err: NodeJS.ErrnoException, endpoint: Endpoint): Error {
+  const code = err.code ?? ''
+  if (/CERT|SSL|TLS|ALERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) || /certificate|alert/i.test(err.message))
+    return new AuthError(
+      `TLS to the hub at ${endpoint.display} was refused: ${err.message}; check ca, cert and key`,
+      {
+        cause: err,
+      },
+    )
+  return new ConnectionError(`cannot reach the hub at ${endpoint.display}: ${err.message}`, { cause: err })
+}
+
+/** True when an error means nothing listens at the endpoint (so a hub may be auto-started). */
+export function isNothingListening(err: unknown): boolean {
+  const code = ((err as { cause?: NodeJS.ErrnoException }).cause as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOENT' || code === 'ECONNREFUSED'
+}

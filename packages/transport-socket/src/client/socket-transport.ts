@@ -1,0 +1,322 @@
+/**
+ * The client side of the socket transport: implements the SPI over one link to a hub, remembers
+ * every consumer, watch, subscription and server, and restores them after reconnecting (with
+ * exponential backoff and jitter) so the application never notices more than `bus.state$`.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import {
+  type Closable,
+  ClosedError,
+  ConnectionError,
+  type ConsumeOptions,
+  type Delivery,
+  type Limits,
+  type Logger,
+  type MapChangeListener,
+  type MessageListener,
+  type OpenContext,
+  type Supports,
+  silentLogger,
+  type Transport,
+} from '@unipc/core/spi'
+import type { Endpoint } from '../endpoint.js'
+import type { WireValue } from '../wire/msgpack.js'
+import { T } from '../wire/protocol.js'
+import { connectOrStart } from './autostart.js'
+import { Link } from './link.js'
+
+/** Reconnect timing. */
+export interface ReconnectOptions {
+  /** First delay in ms (default 50). */
+  readonly initialDelay: number
+  /** Longest delay in ms (default 5 000). */
+  readonly maxDelay: number
+}
+
+type Registration =
+  | { kind: 'consume'; queue: string; concurrency: number; onDelivery: (d: Delivery) => void }
+  | { kind: 'watch'; map: string; onChange: MapChangeListener }
+  | { kind: 'subscribe'; pattern: string; onMessage: MessageListener }
+  | { kind: 'serve'; method: string; onRequest: (d: Delivery) => void }
+
+const noAck = (): void => {}
+
+/** A transport speaking to a hub over a unix, TCP or TLS socket. */
+export class SocketTransport implements Transport {
+  readonly name = 'socket'
+  readonly supports: Supports = {
+    redelivery: true,
+    persistence: true,
+    durableEvents: false,
+    crossProcess: true,
+  }
+  readonly limits: Limits
+  readonly #endpoint: Endpoint
+  readonly #reconnect: ReconnectOptions
+  readonly #regs = new Map<number, Registration>()
+  #nextReg = 1
+  #link: Link | undefined
+  #context: OpenContext | undefined
+  #inbox: (data: Uint8Array) => void = () => {}
+  #closed = false
+  #retryTimer: NodeJS.Timeout | undefined
+  #logger: Logger = silentLogger
+
+  /** This bus's inbox address: random, kept across reconnects. */
+  readonly address = `c-${randomBytes(9).toString('base64url')}`
+
+  /** @param endpoint - where the hub is; @param reconnect - backoff timing */
+  constructor(endpoint: Endpoint, reconnect: Partial<ReconnectOptions> = {}) {
+    this.#endpoint = endpoint
+    this.#reconnect = { initialDelay: reconnect.initialDelay ?? 50, maxDelay: reconnect.maxDelay ?? 5000 }
+    // Room for the frame header (type, ids, names) around the payload.
+    this.limits = { maxPayload: endpoint.maxFrame - 64 * 1024 }
+  }
+
+  async open(context: OpenContext): Promise<void> {
+    if (this.#closed) throw new ClosedError('open')
+    this.#context = context
+    this.#logger = context.logger
+    const attempt = (): Promise<Link> => this.#dial()
+    this.#link =
+      this.#endpoint.kind === 'unix' && this.#endpoint.autostart
+        ? await connectOrStart(this.#endpoint.path, attempt, this.#logger)
+        : await attempt()
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearTimeout(this.#retryTimer)
+    this.#link?.close()
+    this.#link = undefined
+    this.#regs.clear()
+    this.#context?.onState('closed')
+  }
+
+  #dial(): Promise<Link> {
+    return Link.open(this.#endpoint, this.address, this.#context?.component, {
+      onFrame: (msg) => this.#onFrame(msg),
+      onClose: (cause) => this.#onLost(cause),
+    })
+  }
+
+  #onLost(cause: Error): void {
+    this.#link = undefined
+    if (this.#closed) return
+    this.#logger.warn(`unipc: lost the hub at ${this.#endpoint.display}; reconnecting`, cause)
+    this.#context?.onState('reconnecting', cause)
+    this.#scheduleRetry(0)
+  }
+
+  #scheduleRetry(attempt: number): void {
+    const { initialDelay, maxDelay } = this.#reconnect
+    const base = Math.min(maxDelay, initialDelay * 2 ** attempt)
+    const delay = base / 2 + Math.random() * base
+    this.#retryTimer = setTimeout(() => void this.#retry(attempt), delay)
+    this.#retryTimer.unref?.()
+  }
+
+  async #retry(attempt: number): Promise<void> {
+    if (this.#closed) return
+    let link: Link
+    try {
+      link = await this.#dial()
+    } catch (err) {
+      this.#logger.debug(`unipc: reconnect attempt ${attempt + 1} failed`, err)
+      this.#scheduleRetry(attempt + 1)
+      return
+    }
+    if (this.#closed) {
+      link.close()
+      return
+    }
+    this.#link = link
+    try {
+      await this.#restore(link)
+    } catch (err) {
+      this.#logger.warn('unipc: could not restore handlers after reconnecting; retrying', err)
+      link.close()
+      this.#onLost(err as Error)
+      return
+    }
+    this.#logger.info(`unipc: reconnected to the hub at ${this.#endpoint.display}`)
+    this.#context?.onState('connected')
+  }
+
+  /** Re-registers everything on a new link; watches also replay current values they may have missed. */
+  async #restore(link: Link): Promise<void> {
+    const work: Promise<unknown>[] = []
+    for (const [id, r] of this.#regs) {
+      switch (r.kind) {
+        case 'consume':
+          work.push(link.request(T.Consume, id, r.queue, r.concurrency))
+          break
+        case 'watch':
+          work.push(
+            link.request(T.Watch, id, r.map).then(() =>
+              link.request(T.GetAll, r.map).then((msg) => {
+                const flat = msg[2] as WireValue[]
+                for (let i = 0; i + 1 < flat.length; i += 2)
+                  r.onChange(flat[i] as string, flat[i + 1] as Uint8Array)
+              }),
+            ),
+          )
+          break
+        case 'subscribe':
+          work.push(link.request(T.Subscribe, id, r.pattern))
+          break
+        case 'serve':
+          work.push(link.request(T.Serve, id, r.method))
+          break
+      }
+    }
+    await Promise.all(work)
+  }
+
+  #live(): Link {
+    const link = this.#link
+    if (link) return link
+    if (this.#closed) throw new ClosedError('socket transport')
+    throw new ConnectionError(`not connected to the hub at ${this.#endpoint.display} (reconnecting)`)
+  }
+
+  async #register(
+    reg: Registration,
+    request: (link: Link, id: number) => Promise<unknown>,
+    undo: number,
+  ): Promise<Closable> {
+    const link = this.#live()
+    const id = this.#nextReg++
+    this.#regs.set(id, reg)
+    try {
+      await request(link, id)
+    } catch (err) {
+      this.#regs.delete(id)
+      throw err
+    }
+    return {
+      close: async () => {
+        if (!this.#regs.delete(id)) return
+        const l = this.#link
+        if (l) await l.request(undo, id).catch(() => {})
+      },
+    }
+  }
+
+  #onFrame(msg: WireValue[]): void {
+    switch (msg[0]) {
+      case T.Message:
+        this.#inbox(msg[1] as Uint8Array)
+        return
+      case T.Request: {
+        const r = this.#regs.get(msg[1] as number)
+        if (r?.kind === 'serve') r.onRequest({ data: msg[2] as Uint8Array, redelivered: false, ack: noAck })
+        return
+      }
+      case T.Event: {
+        const r = this.#regs.get(msg[1] as number)
+        if (r?.kind === 'subscribe') r.onMessage(msg[2] as string, msg[3] as Uint8Array)
+        return
+      }
+      case T.Change: {
+        const r = this.#regs.get(msg[1] as number)
+        if (r?.kind === 'watch') r.onChange(msg[2] as string, (msg[3] as Uint8Array | null) ?? undefined)
+        return
+      }
+      case T.Deliver: {
+        const id = msg[1] as number
+        const r = this.#regs.get(id)
+        if (r?.kind !== 'consume') return
+        const tag = msg[2] as number
+        const link = this.#link
+        let acked = false
+        r.onDelivery({
+          data: msg[4] as Uint8Array,
+          redelivered: msg[3] === true,
+          ack: () => {
+            if (acked) return
+            acked = true
+            // After a reconnect the hub has already requeued this delivery: the old tag means nothing.
+            if (link && link === this.#link && !link.closed) link.post([T.Ack, id, tag])
+          },
+        })
+        return
+      }
+      default:
+        this.#logger.debug(`unipc: ignored frame type ${String(msg[0])} from the hub`)
+    }
+  }
+
+  readonly queues = {
+    push: async (queue: string, data: Uint8Array): Promise<void> => {
+      await this.#live().request(T.Push, queue, data)
+    },
+    consume: (queue: string, onDelivery: (d: Delivery) => void, options: ConsumeOptions): Promise<Closable> =>
+      this.#register(
+        { kind: 'consume', queue, concurrency: options.concurrency, onDelivery },
+        (link, id) => link.request(T.Consume, id, queue, options.concurrency),
+        T.Unconsume,
+      ),
+  }
+
+  readonly maps = {
+    get: async (map: string, key: string): Promise<Uint8Array | undefined> => {
+      const msg = await this.#live().request(T.Get, map, key)
+      return (msg[2] as Uint8Array | null) ?? undefined
+    },
+    getAll: async (map: string): Promise<Map<string, Uint8Array>> => {
+      const msg = await this.#live().request(T.GetAll, map)
+      const flat = msg[2] as WireValue[]
+      const out = new Map<string, Uint8Array>()
+      for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i] as string, flat[i + 1] as Uint8Array)
+      return out
+    },
+    set: async (map: string, entries: ReadonlyMap<string, Uint8Array>): Promise<void> => {
+      const flat: WireValue[] = []
+      for (const [k, v] of entries) flat.push(k, v)
+      await this.#live().request(T.Set, map, flat)
+    },
+    delete: async (map: string, keys: readonly string[]): Promise<void> => {
+      await this.#live().request(T.Delete, map, [...keys])
+    },
+    watch: (map: string, onChange: MapChangeListener): Promise<Closable> =>
+      this.#register(
+        { kind: 'watch', map, onChange },
+        (link, id) => link.request(T.Watch, id, map),
+        T.Unwatch,
+      ),
+  }
+
+  readonly pubsub = {
+    publish: (channel: string, data: Uint8Array): void => {
+      this.#live().post([T.Publish, channel, data])
+    },
+    subscribe: (pattern: string, onMessage: MessageListener): Promise<Closable> =>
+      this.#register(
+        { kind: 'subscribe', pattern, onMessage },
+        (link, id) => link.request(T.Subscribe, id, pattern),
+        T.Unsubscribe,
+      ),
+  }
+
+  readonly messaging = {
+    address: this.address,
+    onMessage: (handler: (data: Uint8Array) => void): void => {
+      this.#inbox = handler
+    },
+    send: (to: string, data: Uint8Array): void => {
+      this.#live().post([T.Send, to, data])
+    },
+    serve: (method: string, onRequest: (d: Delivery) => void): Promise<Closable> =>
+      this.#register(
+        { kind: 'serve', method, onRequest },
+        (link, id) => link.request(T.Serve, id, method),
+        T.Unserve,
+      ),
+    dispatch: async (method: string, data: Uint8Array): Promise<void> => {
+      await this.#live().request(T.Dispatch, method, data)
+    },
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * One client connection in the hub: the handshake (version, then token proof when the listener
+ * wants one), then frames routed to the brokers. A connection that sends anything malformed is
+ * closed; nobody else notices.
+ * @module
+ */
+import type { Duplex } from 'node:stream'
+import { ErrorCode, type Logger, PayloadTooLargeError, ProtocolError, UnipcError } from '@unipc/core/spi'
+import { newNonce, proof, verifyProof } from '../wire/auth.js'
+import { encodeFrame, FrameReader } from '../wire/frames.js'
+import { decodeValue, type WireValue } from '../wire/msgpack.js'
+import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, PROTOCOL_VERSION, T } from '../wire/protocol.js'
+import { FrameWriter } from '../wire/writer.js'
+import type { Peer } from './peer.js'
+
+/** Largest frame accepted before authentication: a handshake is tiny. */
+const PRE_AUTH_MAX_FRAME = 4096
+const HANDSHAKE_TIMEOUT_MS = 10_000
+const ADDRESS_RE = /^[A-Za-z0-9_.:-]{1,128}$/
+
+/** What a connection needs from its hub. */
+export interface ConnectionHost {
+  readonly logger: Logger
+  readonly maxFrame: number
+  readonly outboundLimit: number
+  /** A new unique connection id. */
+  nextId(): number
+  /** Called once the client authenticated. */
+  attach(conn: HubConnection): void
+  /** Handles one frame of an authenticated client. */
+  handle(conn: HubConnection, msg: WireValue[]): void
+  /** Called once when the connection is gone. */
+  detach(conn: HubConnection): void
+}
+
+/** Per-listener security settings. */
+export interface ListenerSecurity {
+  /** Shared secret the client must prove it knows; undefined: no token check. */
+  readonly token: string | undefined
+  /** Name of the listener for logs. */
+  readonly name: string
+}
+
+/** A client connection to the hub. */
+export class HubConnection implements Peer {
+  readonly id: number
+  address = ''
+  component = ''
+  /** Events dropped because this client was slow. */
+  droppedEvents = 0
+  readonly #socket: Duplex
+  readonly #reader: FrameReader
+  readonly #writer: FrameWriter
+  readonly #nonce = newNonce()
+  readonly #timer: NodeJS.Timeout
+  #authed = false
+  #closed = false
+
+  constructor(
+    socket: Duplex,
+    readonly host: ConnectionHost,
+    readonly security: ListenerSecurity,
+    readonly remote: string,
+  ) {
+    this.id = host.nextId()
+    this.#socket = socket
+    this.#writer = new FrameWriter(socket)
+    this.#reader = new FrameReader(PRE_AUTH_MAX_FRAME, {
+      frame: (body) => this.#onFrame(body),
+      error: (err) => this.#refuse(err, 'sent an unusable frame'),
+    })
+    socket.on('data', (chunk: Buffer) => this.#reader.push(chunk))
+    socket.on('error', (err) => this.host.logger.debug(`unipc-hub: ${this.#who()} socket error`, err))
+    socket.on('close', () => this.#gone())
+    this.#timer = setTimeout(
+      () => this.#refuse(new ProtocolError('no handshake within 10 s'), 'did not authenticate'),
+      HANDSHAKE_TIMEOUT_MS,
+    )
+    this.#timer.unref()
+    this.send([T.Hello, PROTOCOL_VERSION, this.#nonce, security.token !== undefined, host.maxFrame])
+  }
+
+  send(fields: WireValue[]): void {
+    if (this.#closed) return
+    if (this.#writer.buffered > this.host.outboundLimit + this.host.maxFrame) {
+      this.host.logger.warn(
+        `unipc-hub: closing ${this.#who()}: it reads too slowly (${this.#writer.buffered} bytes waiting)`,
+      )
+      this.close()
+      return
+    }
+    this.#writer.send(encodeFrame(fields))
+  }
+
+  sendDroppable(fields: WireValue[]): void {
+    if (this.#closed) return
+    if (this.#writer.buffered > this.host.outboundLimit) {
+      if (this.droppedEvents++ % 1000 === 0)
+        this.host.logger.warn(
+          `unipc-hub: ${this.#who()} is slow; dropped ${this.droppedEvents} events so far`,
+        )
+      return
+    }
+    this.#writer.send(encodeFrame(fields))
+  }
+
+  /** Replies to request `rid` with an error. */
+  fail(rid: number, err: unknown): void {
+    const e = err instanceof UnipcError ? err : undefined
+    const detail =
+      err instanceof PayloadTooLargeError
+        ? `${err.size}/${err.limit}`
+        : ((e as { target?: string })?.target ?? null)
+    this.send([T.Fail, rid, e?.code ?? ErrorCode.Protocol, e?.message ?? String(err), detail])
+  }
+
+  /** Closes the connection after flushing what is queued. */
+  close(): void {
+    if (this.#closed) return
+    this.#reader.stop()
+    this.#writer.flush()
+    this.#socket.end()
+    // A peer that never reads must not keep the socket (and its buffers) alive.
+    setTimeout(() => this.#socket.destroy(), 1000).unref()
+    this.#gone()
+  }
+
+  #who(): string {
+    return `client ${this.component || this.address || '?'} (${this.remote}, ${this.security.name})`
+  }
+
+  #onFrame(body: Buffer): void {
+    let msg: WireValue
+    try {
+      msg = decodeValue(body)
+      if (!Array.isArray(msg) || typeof msg[0] !== 'number')
+        throw new ProtocolError('a frame must be an array [type, …]')
+    } catch (err) {
+      this.#refuse(err as Error, 'sent a malformed frame')
+      return
+    }
+    if (!this.#authed) {
+      this.#handshake(msg)
+      return
+    }
+    try {
+      this.host.handle(this, msg)
+    } catch (err) {
+      if (err instanceof ProtocolError) this.#refuse(err, 'broke the protocol')
+      else this.host.logger.error(`unipc-hub: failed to handle a frame of ${this.#who()}`, err)
+    }
+  }
+
+  #handshake(msg: WireValue[]): void {
+    const [type, version, clientProof, address, component, clientNonce] = msg
+    if (type !== T.Auth) {
+      this.#refuse(new ProtocolError('expected Auth first'), 'skipped the handshake')
+      return
+    }
+    if (version !== PROTOCOL_VERSION) {
+      this.#refuse(
+        new ProtocolError(
+          `protocol version ${String(version)} is not supported; this hub speaks ${PROTOCOL_VERSION}`,
+        ),
+        'speaks another protocol version',
+      )
+      return
+    }
+    if (typeof component === 'string') this.component = component.slice(0, 128)
+    const token = this.security.token
+    if (token !== undefined && !verifyProof(token, AUTH_CONTEXT_CLIENT, this.#nonce, clientProof)) {
+      this.host.logger.warn(`unipc-hub: refused ${this.#who()}: wrong token`)
+      this.send([T.Fail, 0, ErrorCode.Auth, 'authentication failed: wrong token for this hub', null])
+      this.close()
+      return
+    }
+    this.address =
+      typeof address === 'string' && ADDRESS_RE.test(address) ? address : `hub:${process.pid}:${this.id}`
+    this.#authed = true
+    clearTimeout(this.#timer)
+    this.#reader.maxFrame = this.host.maxFrame
+    const hubProof =
+      token !== undefined && clientNonce instanceof Uint8Array
+        ? proof(token, AUTH_CONTEXT_HUB, clientNonce)
+        : null
+    this.send([T.Welcome, PROTOCOL_VERSION, this.address, this.host.maxFrame, hubProof])
+    this.host.attach(this)
+  }
+
+  #refuse(err: Error, why: string): void {
+    if (this.#closed) return
+    this.host.logger.warn(`unipc-hub: closing ${this.#who()}: it ${why}: ${err.message}`)
+    this.fail(0, err)
+    this.close()
+  }
+
+  #gone(): void {
+    if (this.#closed) return
+    this.#closed = true
+    clearTimeout(this.#timer)
+    this.#writer.clear()
+    if (this.#authed) this.host.detach(this)
+  }
+}

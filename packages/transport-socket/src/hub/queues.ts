@@ -1,0 +1,150 @@
+/**
+ * Command queues in the hub: FIFO per queue, one consumer per message, at most `concurrency`
+ * unacknowledged messages per consumer, round-robin between consumers. Messages held by a
+ * consumer whose connection goes away return to the front of the queue, flagged `redelivered`.
+ * @module
+ */
+import { T } from '../wire/protocol.js'
+import { own, type Peer } from './peer.js'
+
+/** A queued message. */
+export interface QueuedMessage {
+  readonly data: Uint8Array
+  readonly redelivered: boolean
+}
+
+interface Consumer {
+  readonly peer: Peer
+  readonly id: number
+  readonly queue: string
+  readonly concurrency: number
+  /** Unacknowledged deliveries by tag. */
+  readonly held: Map<number, QueuedMessage>
+}
+
+interface Queue {
+  items: QueuedMessage[]
+  head: number
+  consumers: Consumer[]
+  next: number
+}
+
+/** All queues of one hub. */
+export class QueueBroker {
+  readonly #queues = new Map<string, Queue>()
+  /** Consumers by `${peerId}:${consumerId}`. */
+  readonly #consumers = new Map<string, Consumer>()
+  #nextTag = 1
+
+  /** Called after every change that a state snapshot should capture. */
+  onChange: () => void = () => {}
+
+  /** Appends a message and delivers what can be delivered. */
+  push(queue: string, data: Uint8Array, redelivered = false): void {
+    this.#queue(queue).items.push({ data: own(data), redelivered })
+    this.onChange()
+    this.#pump(queue)
+  }
+
+  /** Registers a consumer of `queue` for a peer. */
+  consume(peer: Peer, id: number, queue: string, concurrency: number): void {
+    const key = `${peer.id}:${id}`
+    if (this.#consumers.has(key)) this.unconsume(peer, id)
+    const c: Consumer = { peer, id, queue, concurrency: Math.max(1, concurrency), held: new Map() }
+    this.#consumers.set(key, c)
+    this.#queue(queue).consumers.push(c)
+    this.#pump(queue)
+  }
+
+  /** Removes a consumer; what it held goes back to the front of its queue, flagged redelivered. */
+  unconsume(peer: Peer, id: number): void {
+    const key = `${peer.id}:${id}`
+    const c = this.#consumers.get(key)
+    if (!c) return
+    this.#consumers.delete(key)
+    const q = this.#queue(c.queue)
+    q.consumers = q.consumers.filter((x) => x !== c)
+    if (c.held.size > 0) {
+      const back = [...c.held.values()].map((m) => ({ data: m.data, redelivered: true }))
+      c.held.clear()
+      q.items.splice(q.head, 0, ...back)
+      this.onChange()
+    }
+    this.#pump(c.queue)
+  }
+
+  /** Acknowledges a delivery: the message is gone for good. */
+  ack(peer: Peer, id: number, tag: number): void {
+    const c = this.#consumers.get(`${peer.id}:${id}`)
+    if (!c?.held.delete(tag)) return
+    this.onChange()
+    this.#pump(c.queue)
+  }
+
+  /** Removes every consumer of a peer (its connection closed). */
+  dropPeer(peer: Peer): void {
+    for (const c of [...this.#consumers.values()]) if (c.peer === peer) this.unconsume(peer, c.id)
+  }
+
+  /** Every message not yet acknowledged, per queue (held ones first, as they would be redelivered). */
+  snapshot(): Map<string, QueuedMessage[]> {
+    const out = new Map<string, QueuedMessage[]>()
+    for (const [name, q] of this.#queues) {
+      const held: QueuedMessage[] = []
+      for (const c of q.consumers)
+        for (const m of c.held.values()) held.push({ data: m.data, redelivered: true })
+      const items = [...held, ...q.items.slice(q.head)]
+      if (items.length > 0) out.set(name, items)
+    }
+    return out
+  }
+
+  /** Number of messages waiting (not delivered) in a queue. */
+  depth(queue: string): number {
+    const q = this.#queues.get(queue)
+    return q ? q.items.length - q.head : 0
+  }
+
+  #queue(name: string): Queue {
+    let q = this.#queues.get(name)
+    if (!q) {
+      q = { items: [], head: 0, consumers: [], next: 0 }
+      this.#queues.set(name, q)
+    }
+    return q
+  }
+
+  #pump(name: string): void {
+    const q = this.#queue(name)
+    while (q.head < q.items.length) {
+      const c = this.#pick(q)
+      if (!c) break
+      const m = q.items[q.head] as QueuedMessage
+      q.items[q.head++] = undefined as unknown as QueuedMessage
+      const tag = this.#nextTag++
+      c.held.set(tag, m)
+      c.peer.send([T.Deliver, c.id, tag, m.redelivered, m.data])
+    }
+    // Compact the array once the consumed prefix dominates, so a long-lived queue does not leak.
+    if (q.head > 1024 && q.head * 2 > q.items.length) {
+      q.items = q.items.slice(q.head)
+      q.head = 0
+    } else if (q.head === q.items.length && q.head > 0) {
+      q.items = []
+      q.head = 0
+    }
+    if (q.items.length === 0 && q.consumers.length === 0) this.#queues.delete(name)
+  }
+
+  #pick(q: Queue): Consumer | undefined {
+    const n = q.consumers.length
+    for (let i = 0; i < n; i++) {
+      const c = q.consumers[(q.next + i) % n] as Consumer
+      if (c.held.size < c.concurrency) {
+        q.next = (q.next + i + 1) % n
+        return c
+      }
+    }
+    return undefined
+  }
+}

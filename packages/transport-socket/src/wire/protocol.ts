@@ -1,0 +1,82 @@
+/**
+ * Message types of the hub protocol (see docs/protocol/socket.md). Every frame body is a msgpack
+ * array whose first element is one of these numbers. `rid` is a request id chosen by the client,
+ * echoed by the hub in `Ok`, `Value`, `Entries` or `Fail`.
+ * @module
+ */
+
+/** Protocol version spoken by this package; the hub refuses other versions. */
+export const PROTOCOL_VERSION = 1
+
+/** Frame types. Values are part of the wire format and never change. */
+export const T = {
+  // handshake
+  /** hub→client `[Hello, version, nonce: bin, authRequired: bool, maxFrame]` */
+  Hello: 1,
+  /** client→hub `[Auth, version, proof: bin|nil, address: str|nil, component: str|nil, clientNonce: bin]` */
+  Auth: 2,
+  /** hub→client `[Welcome, version, address, maxFrame, hubProof: bin|nil]` */
+  Welcome: 3,
+  // replies
+  /** hub→client `[Ok, rid]` */
+  Ok: 10,
+  /** hub→client `[Fail, rid, code, message, detail: str|nil]` (rid 0: the connection itself) */
+  Fail: 11,
+  /** hub→client `[Value, rid, data: bin|nil]` */
+  Value: 12,
+  /** hub→client `[Entries, rid, [key, data, key, data, …]]` */
+  Entries: 13,
+  // queues
+  /** `[Push, rid, queue, data]` */
+  Push: 20,
+  /** `[Consume, rid, consumerId, queue, concurrency]` */
+  Consume: 21,
+  /** `[Unconsume, rid, consumerId]` */
+  Unconsume: 22,
+  /** hub→client `[Deliver, consumerId, tag, redelivered, data]` */
+  Deliver: 23,
+  /** `[Ack, consumerId, tag]` (no reply) */
+  Ack: 24,
+  // maps
+  /** `[Get, rid, map, key]` → Value */
+  Get: 30,
+  /** `[GetAll, rid, map]` → Entries */
+  GetAll: 31,
+  /** `[Set, rid, map, [key, data, …]]` */
+  Set: 32,
+  /** `[Delete, rid, map, [key, …]]` */
+  Delete: 33,
+  /** `[Watch, rid, watchId, map]` */
+  Watch: 34,
+  /** `[Unwatch, rid, watchId]` */
+  Unwatch: 35,
+  /** hub→client `[Change, watchId, key, data: bin|nil]` */
+  Change: 36,
+  // pub/sub
+  /** `[Publish, channel, data]` (no reply) */
+  Publish: 40,
+  /** `[Subscribe, rid, subId, pattern]` */
+  Subscribe: 41,
+  /** `[Unsubscribe, rid, subId]` */
+  Unsubscribe: 42,
+  /** hub→client `[Event, subId, channel, data]` */
+  Event: 43,
+  // messaging
+  /** `[Send, to, data]` (no reply) */
+  Send: 50,
+  /** hub→client `[Message, data]` */
+  Message: 51,
+  /** `[Serve, rid, serverId, method]` */
+  Serve: 52,
+  /** `[Unserve, rid, serverId]` */
+  Unserve: 53,
+  /** `[Dispatch, rid, method, data]` → Ok, or Fail with UNIPC_NO_HANDLER */
+  Dispatch: 54,
+  /** hub→client `[Request, serverId, data]` */
+  Request: 55,
+} as const
+
+/** The domain-separation string mixed into auth proofs, so a proof is useless for anything else. */
+export const AUTH_CONTEXT_CLIENT = 'unipc-socket-v1 client'
+/** The same for the hub's proof to the client. */
+export const AUTH_CONTEXT_HUB = 'unipc-socket-v1 hub'

@@ -1,0 +1,65 @@
+/**
+ * Outbound batching: frames queued during one tick leave in a single write (one buffer when small,
+ * a corked writev when a large payload travels as its own chunk), which is what keeps the
+ * per-message syscall cost low under load.
+ * @module
+ */
+import type { Duplex } from 'node:stream'
+
+const CONCAT_LIMIT = 64 * 1024
+
+/** Queues frames for one socket and writes them once per tick. */
+export class FrameWriter {
+  #chunks: Uint8Array[] = []
+  #bytes = 0
+  #scheduled = false
+  readonly #flush = (): void => this.flush()
+
+  /** @param socket - the connected socket to write to */
+  constructor(readonly socket: Duplex) {}
+
+  /** Bytes accepted but not yet handed to the kernel (queued here plus the socket's own buffer). */
+  get buffered(): number {
+    return this.#bytes + this.socket.writableLength
+  }
+
+  /** Queues one encoded frame (a buffer, or a header and its payload). */
+  send(frame: Buffer | [Buffer, Uint8Array]): void {
+    if (Array.isArray(frame)) {
+      this.#chunks.push(frame[0], frame[1])
+      this.#bytes += frame[0].length + frame[1].length
+    } else {
+      this.#chunks.push(frame)
+      this.#bytes += frame.length
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      process.nextTick(this.#flush)
+    }
+  }
+
+  /** Writes everything queued now. */
+  flush(): void {
+    this.#scheduled = false
+    const chunks = this.#chunks
+    if (chunks.length === 0) return
+    const bytes = this.#bytes
+    this.#chunks = []
+    this.#bytes = 0
+    const socket = this.socket
+    if (socket.destroyed || !socket.writable) return
+    if (chunks.length === 1) socket.write(chunks[0] as Uint8Array)
+    else if (bytes <= CONCAT_LIMIT) socket.write(Buffer.concat(chunks, bytes))
+    else {
+      socket.cork()
+      for (const c of chunks) socket.write(c)
+      socket.uncork()
+    }
+  }
+
+  /** Drops everything queued (the connection is going away). */
+  clear(): void {
+    this.#chunks = []
+    this.#bytes = 0
+  }
+}
