@@ -229,6 +229,12 @@ export class ProtocolError extends UnipcError {
 const localErrorClasses: Record<string, (e: SerializedError) => UnipcError> = {
   [ErrorCode.NoHandler]: (e) =>
     new NoHandlerError(String((e.data as { target?: string } | undefined)?.target ?? e.message)),
+  // Only the transport's own "the process handling your call died" reply (see lostCallReply) comes
+  // back as a ConnectionError; a handler that throws one still arrives as a RemoteError.
+  [ErrorCode.Connection]: (e) =>
+    (e.data as { peerLost?: unknown } | undefined)?.peerLost === true
+      ? new ConnectionError(e.message)
+      : new RemoteError(e),
   [ErrorCode.PayloadTooLarge]: (e) => {
     const d = (e.data ?? {}) as { size?: number; limit?: number }
     return new PayloadTooLargeError(d.size ?? 0, d.limit ?? 0)

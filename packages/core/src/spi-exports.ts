@@ -6,6 +6,7 @@
 
 export * from './errors.js'
 export { type Logger, silentLogger } from './logger.js'
+export { lostCallReply } from './lost-call.js'
 export { assertName } from './names.js'
 export { assertChannel, type ChannelMatcher, compilePattern, matchChannel } from './pattern.js'
 export { settingsMap } from './settings.js'

@@ -1,0 +1,39 @@
+/**
+ * For transports that know which server took a request (or which worker took a command): when that
+ * process dies, the caller should not wait for its timeout. This builds the reply that fails the
+ * call at once with a ConnectionError naming the dead peer.
+ * @module
+ */
+import { ConnectionError, serializeError } from './errors.js'
+import { decodeCommand, decodeRequest, encodeInbox, FrameKind } from './internal/frames.js'
+
+/**
+ * The reply that tells a caller its request or command died with the process handling it.
+ * @param message - the request or command bytes the transport handed to the dead process
+ * @param reason - what happened, e.g. `server process 1234 of 'shm://app' died`
+ * @returns the caller's inbox address and the frame to `send` there, or undefined when the message
+ *   expects no reply (fire-and-forget) or is not a request or command
+ */
+export function lostCallReply(
+  message: Uint8Array,
+  reason: string,
+): { to: string; frame: Uint8Array } | undefined {
+  let id: number
+  let replyTo: string
+  try {
+    const f = decodeRequest(message)
+    id = f.id
+    replyTo = f.replyTo
+  } catch {
+    try {
+      const f = decodeCommand(message)
+      id = f.id
+      replyTo = f.replyTo
+    } catch {
+      return undefined
+    }
+  }
+  if (!replyTo) return undefined
+  const error = { ...serializeError(new ConnectionError(reason)), data: { peerLost: true } }
+  return { to: replyTo, frame: encodeInbox({ kind: FrameKind.Error, id, error }) }
+}
