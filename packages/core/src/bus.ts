@@ -5,6 +5,7 @@
 import type { BehaviorSubject, Observable } from 'rxjs'
 import type { Codec } from './codec.js'
 import { Commands } from './commands.js'
+import { ConnectionError } from './errors.js'
 import { Events } from './events.js'
 import { Runtime } from './internal/runtime.js'
 import type { Logger } from './logger.js'
@@ -97,6 +98,16 @@ export class Bus implements AsyncDisposable {
   /** True once `close()` has been called. */
   get closed(): boolean {
     return this.#closing !== undefined
+  }
+
+  /** @internal Called by connect() when the transport reports it lost its link: calls in flight fail. */
+  linkLost(cause: Error | undefined): void {
+    this.#rt.failCalls(
+      new ConnectionError(
+        `the link to the ${this.transport.name} transport was lost while waiting for a reply${cause ? `: ${cause.message}` : ''}`,
+        { cause },
+      ),
+    )
   }
 
   /** @internal Called by connect() once the transport is open. */

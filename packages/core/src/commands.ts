@@ -6,7 +6,7 @@
 import { serializeError, TimeoutError } from './errors.js'
 import { decodeCommand, encodeCommand, FrameKind } from './internal/frames.js'
 import { abortReason, type Runtime } from './internal/runtime.js'
-import { deadlineFor, waitForReply } from './internal/unary-call.js'
+import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
 import { assertName } from './names.js'
 import type { Closable, Delivery } from './spi.js'
 
@@ -77,11 +77,7 @@ export class Commands {
     }
     const reply = waitForReply(rt, id, { timeout, signal: options.signal, what: `command to '${queue}'` })
     const frame = encodeCommand({ id, body, replyTo: rt.address, deadline: deadlineFor(timeout), sender })
-    try {
-      await rt.transport.queues.push(queue, frame)
-    } catch (err) {
-      rt.calls.get(id)?.fail(err as Error)
-    }
+    sendOrFail(rt, id, () => rt.transport.queues.push(queue, frame))
     return (await reply) as R
   }
 

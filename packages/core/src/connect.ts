@@ -132,6 +132,7 @@ export async function connect(
     onState: (s, cause) => {
       if (state.value === 'closed' || state.closed) return
       if (cause) logger.info(`unipc: ${transport.name} transport is ${s}`, cause)
+      if (s === 'reconnecting') bus.linkLost(cause)
       if (s !== state.value) state.next(s)
     },
   })

@@ -7,8 +7,9 @@
 import { Observable, type Subscriber } from 'rxjs'
 import { AbortError, deserializeError, InvalidArgumentError, serializeError, TimeoutError } from './errors.js'
 import { decodeRequest, encodeRequest, FrameKind, type ReplyFrame, RequestFlag } from './internal/frames.js'
+import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
 import { abortReason, activeKey, type Runtime } from './internal/runtime.js'
-import { deadlineFor, waitForReply } from './internal/unary-call.js'
+import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
 import { assertName } from './names.js'
 import { UnipcObservable } from './observable.js'
 import type { Closable, Delivery } from './spi.js'
@@ -109,7 +110,8 @@ export class Requests {
       what,
       onAbort: () => {
         cancelled = true
-        sendCancel()
+        if (server) sendCancel()
+        else cancelWhenAccepted(rt, id)
       },
       onAccepted: (s) => {
         server = s
@@ -126,11 +128,9 @@ export class Requests {
       sender: rt.options.component ?? '',
       window: 0,
     })
-    try {
-      await rt.transport.messaging.dispatch(method, frame)
-    } catch (err) {
-      rt.calls.get(id)?.fail(err as Error)
-    }
+    // Not awaited: a transport whose dispatch resolves on a broker's acknowledgement must not hold
+    // back a reply (or an abort) that arrives first, which would leave `reply` rejecting unobserved.
+    sendOrFail(rt, id, () => rt.transport.messaging.dispatch(method, frame))
     return (await reply) as R
   }
 
@@ -164,7 +164,6 @@ export class Requests {
     const window = Math.max(1, Math.floor(options.window ?? DEFAULT_WINDOW))
     let finished = false
     let server: string | undefined
-    let cancelRequested = false
     let consumed = 0
     let timer: NodeJS.Timeout | undefined
     const id = rt.nextId()
@@ -177,17 +176,8 @@ export class Requests {
     const cancel = (): void => {
       if (finished) return
       finish()
-      cancelRequested = true
       if (server) rt.sendFrame(server, { kind: FrameKind.Cancel, id, caller: rt.address })
-      else
-        rt.calls.set(id, {
-          onFrame: (f) => f.kind === FrameKind.Accepted && sendCancelTo(f.server),
-          fail: () => {},
-        })
-    }
-    const sendCancelTo = (s: string): void => {
-      rt.calls.delete(id)
-      rt.sendFrame(s, { kind: FrameKind.Cancel, id, caller: rt.address })
+      else cancelWhenAccepted(rt, id)
     }
     const fail = (err: Error): void => {
       if (finished) return
@@ -215,7 +205,6 @@ export class Requests {
           switch (frame.kind) {
             case FrameKind.Accepted:
               server = frame.server
-              if (cancelRequested) sendCancelTo(frame.server)
               return
             case FrameKind.Item: {
               let value: R

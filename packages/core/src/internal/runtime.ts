@@ -138,6 +138,16 @@ export class Runtime {
     }
   }
 
+  /**
+   * Fails every call waiting for a reply (the transport lost its link: replies sent meanwhile are
+   * gone). Handlers this bus runs are not touched.
+   */
+  failCalls(error: Error): void {
+    const calls = [...this.calls.values()]
+    this.calls.clear()
+    for (const call of calls) call.fail(error)
+  }
+
   /** Begins closing: stops intake, drains handler work, fails pending calls. */
   async shutdown(): Promise<void> {
     this.#closing.abort(new ClosedError('operation'))

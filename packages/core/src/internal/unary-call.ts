@@ -75,3 +75,18 @@ export function waitForReply(rt: Runtime, id: number, opts: WaitOptions): Promis
 export function deadlineFor(timeout: number): number {
   return timeout > 0 && Number.isFinite(timeout) ? Date.now() + timeout : 0
 }
+
+/**
+ * Hands a call's message to the transport without waiting for it: a synchronous throw or a
+ * rejection fails call `id`. The caller awaits the reply promise only, so a reply or an abort
+ * that settles before the transport's acknowledgement is always observed.
+ */
+export function sendOrFail(rt: Runtime, id: number, send: () => Promise<void> | void): void {
+  const fail = (err: unknown): void => rt.calls.get(id)?.fail(err as Error)
+  try {
+    const r = send()
+    if (r) r.catch(fail)
+  } catch (err) {
+    fail(err)
+  }
+}
