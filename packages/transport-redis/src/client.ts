@@ -1,0 +1,71 @@
+/**
+ * Creating ioredis connections for one transport: the shared command connection (auto-pipelined),
+ * the subscriber connection and one dedicated connection per blocking consumer.
+ * @module
+ */
+import { Cluster, Redis } from 'ioredis'
+import type { RedisConfig } from './config.js'
+import { toUnipcError } from './errors.js'
+
+/** A standalone, Sentinel-backed or Cluster connection: the commands we use exist on all. */
+export type Client = Redis | Cluster
+
+/** What a connection is for; blocking ones must not resend a blocking command after a reconnect. */
+export type ClientRole = 'command' | 'subscriber' | 'blocking'
+
+/**
+ * Builds (but does not connect) a client for `role`.
+ * @param config - the transport configuration
+ * @param role - command, subscriber or blocking
+ * @param name - CLIENT SETNAME, to tell connections apart in `CLIENT LIST`
+ */
+export function createClient(config: RedisConfig, role: ClientRole, name: string): Client {
+  const shared = {
+    lazyConnect: true,
+    enableAutoPipelining: role === 'command',
+    // A blocking command lost with its connection is re-issued by our own loop, which first
+    // recovers what the lost reply held; ioredis resending it blindly could double-take.
+    autoResendUnfulfilledCommands: role !== 'blocking',
+    maxRetriesPerRequest: role === 'command' ? 20 : null,
+    connectionName: name.replace(/[^\w.:-]/g, '_'),
+  }
+  if (config.mode === 'cluster') {
+    return new Cluster([...config.clusterNodes], {
+      ...config.clusterOptions,
+      lazyConnect: true,
+      enableAutoPipelining: shared.enableAutoPipelining,
+      redisOptions: { ...config.clusterOptions.redisOptions, ...shared, lazyConnect: false },
+    })
+  }
+  return new Redis({ ...config.redisOptions, ...shared })
+}
+
+/**
+ * Connects a client and waits until it is ready.
+ * @throws AuthError when credentials are refused, ConnectionError when Redis cannot be reached
+ */
+export async function connectClient(client: Client, target: string): Promise<void> {
+  try {
+    await client.connect()
+  } catch (err) {
+    client.disconnect()
+    throw toUnipcError(err, `connecting to ${target}`)
+  }
+}
+
+/** Resolves once the client is ready again (after a reconnect), or rejects when it ends. */
+export function whenReady(client: Client): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const onReady = (): void => {
+      client.off('end', onEnd)
+      resolve()
+    }
+    const onEnd = (): void => {
+      client.off('ready', onReady)
+      reject(new Error('connection ended'))
+    }
+    client.once('ready', onReady)
+    client.once('end', onEnd)
+  })
+}

@@ -1,0 +1,255 @@
+/**
+ * Requests and replies. Each bus has an inbox: a channel `<p>inbox:<address>` it SUBSCRIBEs to;
+ * replies, stream items and control frames are PUBLISHed there (one sender's messages keep their
+ * order). Each method has a stream `<p>rq:{<method>}` with consumer group `servers`; every server
+ * instance reads as its own consumer (XREADGROUP … BLOCK on a dedicated connection) and XACKs +
+ * XDELs an entry once the handler is done. A registry of live servers (sorted set scored by
+ * expiry) lets `dispatch` fail fast with NoHandlerError. Servers keep the entries they hold fresh
+ * (XCLAIM … JUSTID); entries of a dead server go idle and a live one takes them over (XAUTOCLAIM).
+ * @module
+ */
+import {
+  type Closable,
+  ConnectionError,
+  type Delivery,
+  type MessagingTransport,
+  NoHandlerError,
+} from '@unipc/core/spi'
+import { toBuffer } from '../bytes.js'
+import { type Client, whenReady } from '../client.js'
+import type { RedisContext } from '../context.js'
+import { redisCall } from '../errors.js'
+import { inboxChannel, type MethodKeys, methodKeys, SERVER_GROUP } from './keys.js'
+import { withScripts } from './scripts.js'
+
+type StreamEntry = [Buffer, Buffer[] | null]
+
+/** The native messaging facility. */
+export class NativeMessaging implements MessagingTransport {
+  readonly address: string
+  #handler: ((data: Uint8Array) => void) | undefined
+  readonly #servers = new Set<Server>()
+  #next = 0
+
+  constructor(private readonly ctx: RedisContext) {
+    this.address = ctx.id
+  }
+
+  /** Subscribes to this bus's inbox. */
+  async open(): Promise<void> {
+    await this.ctx.sub.subscribe(inboxChannel(this.ctx.config.prefix, this.address), (_c, message) =>
+      this.deliverToInbox(message),
+    )
+  }
+
+  /** Hands a frame to the core's inbox handler. */
+  deliverToInbox(data: Uint8Array): void {
+    try {
+      this.#handler?.(data)
+    } catch (err) {
+      this.ctx.logger.error('unipc: inbox handler threw', err)
+    }
+  }
+
+  onMessage(handler: (data: Uint8Array) => void): void {
+    this.#handler = handler
+  }
+
+  async send(to: string, data: Uint8Array): Promise<void> {
+    const receivers = await redisCall(`sending to ${to}`, () =>
+      this.ctx.cmd.publish(inboxChannel(this.ctx.config.prefix, to), toBuffer(data)),
+    )
+    // In a Cluster PUBLISH counts only the receivers on the node it ran on, so 0 proves nothing there.
+    if (receivers === 0 && this.ctx.config.mode !== 'cluster')
+      throw new ConnectionError(`no bus at address ${to}: it has closed`)
+  }
+
+  async serve(method: string, onRequest: (delivery: Delivery) => void): Promise<Closable> {
+    const server = new Server(this.ctx, method, `${this.address}.${++this.#next}`, onRequest)
+    this.#servers.add(server)
+    try {
+      await server.start()
+    } catch (err) {
+      this.#servers.delete(server)
+      await server.stop()
+      throw err
+    }
+    return {
+      close: async () => {
+        this.#servers.delete(server)
+        await server.stop()
+      },
+    }
+  }
+
+  async dispatch(method: string, data: Uint8Array): Promise<void> {
+    const keys = methodKeys(this.ctx.config.prefix, method)
+    const id = await redisCall(`dispatching '${method}'`, () =>
+      withScripts(this.ctx.cmd).unipcDispatch(keys.stream, keys.servers, toBuffer(data)),
+    )
+    if (id === null) throw new NoHandlerError(method)
+  }
+
+  /** Stops every server (transport close). */
+  async stopAll(): Promise<void> {
+    const servers = [...this.#servers]
+    this.#servers.clear()
+    await Promise.allSettled(servers.map((s) => s.stop()))
+  }
+}
+
+/** One server instance of one method: a consumer of the method's group with its own connection. */
+class Server {
+  readonly keys: MethodKeys
+  /** Entry ids handed to the handler and not yet acknowledged. */
+  readonly inFlight = new Set<string>()
+  #blocker: Client | undefined
+  #stopped = false
+  #timer: NodeJS.Timeout | undefined
+  #offReconnect: (() => void) | undefined
+  #loop: Promise<void> | undefined
+
+  constructor(
+    private readonly ctx: RedisContext,
+    readonly method: string,
+    readonly consumer: string,
+    private readonly onRequest: (d: Delivery) => void,
+  ) {
+    this.keys = methodKeys(ctx.config.prefix, method)
+  }
+
+  async start(): Promise<void> {
+    await redisCall(`serving '${this.method}'`, () => this.#register())
+    this.#blocker = await this.ctx.blocking(`unipc:server:${this.method}:${this.consumer}`)
+    this.#timer = setInterval(
+      () => void this.#tick(),
+      Math.max(50, Math.floor(this.ctx.config.workerTtl / 3)),
+    )
+    this.#timer.unref()
+    this.#offReconnect = this.ctx.onReconnect(() => void this.#tick())
+    this.#loop = this.#run()
+    void this.#claim().catch(() => {})
+  }
+
+  #register(): Promise<number> {
+    return withScripts(this.ctx.cmd).unipcRegister(
+      this.keys.stream,
+      this.keys.servers,
+      this.consumer,
+      this.ctx.config.workerTtl,
+      SERVER_GROUP,
+    )
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#stopped) return
+    try {
+      await this.#register()
+      if (this.inFlight.size > 0) {
+        // Resets the idle time of what we hold so nobody takes it over while we work on it.
+        await this.ctx.cmd.xclaim(
+          this.keys.stream,
+          SERVER_GROUP,
+          this.consumer,
+          0,
+          ...[...this.inFlight],
+          'JUSTID',
+        )
+      }
+      await this.#claim()
+    } catch (err) {
+      this.ctx.logger.debug(`unipc: server heartbeat of '${this.method}' failed`, err)
+    }
+  }
+
+  /** Takes over entries idle longer than the worker TTL: their server died. */
+  async #claim(): Promise<void> {
+    const reply = (await this.ctx.cmd.callBuffer(
+      'XAUTOCLAIM',
+      this.keys.stream,
+      SERVER_GROUP,
+      this.consumer,
+      String(this.ctx.config.workerTtl),
+      '0-0',
+      'COUNT',
+      '32',
+    )) as [Buffer, StreamEntry[], Buffer[]?]
+    const entries = reply[1] ?? []
+    if (entries.length > 0)
+      this.ctx.logger.info(`unipc: took over ${entries.length} request(s) of a dead '${this.method}' server`)
+    for (const entry of entries) this.#deliver(entry, true)
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      const blocker = this.#blocker as Client
+      try {
+        const reply = (await blocker.callBuffer(
+          'XREADGROUP',
+          'GROUP',
+          SERVER_GROUP,
+          this.consumer,
+          'COUNT',
+          '64',
+          'BLOCK',
+          '0',
+          'STREAMS',
+          this.keys.stream,
+          '>',
+        )) as [Buffer, StreamEntry[]][] | null
+        if (!reply) continue
+        for (const [, entries] of reply) for (const entry of entries) this.#deliver(entry, false)
+      } catch (err) {
+        if (this.#stopped) return
+        this.ctx.logger.debug(`unipc: server of '${this.method}' lost its connection; resuming`, err)
+        await whenReady(blocker).catch(() => {})
+        await new Promise((r) => setTimeout(r, 50))
+        // After a Redis restart the stream and group are gone: create them again.
+        await this.#register().catch(() => {})
+      }
+    }
+  }
+
+  #deliver([rawId, fields]: StreamEntry, redelivered: boolean): void {
+    const id = rawId.toString()
+    const data = fields && fields.length >= 2 ? fields[1] : undefined
+    if (!data || this.inFlight.has(id)) return
+    this.inFlight.add(id)
+    let acked = false
+    const delivery: Delivery = {
+      data,
+      redelivered,
+      ack: () => {
+        if (acked) return
+        acked = true
+        this.inFlight.delete(id)
+        this.ctx.cmd.xack(this.keys.stream, SERVER_GROUP, id).catch(() => {})
+        this.ctx.cmd.xdel(this.keys.stream, id).catch((err) => {
+          this.ctx.logger.debug(`unipc: acknowledging a '${this.method}' request failed`, err)
+        })
+        if (this.#stopped && this.inFlight.size === 0) void this.#forget()
+      },
+    }
+    try {
+      this.onRequest(delivery)
+    } catch (err) {
+      this.ctx.logger.error(`unipc: request delivery of '${this.method}' threw`, err)
+    }
+  }
+
+  /** Stops serving: leaves the registry at once; the consumer goes once its requests are answered. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    clearInterval(this.#timer)
+    this.#offReconnect?.()
+    this.#blocker?.disconnect()
+    await this.#loop
+    await this.ctx.cmd.zrem(this.keys.servers, this.consumer).catch(() => {})
+    if (this.inFlight.size === 0) await this.#forget()
+  }
+
+  async #forget(): Promise<void> {
+    await this.ctx.cmd.xgroup('DELCONSUMER', this.keys.stream, SERVER_GROUP, this.consumer).catch(() => {})
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Command queues on Redis lists with at-least-once delivery. A worker moves commands from the
+ * queue into its own processing list (BLMOVE, or a batch LMOVE script when more are waiting) and
+ * removes each one (LREM) when it is acknowledged. Every worker refreshes a heartbeat key with a
+ * TTL; any worker of the queue periodically returns the commands of workers whose heartbeat
+ * expired to the queue head, flagged redelivered. Each stored item is one flag byte (`0` fresh,
+ * `1` redelivered) followed by the core's command frame.
+ * @module
+ */
+import type { Closable, ConsumeOptions, Delivery, QueueTransport } from '@unipc/core/spi'
+import { toBuffer } from '../bytes.js'
+import { type Client, whenReady } from '../client.js'
+import type { RedisContext } from '../context.js'
+import { redisCall } from '../errors.js'
+import { heartbeatKey, procKey, type QueueKeys, queueKeys } from './keys.js'
+import { type ScriptClient, withScripts } from './scripts.js'
+
+const FRESH = Buffer.from('0')
+
+/** The native queue facility. */
+export class NativeQueues implements QueueTransport {
+  readonly #workers = new Set<Worker>()
+  #next = 0
+
+  constructor(private readonly ctx: RedisContext) {}
+
+  async push(queue: string, data: Uint8Array): Promise<void> {
+    const { list } = queueKeys(this.ctx.config.prefix, queue)
+    await redisCall(`push to queue '${queue}'`, () =>
+      this.ctx.cmd.rpush(list, Buffer.concat([FRESH, toBuffer(data)])),
+    )
+  }
+
+  async consume(
+    queue: string,
+    onDelivery: (delivery: Delivery) => void,
+    options: ConsumeOptions,
+  ): Promise<Closable> {
+    const worker = new Worker(this.ctx, queue, `${this.ctx.id}.${++this.#next}`, onDelivery, options)
+    this.#workers.add(worker)
+    try {
+      await worker.start()
+    } catch (err) {
+      this.#workers.delete(worker)
+      await worker.release()
+      throw err
+    }
+    return {
+      close: async () => {
+        this.#workers.delete(worker)
+        await worker.stop()
+      },
+    }
+  }
+
+  /** Returns every command still held by this transport's workers to its queue (transport close). */
+  async releaseAll(): Promise<void> {
+    const workers = [...this.#workers]
+    this.#workers.clear()
+    await Promise.allSettled(workers.map((w) => w.release()))
+  }
+}
+
+/** One consumer of one queue, with its own blocking connection. */
+class Worker {
+  readonly keys: QueueKeys
+  readonly proc: string
+  readonly hb: string
+  /** Items taken and not yet acknowledged (exact stored bytes, flag included). */
+  readonly held = new Set<Buffer>()
+  #blocker: Client | undefined
+  #stopped = false
+  #released = false
+  #wake: (() => void) | undefined
+  #timer: NodeJS.Timeout | undefined
+  #offReconnect: (() => void) | undefined
+  #loop: Promise<void> | undefined
+
+  constructor(
+    private readonly ctx: RedisContext,
+    readonly queue: string,
+    readonly id: string,
+    private readonly onDelivery: (d: Delivery) => void,
+    private readonly options: ConsumeOptions,
+  ) {
+    this.keys = queueKeys(ctx.config.prefix, queue)
+    this.proc = procKey(this.keys, id)
+    this.hb = heartbeatKey(this.keys, id)
+  }
+
+  get #scripts(): ScriptClient {
+    return withScripts(this.ctx.cmd)
+  }
+
+  async start(): Promise<void> {
+    await redisCall(`starting a worker on queue '${this.queue}'`, () => this.#beat())
+    await this.#reap()
+    this.#blocker = await this.ctx.blocking(`unipc:worker:${this.queue}:${this.id}`)
+    const ttl = this.ctx.config.workerTtl
+    this.#timer = setInterval(() => void this.#tick(), Math.max(50, Math.floor(ttl / 3)))
+    this.#timer.unref()
+    this.#offReconnect = this.ctx.onReconnect(() => void this.#tick())
+    this.#loop = this.#run()
+  }
+
+  /** Heartbeat: (re)registers the worker and refreshes its TTL key; survives a Redis restart. */
+  async #beat(): Promise<void> {
+    const ttl = this.ctx.config.workerTtl
+    await Promise.all([
+      this.ctx.cmd.sadd(this.keys.workers, this.id),
+      this.ctx.cmd.set(this.hb, '1', 'PX', ttl),
+    ])
+  }
+
+  #reapCount = 0
+  async #tick(): Promise<void> {
+    if (this.#released) return
+    try {
+      await this.#beat()
+      // Reaping every other beat (≈ TTL / 1.5) is often enough: a dead worker's TTL has to run out first.
+      if (++this.#reapCount % 2 === 0) await this.#reap()
+    } catch (err) {
+      this.ctx.logger.debug(`unipc: worker heartbeat on '${this.queue}' failed`, err)
+    }
+  }
+
+  async #reap(): Promise<void> {
+    const moved = await this.#scripts.unipcReap(this.keys.list, this.keys.workers, this.keys.base, '')
+    if (moved > 0)
+      this.ctx.logger.info(`unipc: returned ${moved} command(s) of dead workers to queue '${this.queue}'`)
+  }
+
+  async #run(): Promise<void> {
+    let batch = true
+    while (!this.#stopped) {
+      const room = this.options.concurrency - this.held.size
+      if (room <= 0) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve
+        })
+        this.#wake = undefined
+        continue
+      }
+      const blocker = this.#blocker as Client
+      try {
+        let items: Buffer[] = []
+        if (batch) items = await withScripts(blocker).unipcTakeBuffer(this.keys.list, this.proc, room)
+        if (items.length === 0) {
+          const one = await blocker.blmoveBuffer(this.keys.list, this.proc, 'LEFT', 'RIGHT', 0)
+          if (one) items = [one]
+          batch = true
+        } else batch = items.length === room
+        for (const item of items) this.#deliver(item, false)
+      } catch (err) {
+        if (this.#stopped) return
+        this.ctx.logger.debug(`unipc: worker on '${this.queue}' lost its connection; resuming`, err)
+        await whenReady(blocker).catch(() => {})
+        await new Promise((r) => setTimeout(r, 50))
+        await this.#recover().catch(() => {})
+      }
+    }
+  }
+
+  /**
+   * After a lost connection, a BLMOVE may have moved a command into our processing list whose
+   * reply never reached us: deliver whatever is there and not held locally (as redelivered).
+   */
+  async #recover(): Promise<void> {
+    const items = await (this.#blocker as Client).lrangeBuffer(this.proc, 0, -1)
+    const held = [...this.held]
+    for (const item of items) {
+      const i = held.findIndex((h) => h.equals(item))
+      if (i >= 0) held.splice(i, 1)
+      else this.#deliver(item, true)
+    }
+  }
+
+  #deliver(item: Buffer, forceRedelivered: boolean): void {
+    this.held.add(item)
+    let acked = false
+    const delivery: Delivery = {
+      data: item.subarray(1),
+      redelivered: forceRedelivered || item[0] === 0x31,
+      ack: () => {
+        if (acked) return
+        acked = true
+        if (!this.held.delete(item) || this.#released) return
+        this.ctx.cmd.lrem(this.proc, 1, item).catch((err) => {
+          this.ctx.logger.warn(`unipc: acknowledging a command on '${this.queue}' failed`, err)
+        })
+        this.#wake?.()
+        if (this.#stopped && this.held.size === 0) void this.release()
+      },
+    }
+    try {
+      this.onDelivery(delivery)
+    } catch (err) {
+      this.ctx.logger.error(`unipc: command delivery on '${this.queue}' threw`, err)
+    }
+  }
+
+  /** Stops taking commands; the worker's registration goes once the commands it holds are acknowledged. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.#wake?.()
+    this.#blocker?.disconnect()
+    await this.#loop
+    if (this.held.size === 0) await this.release()
+  }
+
+  /** Returns unacknowledged commands to the queue head (flagged redelivered) and unregisters. Idempotent. */
+  async release(): Promise<void> {
+    if (this.#released) return
+    this.#released = true
+    this.#stopped = true
+    this.#wake?.()
+    clearInterval(this.#timer)
+    this.#offReconnect?.()
+    this.#blocker?.disconnect()
+    await this.#scripts
+      .unipcReap(this.keys.list, this.keys.workers, this.keys.base, this.id)
+      .catch((err) => this.ctx.logger.warn(`unipc: releasing worker on '${this.queue}' failed`, err))
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The Lua scripts of the native mode. Each touches only keys of one hash tag, so it runs on one
+ * Cluster slot. ioredis sends them with EVALSHA and falls back to EVAL once per connection.
+ * @module
+ */
+import type { Client } from '../client.js'
+
+/**
+ * Moves up to ARGV[1] commands from the queue head to a worker's processing list.
+ * KEYS: queue list, processing list. Returns the moved items in order.
+ */
+const TAKE = `
+local out = {}
+for i = 1, tonumber(ARGV[1]) do
+  local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+  if not v then break end
+  out[i] = v
+end
+return out`
+
+/**
+ * Returns the commands held by workers back to the queue head, flagged redelivered ('1' as the
+ * first byte), keeping their order. ARGV[1] is the queue's key base, ARGV[2] a worker id to
+ * release unconditionally (or '' to release every worker whose heartbeat expired).
+ * KEYS: queue list, workers set. Returns how many commands were returned.
+ */
+const REAP = `
+local moved = 0
+local function release(w)
+  local proc = ARGV[1] .. ':proc:' .. w
+  while true do
+    local item = redis.call('RPOP', proc)
+    if not item then break end
+    redis.call('LPUSH', KEYS[1], '1' .. string.sub(item, 2))
+    moved = moved + 1
+  end
+  redis.call('SREM', KEYS[2], w)
+  redis.call('DEL', ARGV[1] .. ':hb:' .. w)
+end
+if ARGV[2] ~= '' then
+  release(ARGV[2])
+else
+  for _, w in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    if redis.call('EXISTS', ARGV[1] .. ':hb:' .. w) == 0 then release(w) end
+  end
+end
+return moved`
+
+/** HSET of several fields, then one PUBLISH per field: 's<len>:<key><value>'. KEYS: hash. ARGV: channel, k, v, … */
+const MAP_SET = `
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+for i = 2, #ARGV, 2 do
+  redis.call('PUBLISH', ARGV[1], 's' .. #ARGV[i] .. ':' .. ARGV[i] .. ARGV[i + 1])
+end
+return 1`
+
+/** HDEL per field; PUBLISH 'd<len>:<key>' for each field that existed. KEYS: hash. ARGV: channel, k, … */
+const MAP_DELETE = `
+for i = 2, #ARGV do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+    redis.call('PUBLISH', ARGV[1], 'd' .. #ARGV[i] .. ':' .. ARGV[i])
+  end
+end
+return 1`
+
+/**
+ * Adds a request to a method's stream if some server is alive (registry score ≥ Redis time).
+ * KEYS: stream, registry. ARGV: frame. Returns the entry id, or false when nobody serves it.
+ */
+const DISPATCH = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('ZCOUNT', KEYS[2], now, '+inf') == 0 then return false end
+return redis.call('XADD', KEYS[1], '*', 'frame', ARGV[1])`
+
+/**
+ * Registers (or refreshes) a server in a method's registry until Redis time + ARGV[2] ms, drops
+ * expired servers, and creates the consumer group if it is missing (after a Redis restart).
+ * KEYS: stream, registry. ARGV: consumer, ttl ms, group.
+ */
+const REGISTER = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 1)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) * 10)
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[3], '0', 'MKSTREAM')
+else
+  local ok = pcall(redis.call, 'XGROUP', 'CREATE', KEYS[1], ARGV[3], '0')
+end
+return 1`
+
+/** The scripts, by name, with their key counts. */
+export const nativeScripts = {
+  unipcTake: { lua: TAKE, numberOfKeys: 2 },
+  unipcReap: { lua: REAP, numberOfKeys: 2 },
+  unipcMapSet: { lua: MAP_SET, numberOfKeys: 1 },
+  unipcMapDelete: { lua: MAP_DELETE, numberOfKeys: 1 },
+  unipcDispatch: { lua: DISPATCH, numberOfKeys: 2 },
+  unipcRegister: { lua: REGISTER, numberOfKeys: 2 },
+} as const
+
+/** A client with the native scripts defined as commands. */
+export interface ScriptClient {
+  unipcTakeBuffer(list: string, proc: string, count: number): Promise<Buffer[]>
+  unipcReap(list: string, workers: string, base: string, worker: string): Promise<number>
+  unipcMapSet(hash: string, channel: string, ...kv: (string | Buffer)[]): Promise<number>
+  unipcMapDelete(hash: string, channel: string, ...keys: string[]): Promise<number>
+  unipcDispatch(stream: string, registry: string, frame: Buffer): Promise<string | null>
+  unipcRegister(
+    stream: string,
+    registry: string,
+    consumer: string,
+    ttl: number,
+    group: string,
+  ): Promise<number>
+}
+
+/** Defines the native scripts on a client (idempotent) and returns it typed with them. */
+export function withScripts(client: Client): ScriptClient {
+  const c = client as Client & Partial<ScriptClient>
+  if (typeof c.unipcTakeBuffer !== 'function') {
+    for (const [name, def] of Object.entries(nativeScripts)) client.defineCommand(name, def)
+  }
+  return c as unknown as ScriptClient
+}

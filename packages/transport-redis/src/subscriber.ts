@@ -1,0 +1,84 @@
+/**
+ * One subscriber connection shared by every listener of a transport: events, map change
+ * notifications and the inbox. SUBSCRIBE/PSUBSCRIBE are reference-counted per channel or pattern;
+ * ioredis resubscribes after a reconnect.
+ * @module
+ */
+import type { Client } from './client.js'
+import { redisCall } from './errors.js'
+
+/** Receives a message: the concrete channel and the raw bytes. */
+export type RawListener = (channel: string, message: Buffer) => void
+
+interface Entry {
+  readonly listeners: Set<RawListener>
+  ready: Promise<void>
+}
+
+/** Routes messages of one subscriber connection to listeners by channel or pattern. */
+export class Subscriber {
+  readonly #channels = new Map<string, Entry>()
+  readonly #patterns = new Map<string, Entry>()
+
+  constructor(readonly client: Client) {
+    client.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      const name = channel.toString()
+      const entry = this.#channels.get(name)
+      if (entry) for (const l of entry.listeners) l(name, message)
+    })
+    client.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => {
+      const entry = this.#patterns.get(pattern.toString())
+      if (!entry) return
+      const name = channel.toString()
+      for (const l of entry.listeners) l(name, message)
+    })
+  }
+
+  /** Listens on an exact channel; resolves once Redis confirmed the subscription. Returns the remover. */
+  subscribe(channel: string, listener: RawListener): Promise<() => Promise<void>> {
+    return this.#add(this.#channels, channel, listener, false)
+  }
+
+  /** Listens on a Redis glob pattern; resolves once confirmed. Returns the remover. */
+  psubscribe(pattern: string, listener: RawListener): Promise<() => Promise<void>> {
+    return this.#add(this.#patterns, pattern, listener, true)
+  }
+
+  async #add(
+    table: Map<string, Entry>,
+    name: string,
+    listener: RawListener,
+    pattern: boolean,
+  ): Promise<() => Promise<void>> {
+    let entry = table.get(name)
+    if (!entry) {
+      const created: Entry = { listeners: new Set(), ready: Promise.resolve() }
+      created.ready = redisCall(`subscribing to ${name}`, async () => {
+        if (pattern) await this.client.psubscribe(name)
+        else await this.client.subscribe(name)
+      })
+      table.set(name, created)
+      entry = created
+      entry.ready.catch(() => {
+        if (table.get(name) === created && created.listeners.size === 0) table.delete(name)
+      })
+    }
+    entry.listeners.add(listener)
+    try {
+      await entry.ready
+    } catch (err) {
+      entry.listeners.delete(listener)
+      throw err
+    }
+    const current = entry
+    let removed = false
+    return async () => {
+      if (removed) return
+      removed = true
+      current.listeners.delete(listener)
+      if (current.listeners.size > 0 || table.get(name) !== current) return
+      table.delete(name)
+      await (pattern ? this.client.punsubscribe(name) : this.client.unsubscribe(name)).catch(() => {})
+    }
+  }
+}

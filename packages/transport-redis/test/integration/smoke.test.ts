@@ -1,0 +1,38 @@
+import { connect } from '@unipc/core'
+import { startRedis, type TestRedis } from '@unipc/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+let redis: TestRedis
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterAll(async () => {
+  await redis?.stop()
+})
+
+describe('redis transport over a unix socket', () => {
+  it('carries all five facilities between two buses', async () => {
+    const a = await connect(redis.unixUrl, { component: 'alpha' })
+    const b = await connect(redis.unixUrl, { component: 'beta' })
+    try {
+      await a.commands.handle((cmd: { n: number }) => cmd.n * 2)
+      expect(await b.commands.send('alpha', { n: 21 })).toBe(42)
+      await a.requests.serve('add', (d: { x: number; y: number }) => d.x + d.y)
+      expect(await b.requests.call('add', { x: 1, y: 2 })).toBe(3)
+      await b.settings.set('alpha', 'exposure', 10)
+      expect(await a.settings.get('alpha', 'exposure')).toBe(10)
+      const sub = b.events.subscribe('alpha.*')
+      await sub.ready
+      const got = new Promise((r) => sub.subscribe((m) => r(m)))
+      await a.events.publish('alpha.started', { ok: true })
+      expect(await got).toEqual({ channel: 'alpha.started', data: { ok: true } })
+      await a.status.update({ mode: 'run' })
+      const st = await b.status.get('alpha')
+      expect(st.online).toBe(true)
+      expect(st.fields).toEqual({ mode: 'run' })
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+})
