@@ -3,6 +3,14 @@
  * clients and servers, streaming with flow control, declared errors and schema checks.
  * @packageDocumentation
  */
+
+export {
+  type ClientExtras,
+  type ClientMethod,
+  type ClientOptions,
+  createClient,
+  type ServiceClient,
+} from './client.js'
 export {
   type DefineErrorOptions,
   defineError,
@@ -10,6 +18,32 @@ export {
   ServiceError,
   type ServiceErrorClass,
 } from './errors.js'
+export {
+  DEFAULT_IDEMPOTENCY_MAX_ENTRIES,
+  DEFAULT_IDEMPOTENCY_WINDOW_MS,
+  type IdempotencyOptions,
+  ReplyCache,
+} from './idempotency.js'
+export { reviveError } from './remote-errors.js'
+export {
+  compareSchemas,
+  describeType,
+  formatDifference,
+  type SchemaComparison,
+  type SchemaDifference,
+} from './schema/compare.js'
+export { type SchemaCheckResult, SchemaGate, type SchemaMode } from './schema/gate.js'
+export { isSchemaInfo, type SchemaInfo, schemaMethod } from './schema/info.js'
+export {
+  type ImplMethod,
+  methodName,
+  type ServeOptions,
+  type ServiceContext,
+  type ServiceImpl,
+  type ServiceServer,
+  type StreamReturn,
+  serve,
+} from './server.js'
 export {
   defineService,
   type MethodDefinition,

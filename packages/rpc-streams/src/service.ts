@@ -25,6 +25,7 @@ export interface MethodSpec {
   /** The result type, or the item type of a streaming method. Default: `t.void()`. */
   readonly result?: Type
   /** Declared errors the method may throw; they arrive on the client as the same classes. */
+  // biome-ignore lint/suspicious/noExplicitAny: error classes of any fields (their constructors are contravariant)
   readonly errors?: readonly ServiceErrorClass<any>[]
   /** True for a server-streaming method: the client gets an Observable of `result` items. */
   readonly stream?: boolean
@@ -44,6 +45,7 @@ export interface ServiceSpec<M extends MethodSpecs> {
   /** The methods. Names are identifiers; names starting with `_` are reserved. */
   readonly methods: M
   /** Models referenced by name with `t.ref` (models used directly are found automatically). */
+  // biome-ignore lint/suspicious/noExplicitAny: models of any fields and static type
   readonly models?: readonly ModelType<any, any>[]
   /** Free text for generated docs. */
   readonly doc?: string
@@ -84,7 +86,8 @@ export interface ServiceDefinition<M extends MethodSpecs = MethodSpecs> {
 export type ParamsOf<S extends MethodSpec> = S['params'] extends Type
   ? Infer<S['params']>
   : Record<string, never>
-/** The result (or stream item) of a method spec. */
+/** The result (or stream item) of a method spec; `void` for methods without a result. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a method without a result returns Promise<void>
 export type ResultOf<S extends MethodSpec> = S['result'] extends Type ? Infer<S['result']> : void
 
 const METHOD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/

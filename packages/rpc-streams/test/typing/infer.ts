@@ -1,13 +1,5 @@
-import {
-  defineError,
-  defineService,
-  type Fields,
-  type Infer,
-  type ModelType,
-  type ParamsOf,
-  type ResultOf,
-  t,
-} from '../../src/index.js'
+import { defineError, defineService, type Infer, type ParamsOf, type ResultOf, t } from '../../src/index.js'
+import { Tree } from '../fixtures/tree.js'
 
 const Student = t.model('Student', {
   id: t.string(),
@@ -17,11 +9,6 @@ const Student = t.model('Student', {
 })
 type Student = Infer<typeof Student>
 const s: Student = { id: 'x', age: 3, tags: ['a'] }
-interface Tree {
-  name: string
-  kids: Tree[]
-}
-const Tree: ModelType<Fields, Tree> = t.model('Tree', { name: t.string(), kids: t.array(t.ref<Tree>('Tree')) })
 type TT = Infer<typeof Tree>
 const tt: TT = { name: 'a', kids: [{ name: 'b', kids: [] }] }
 const NotFound = defineError('StudentNotFound', { id: t.string() })

@@ -1,0 +1,227 @@
+/**
+ * `createClient(bus, service)`: a typed object with one function per method. Unary methods return
+ * promises; streaming methods return UnipcObservables (rxjs, also `for await`-able) whose
+ * unsubscribe/break/abort cancels the call on the server. Parameters are validated before sending
+ * and results on arrival; declared errors come back as their classes.
+ * @module
+ */
+import {
+  type Bus,
+  type CallOptions,
+  type Logger,
+  type StreamOptions,
+  silentLogger,
+  UnipcObservable,
+} from '@unipc/core'
+import type { Subscription } from 'rxjs'
+import { reviveError } from './remote-errors.js'
+import { type SchemaCheckResult, SchemaGate, type SchemaMode } from './schema/gate.js'
+import { methodName } from './server.js'
+import type { MethodDefinition, MethodSpec, ParamsOf, ResultOf, ServiceDefinition } from './service.js'
+import { validate } from './types/validate.js'
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /** Default timeout of unary calls in ms (default: the bus timeout). Streams have none unless given per call. */
+  readonly timeout?: number
+  /** Schema check on first use: `strict` (default) fails calls to incompatible methods, `lenient` warns, `off` skips. */
+  readonly schema?: SchemaMode
+  /** Validate parameters before sending and results on arrival (default true). */
+  readonly validate?: boolean
+  /** Default credit window of streams (items in flight; default the core's 256). */
+  readonly window?: number
+  /** Where to log schema notes and warnings (default silent). */
+  readonly logger?: Logger
+}
+
+type Args<S extends MethodSpec, O> =
+  {} extends ParamsOf<S> ? [params?: ParamsOf<S>, options?: O] : [params: ParamsOf<S>, options?: O]
+
+/** The client function of one method. */
+export type ClientMethod<S extends MethodSpec> = S['stream'] extends true
+  ? (...args: Args<S, StreamOptions>) => UnipcObservable<ResultOf<S>>
+  : (...args: Args<S, CallOptions>) => Promise<ResultOf<S>>
+
+/** Members every client has besides its methods (`$`-prefixed: method names cannot start with `$`). */
+export interface ClientExtras {
+  /** The service definition. */
+  readonly $service: ServiceDefinition
+  /** Runs the schema check now (strict mode throws SchemaMismatchError on any incompatible difference). */
+  $checkSchema(): Promise<SchemaCheckResult | undefined>
+}
+
+/** A typed client of a service. */
+export type ServiceClient<S extends ServiceDefinition> = {
+  readonly [K in keyof S['spec']]: ClientMethod<S['spec'][K]>
+} & ClientExtras
+
+/**
+ * Creates a typed client.
+ * @param bus - a connected bus
+ * @param service - the definition from `defineService`
+ * @param options - timeout, schema mode, validation, stream window, logger
+ * @example
+ * const students = createClient(bus, Students)
+ * const s = await students.get({ id: '42' })
+ * for await (const s of students.list({ limit: 10 })) console.log(s.name)
+ */
+export function createClient<S extends ServiceDefinition>(
+  bus: Bus,
+  service: S,
+  options: ClientOptions = {},
+): ServiceClient<S> {
+  const logger = options.logger ?? silentLogger
+  const gate = new SchemaGate(bus, service, options.schema ?? 'strict', logger, options.timeout)
+  const client: Record<string, unknown> = {
+    $service: service,
+    async $checkSchema() {
+      const result = await gate.check()
+      gate.assertAll()
+      return result
+    },
+  }
+  const check = options.validate !== false
+  for (const m of service.methods.values()) {
+    const ctx: MethodContext = { bus, service, m, gate, check, name: methodName(service, m.name) }
+    client[m.name] = m.stream ? streamMethod(ctx, options.window) : unaryMethod(ctx, options.timeout)
+  }
+  return Object.freeze(client) as ServiceClient<S>
+}
+
+/** What the function of one method needs. */
+interface MethodContext {
+  readonly bus: Bus
+  readonly service: ServiceDefinition
+  readonly m: MethodDefinition
+  readonly gate: SchemaGate
+  /** Validate params and results. */
+  readonly check: boolean
+  /** The core method name. */
+  readonly name: string
+}
+
+function unaryMethod(
+  { bus, service, m, gate, check, name }: MethodContext,
+  timeout: number | undefined,
+): (params?: unknown, options?: CallOptions) => Promise<unknown> {
+  return async (params = {}, options = {}) => {
+    if (check) validate(m.params, params, { resolve: service.resolve, path: 'params' })
+    if (gate.settled) gate.assert(m.name)
+    else await gate.admit(m.name)
+    let result: unknown
+    try {
+      result = await bus.requests.call(
+        name,
+        params,
+        timeout === undefined ? options : { timeout, ...options },
+      )
+    } catch (err) {
+      throw reviveError(err, m, service)
+    }
+    if (check) validate(m.result, result, { resolve: service.resolve, path: 'result' })
+    return result
+  }
+}
+
+function streamMethod(
+  { bus, service, m, gate, check, name }: MethodContext,
+  window: number | undefined,
+): (params?: unknown, options?: StreamOptions) => UnipcObservable<unknown> {
+  const checkItem = (item: unknown): void => {
+    if (check) validate(m.result, item, { resolve: service.resolve, path: 'item' })
+  }
+  return (params = {}, options = {}) => {
+    const opts = window === undefined ? options : { window, ...options }
+    // Validate eagerly so a bad call throws where it is made, before anyone subscribes.
+    if (check) validate(m.params, params, { resolve: service.resolve, path: 'params' })
+    const open = (): UnipcObservable<unknown> => bus.requests.stream(name, params, opts)
+    return new UnipcObservable<unknown>(
+      (subscriber) => {
+        let inner: Subscription | undefined
+        let closed = false
+        const start = (): void => {
+          if (closed) return
+          inner = open().subscribe({
+            next: (item) => {
+              try {
+                checkItem(item)
+              } catch (err) {
+                inner?.unsubscribe()
+                subscriber.error(err)
+                return
+              }
+              subscriber.next(item)
+            },
+            error: (err) => subscriber.error(reviveError(err, m, service)),
+            complete: () => subscriber.complete(),
+          })
+        }
+        if (gate.settled) {
+          try {
+            gate.assert(m.name)
+          } catch (err) {
+            subscriber.error(err)
+            return
+          }
+          start()
+        } else {
+          gate.admit(m.name).then(start, (err) => subscriber.error(err))
+        }
+        return () => {
+          closed = true
+          inner?.unsubscribe()
+        }
+      },
+      () => pullItems(open, gate, m, service, checkItem),
+    )
+  }
+}
+
+/** A `for await` iterator over a stream: credit is granted only as items are pulled (core's iterator). */
+function pullItems(
+  open: () => UnipcObservable<unknown>,
+  gate: SchemaGate,
+  m: MethodDefinition,
+  service: ServiceDefinition,
+  checkItem: (item: unknown) => void,
+): AsyncIterator<unknown> {
+  let inner: AsyncIterator<unknown> | undefined
+  let finished = false
+  const innerIterator = async (): Promise<AsyncIterator<unknown>> => {
+    if (!inner) {
+      await gate.admit(m.name)
+      inner = open()[Symbol.asyncIterator]()
+    }
+    return inner
+  }
+  return {
+    async next() {
+      if (finished) return { value: undefined, done: true }
+      const it = await innerIterator()
+      let r: IteratorResult<unknown>
+      try {
+        r = await it.next()
+      } catch (err) {
+        finished = true
+        throw reviveError(err, m, service)
+      }
+      if (r.done) {
+        finished = true
+        return r
+      }
+      try {
+        checkItem(r.value)
+      } catch (err) {
+        finished = true
+        await it.return?.()
+        throw err
+      }
+      return r
+    },
+    async return() {
+      finished = true
+      await inner?.return?.()
+      return { value: undefined, done: true }
+    },
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * `serve(bus, service, impl)`: registers every method of a service on a bus as a core request
+ * handler (`<service>.<method>`), plus the reserved `<service>._schema` method that answers the
+ * schema check. Several `serve` calls for one service, in one or many processes, share the load.
+ * @module
+ */
+import {
+  type Bus,
+  type Closable,
+  InvalidArgumentError,
+  type Logger,
+  type RequestContext,
+  silentLogger,
+} from '@unipc/core'
+import type { Observable } from 'rxjs'
+import { type IdempotencyOptions, ReplyCache } from './idempotency.js'
+import { type SchemaInfo, schemaMethod } from './schema/info.js'
+import type { MethodDefinition, MethodSpec, ParamsOf, ResultOf, ServiceDefinition } from './service.js'
+import { validate } from './types/validate.js'
+
+/** What a method implementation receives besides its parameters. */
+export interface ServiceContext {
+  /** The service name. */
+  readonly service: string
+  /** The method name (without the service prefix). */
+  readonly method: string
+  /** The calling component (empty when the caller has none). */
+  readonly caller: string
+  /** The caller's inbox address (diagnostics). */
+  readonly callerAddress: string
+  /** Unique id of this call (`<caller address>#<n>`): the same for a redelivered copy of the call. */
+  readonly callId: string
+  /** True when the transport delivered this call before (its earlier server died). */
+  readonly redelivered: boolean
+  /** Epoch-ms deadline of the call, or undefined when the caller waits forever. */
+  readonly deadline: number | undefined
+  /** Milliseconds left before the deadline (Infinity without one, never negative). */
+  remaining(): number
+  /** Aborts when the caller cancels (unsubscribe, abort), the deadline passes or the bus closes. */
+  readonly signal: AbortSignal
+}
+
+/** What a streaming implementation may return. */
+export type StreamReturn<T> = Observable<T> | AsyncIterable<T> | Iterable<T>
+
+/** The implementation of one method. */
+export type ImplMethod<S extends MethodSpec> = (
+  params: ParamsOf<S>,
+  ctx: ServiceContext,
+) => S['stream'] extends true
+  ? StreamReturn<ResultOf<S>> | Promise<StreamReturn<ResultOf<S>>>
+  : ResultOf<S> | Promise<ResultOf<S>>
+
+/** An object (or class instance) implementing every method of a service. */
+export type ServiceImpl<S extends ServiceDefinition> = {
+  [K in keyof S['spec']]: ImplMethod<S['spec'][K]>
+}
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Check incoming parameters against the definition (default true). */
+  readonly validate?: boolean
+  /**
+   * Reply cache for redelivered unary calls. Default: on (60 s, 10 000 replies) when the transport
+   * redelivers (`supports.redelivery`), off otherwise. `false` turns it off.
+   */
+  readonly idempotency?: IdempotencyOptions | boolean
+  /** Where to log (default silent). */
+  readonly logger?: Logger
+}
+
+/** A running service; `close()` stops serving every method. */
+export interface ServiceServer extends Closable, AsyncDisposable {
+  /** The service served. */
+  readonly service: ServiceDefinition
+  /** The reply cache, when idempotency is on. */
+  readonly replyCache: ReplyCache | undefined
+}
+
+/** The core method name of a service method, e.g. `school.Students.get`. */
+export function methodName(service: ServiceDefinition, method: string): string {
+  return `${service.name}.${method}`
+}
+
+/**
+ * Serves `service` on `bus` with `impl`.
+ * @param bus - a connected bus
+ * @param service - the definition from `defineService`
+ * @param impl - an object or class instance with one function per method
+ * @param options - validation, idempotency cache, logger
+ * @returns a handle; `close()` (or `await using`) stops serving
+ * @throws InvalidArgumentError when `impl` lacks a method
+ */
+export async function serve<S extends ServiceDefinition>(
+  bus: Bus,
+  service: S,
+  impl: ServiceImpl<S>,
+  options: ServeOptions = {},
+): Promise<ServiceServer> {
+  const missing = [...service.methods.keys()].filter(
+    (m) => typeof (impl as Record<string, unknown>)[m] !== 'function',
+  )
+  if (missing.length > 0)
+    throw new InvalidArgumentError(`the implementation of ${service.name} lacks ${missing.join(', ')}`)
+  const logger = options.logger ?? silentLogger
+  const idem = options.idempotency ?? bus.transport.supports.redelivery
+  const cache = idem === false ? undefined : new ReplyCache(idem === true ? {} : idem)
+  const check = options.validate !== false
+  const handles: Closable[] = []
+  const info: SchemaInfo = {
+    name: service.name,
+    version: service.version,
+    fingerprint: service.fingerprint,
+    canonical: service.canonical,
+  }
+  try {
+    handles.push(await bus.requests.serve(schemaMethod(service.name), () => info))
+    for (const m of service.methods.values()) {
+      const fn = (impl as Record<string, (p: unknown, c: ServiceContext) => unknown>)[m.name]!.bind(impl)
+      handles.push(
+        await bus.requests.serve(methodName(service, m.name), handlerFor(service, m, fn, check, cache)),
+      )
+    }
+  } catch (err) {
+    await Promise.allSettled(handles.map((h) => h.close()))
+    throw err
+  }
+  logger.debug(`rpc-streams: serving ${service.name} ${service.version} (${service.fingerprint})`)
+  const close = async (): Promise<void> => {
+    await Promise.allSettled(handles.splice(0).map((h) => h.close()))
+  }
+  return { service, replyCache: cache, close, [Symbol.asyncDispose]: close }
+}
+
+function handlerFor(
+  service: ServiceDefinition,
+  m: MethodDefinition,
+  fn: (params: unknown, ctx: ServiceContext) => unknown,
+  check: boolean,
+  cache: ReplyCache | undefined,
+): (data: unknown, rctx: RequestContext) => unknown {
+  return (data, rctx) => {
+    const params = data ?? {}
+    if (check) validate(m.params, params, { resolve: service.resolve, path: 'params' })
+    const ctx = contextFor(service.name, m.name, rctx)
+    if (cache && !m.stream) return cache.run(ctx.callId, async () => fn(params, ctx))
+    return fn(params, ctx)
+  }
+}
+
+function contextFor(service: string, method: string, rctx: RequestContext): ServiceContext {
+  const deadline = rctx.deadline
+  return {
+    service,
+    method,
+    caller: rctx.sender,
+    callerAddress: rctx.caller,
+    callId: `${rctx.caller}#${rctx.id}`,
+    redelivered: rctx.redelivered,
+    deadline,
+    remaining: () => (deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, deadline - Date.now())),
+    signal: rctx.signal,
+  }
+}
