@@ -5,7 +5,7 @@
 import type { BehaviorSubject, Observable } from 'rxjs'
 import type { Codec } from './codec.js'
 import { Commands } from './commands.js'
-import { ConnectionError } from './errors.js'
+import { ClosedError, ConnectionError } from './errors.js'
 import { Events } from './events.js'
 import { Runtime } from './internal/runtime.js'
 import type { Logger } from './logger.js'
@@ -128,6 +128,7 @@ export class Bus implements AsyncDisposable {
       try {
         await this.#traced.close()
       } finally {
+        this.#rt.failCalls(new ClosedError('call'))
         if (this.#state.value !== 'closed') this.#state.next('closed')
         this.#state.complete()
       }

@@ -148,7 +148,11 @@ export class Runtime {
     for (const call of calls) call.fail(error)
   }
 
-  /** Begins closing: stops intake, drains handler work, fails pending calls. */
+  /**
+   * Begins closing: stops intake and drains handler work. The bus fails pending calls last (with
+   * {@link failCalls}), once the transport is closed, so that a caller awaiting `close()` before
+   * looking at its call never sees the call's rejection reported as unhandled.
+   */
   async shutdown(): Promise<void> {
     this.#closing.abort(new ClosedError('operation'))
     const resources = [...this.#resources]
@@ -165,9 +169,6 @@ export class Runtime {
       clearTimeout(timer)
     }
     for (const active of this.active.values()) active.cancel()
-    const calls = [...this.calls.values()]
-    this.calls.clear()
-    for (const call of calls) call.fail(new ClosedError('call'))
   }
 
   #onInbox(bytes: Uint8Array): void {
