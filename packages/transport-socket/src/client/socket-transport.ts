@@ -40,8 +40,6 @@ type Registration =
   | { kind: 'subscribe'; pattern: string; onMessage: MessageListener }
   | { kind: 'serve'; method: string; onRequest: (d: Delivery) => void }
 
-const noAck = (): void => {}
-
 /** A transport speaking to a hub over a unix, TCP or TLS socket. */
 export class SocketTransport implements Transport {
   readonly name = 'socket'
@@ -212,7 +210,19 @@ export class SocketTransport implements Transport {
         return
       case T.Request: {
         const r = this.#regs.get(msg[1] as number)
-        if (r?.kind === 'serve') r.onRequest({ data: msg[2] as Uint8Array, redelivered: false, ack: noAck })
+        if (r?.kind !== 'serve') return
+        const tag = msg[2] as number
+        const link = this.#link
+        let done = false
+        r.onRequest({
+          data: msg[3] as Uint8Array,
+          redelivered: false,
+          ack: () => {
+            if (done) return
+            done = true
+            if (link && link === this.#link && !link.closed) link.post([T.Done, tag])
+          },
+        })
         return
       }
       case T.Event: {
@@ -228,9 +238,13 @@ export class SocketTransport implements Transport {
       case T.Deliver: {
         const id = msg[1] as number
         const r = this.#regs.get(id)
-        if (r?.kind !== 'consume') return
         const tag = msg[2] as number
         const link = this.#link
+        if (r?.kind !== 'consume') {
+          // The consumer stopped before this delivery arrived: hand it back for the next worker.
+          link?.post([T.Release, id, tag])
+          return
+        }
         let acked = false
         r.onDelivery({
           data: msg[4] as Uint8Array,

@@ -186,6 +186,12 @@ class HubCore implements ConnectionHost {
       case T.Ack:
         this.queues.ack(conn, int(msg, 1), int(msg, 2))
         return
+      case T.Done:
+        this.messaging.done(conn, int(msg, 1))
+        return
+      case T.Release:
+        this.queues.release(conn, int(msg, 1), int(msg, 2))
+        return
     }
     const rid = int(msg, 1)
     try {

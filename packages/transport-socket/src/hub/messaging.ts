@@ -1,9 +1,11 @@
 /**
  * Inboxes and method servers in the hub: `send` routes to the connection that owns an address;
- * `dispatch` picks one server of a method round-robin.
+ * `dispatch` picks one server of a method round-robin and remembers the request until the server
+ * reports it done, so that when a server's connection dies its callers fail at once
+ * (ConnectionError) instead of waiting for their timeout.
  * @module
  */
-import { NoHandlerError } from '@unipc/core/spi'
+import { lostCallReply, NoHandlerError } from '@unipc/core/spi'
 import { T } from '../wire/protocol.js'
 import type { Peer } from './peer.js'
 
@@ -18,6 +20,9 @@ export class MessagingBroker {
   readonly #inboxes = new Map<string, Peer>()
   readonly #servers = new Map<string, { list: Server[]; next: number }>()
   readonly #byKey = new Map<string, Server>()
+  /** Requests handed to a server and not yet done, per server connection id, by tag. */
+  readonly #inflight = new Map<number, Map<number, Uint8Array>>()
+  #nextTag = 1
   /** Messages sent to addresses nobody owns (the peer has gone). */
   undeliverable = 0
 
@@ -74,12 +79,32 @@ export class MessagingBroker {
     if (!entry) throw new NoHandlerError(method)
     const s = entry.list[entry.next % entry.list.length] as Server
     entry.next = (entry.next + 1) % entry.list.length
-    s.peer.send([T.Request, s.id, data])
+    const tag = this.#nextTag++
+    let inflight = this.#inflight.get(s.peer.id)
+    if (!inflight) {
+      inflight = new Map()
+      this.#inflight.set(s.peer.id, inflight)
+    }
+    inflight.set(tag, data)
+    s.peer.send([T.Request, s.id, tag, data])
+  }
+
+  /** A server finished a request. */
+  done(peer: Peer, tag: number): void {
+    this.#inflight.get(peer.id)?.delete(tag)
   }
 
   /** Removes a peer's inbox (unless another connection took it over) and its servers. */
   dropPeer(peer: Peer): void {
     if (this.#inboxes.get(peer.address) === peer) this.#inboxes.delete(peer.address)
     for (const s of [...this.#byKey.values()]) if (s.peer === peer) this.unserve(peer, s.id)
+    const inflight = this.#inflight.get(peer.id)
+    this.#inflight.delete(peer.id)
+    if (!inflight) return
+    const who = peer.address
+    for (const data of inflight.values()) {
+      const lost = lostCallReply(data, `the server handling the call (${who}) disconnected from the hub`)
+      if (lost) this.send(lost.to, lost.frame)
+    }
   }
 }

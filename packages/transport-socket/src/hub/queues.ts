@@ -1,7 +1,8 @@
 /**
  * Command queues in the hub: FIFO per queue, one consumer per message, at most `concurrency`
  * unacknowledged messages per consumer, round-robin between consumers. Messages held by a
- * consumer whose connection goes away return to the front of the queue, flagged `redelivered`.
+ * consumer whose connection goes away return to the front of the queue, flagged `redelivered`;
+ * a consumer that merely stops keeps what it holds (its worker finishes and acknowledges it).
  * @module
  */
 import { T } from '../wire/protocol.js'
@@ -56,34 +57,60 @@ export class QueueBroker {
     this.#pump(queue)
   }
 
-  /** Removes a consumer; what it held goes back to the front of its queue, flagged redelivered. */
+  /**
+   * Stops a consumer taking messages. What it holds stays held until acknowledged (its worker is
+   * finishing those commands) or until its connection goes away (then they are redelivered).
+   */
   unconsume(peer: Peer, id: number): void {
     const key = `${peer.id}:${id}`
     const c = this.#consumers.get(key)
     if (!c) return
-    this.#consumers.delete(key)
     const q = this.#queue(c.queue)
     q.consumers = q.consumers.filter((x) => x !== c)
-    if (c.held.size > 0) {
-      const back = [...c.held.values()].map((m) => ({ data: m.data, redelivered: true }))
-      c.held.clear()
-      q.items.splice(q.head, 0, ...back)
-      this.onChange()
-    }
-    this.#pump(c.queue)
+    if (c.held.size === 0) this.#consumers.delete(key)
   }
 
   /** Acknowledges a delivery: the message is gone for good. */
   ack(peer: Peer, id: number, tag: number): void {
-    const c = this.#consumers.get(`${peer.id}:${id}`)
+    const key = `${peer.id}:${id}`
+    const c = this.#consumers.get(key)
     if (!c?.held.delete(tag)) return
+    if (c.held.size === 0 && !this.#queue(c.queue).consumers.includes(c)) this.#consumers.delete(key)
     this.onChange()
     this.#pump(c.queue)
   }
 
-  /** Removes every consumer of a peer (its connection closed). */
+  /**
+   * Gives a delivery back untouched (the client's consumer had stopped before it arrived): it goes
+   * to the front of the queue with its flag unchanged.
+   */
+  release(peer: Peer, id: number, tag: number): void {
+    const key = `${peer.id}:${id}`
+    const c = this.#consumers.get(key)
+    const m = c?.held.get(tag)
+    if (!c || !m) return
+    c.held.delete(tag)
+    if (c.held.size === 0 && !this.#queue(c.queue).consumers.includes(c)) this.#consumers.delete(key)
+    const q = this.#queue(c.queue)
+    q.items.splice(q.head, 0, m)
+    this.#pump(c.queue)
+  }
+
+  /** Removes every consumer of a peer (its connection closed); what they held is redelivered. */
   dropPeer(peer: Peer): void {
-    for (const c of [...this.#consumers.values()]) if (c.peer === peer) this.unconsume(peer, c.id)
+    for (const [key, c] of [...this.#consumers]) {
+      if (c.peer !== peer) continue
+      this.#consumers.delete(key)
+      const q = this.#queue(c.queue)
+      q.consumers = q.consumers.filter((x) => x !== c)
+      if (c.held.size > 0) {
+        const back = [...c.held.values()].map((m) => ({ data: m.data, redelivered: true }))
+        c.held.clear()
+        q.items.splice(q.head, 0, ...back)
+        this.onChange()
+      }
+      this.#pump(c.queue)
+    }
   }
 
   /** Every message not yet acknowledged, per queue (held ones first, as they would be redelivered). */
@@ -91,8 +118,8 @@ export class QueueBroker {
     const out = new Map<string, QueuedMessage[]>()
     for (const [name, q] of this.#queues) {
       const held: QueuedMessage[] = []
-      for (const c of q.consumers)
-        for (const m of c.held.values()) held.push({ data: m.data, redelivered: true })
+      for (const c of this.#consumers.values())
+        if (c.queue === name) for (const m of c.held.values()) held.push({ data: m.data, redelivered: true })
       const items = [...held, ...q.items.slice(q.head)]
       if (items.length > 0) out.set(name, items)
     }
@@ -133,7 +160,12 @@ export class QueueBroker {
       q.items = []
       q.head = 0
     }
-    if (q.items.length === 0 && q.consumers.length === 0) this.#queues.delete(name)
+    if (q.items.length === 0 && q.consumers.length === 0 && !this.#holds(name)) this.#queues.delete(name)
+  }
+
+  #holds(queue: string): boolean {
+    for (const c of this.#consumers.values()) if (c.queue === queue && c.held.size > 0) return true
+    return false
   }
 
   #pick(q: Queue): Consumer | undefined {

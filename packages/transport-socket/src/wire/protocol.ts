@@ -37,6 +37,8 @@ export const T = {
   Deliver: 23,
   /** `[Ack, consumerId, tag]` (no reply) */
   Ack: 24,
+  /** `[Release, consumerId, tag]`: give a delivery back untouched (no reply) */
+  Release: 25,
   // maps
   /** `[Get, rid, map, key]` → Value */
   Get: 30,
@@ -72,8 +74,10 @@ export const T = {
   Unserve: 53,
   /** `[Dispatch, rid, method, data]` → Ok, or Fail with UNIPC_NO_HANDLER */
   Dispatch: 54,
-  /** hub→client `[Request, serverId, data]` */
+  /** hub→client `[Request, serverId, tag, data]` */
   Request: 55,
+  /** `[Done, tag]`: the server finished the request with this tag (no reply) */
+  Done: 56,
 } as const
 
 /** The domain-separation string mixed into auth proofs, so a proof is useless for anything else. */

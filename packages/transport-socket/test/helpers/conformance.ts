@@ -1,0 +1,42 @@
+/**
+ * Test helper: runs the conformance suite against a hub in a separate process.
+ * @module
+ */
+import { runConformance } from '@unipc/conformance'
+import { connect } from '@unipc/core'
+import { tempDir } from '@unipc/testkit'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type HubProcess, startHubProcess } from './hub-process.js'
+
+/** What a conformance file needs: hub arguments and how to turn the hub's URL into a client URL. */
+export interface SocketConformance {
+  readonly name: string
+  /** `--listen` etc. for the hub, given a fresh temp dir. */
+  readonly hubArgs: (dir: string) => string[]
+  /** The client URL from the URL the hub printed. */
+  readonly clientUrl: (hubUrl: string, dir: string) => string
+}
+
+/** Registers the suite for one socket flavour. */
+export function socketConformance(c: SocketConformance): void {
+  const dir = tempDir('unipc-socket-conf-')
+  let hub: HubProcess | undefined
+  let url = ''
+  beforeAll(async () => {
+    hub = await startHubProcess(c.hubArgs(dir.path))
+    url = c.clientUrl(hub.urls[0] as string, dir.path)
+  })
+  afterAll(async () => {
+    await hub?.stop()
+    dir.cleanup()
+  })
+  runConformance(
+    { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach },
+    {
+      name: c.name,
+      connect: (options) => connect(url, options),
+      supports: { redelivery: true, persistence: true, durableEvents: false, crossProcess: true },
+      peer: { url: () => url },
+    },
+  )
+}
