@@ -132,16 +132,25 @@ function streamMethod(
   }
   return (params = {}, options = {}) => {
     const opts = window === undefined ? options : { window, ...options }
-    // Validate eagerly so a bad call throws where it is made, before anyone subscribes.
-    if (check) validate(m.params, params, { resolve: service.resolve, path: 'params' })
-    const open = (): UnipcObservable<unknown> => bus.requests.stream(name, params, opts)
+    // Each subscription (or loop) checks the parameters first and errors without calling the server.
+    const open = (): UnipcObservable<unknown> => {
+      if (check) validate(m.params, params, { resolve: service.resolve, path: 'params' })
+      return bus.requests.stream(name, params, opts)
+    }
     return new UnipcObservable<unknown>(
       (subscriber) => {
         let inner: Subscription | undefined
         let closed = false
         const start = (): void => {
           if (closed) return
-          inner = open().subscribe({
+          let source: UnipcObservable<unknown>
+          try {
+            source = open()
+          } catch (err) {
+            subscriber.error(err)
+            return
+          }
+          inner = source.subscribe({
             next: (item) => {
               try {
                 checkItem(item)
@@ -197,9 +206,10 @@ function pullItems(
   return {
     async next() {
       if (finished) return { value: undefined, done: true }
-      const it = await innerIterator()
       let r: IteratorResult<unknown>
+      let it: AsyncIterator<unknown>
       try {
+        it = await innerIterator()
         r = await it.next()
       } catch (err) {
         finished = true

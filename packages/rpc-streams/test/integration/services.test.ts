@@ -4,6 +4,8 @@
  * sharing 1,000 calls, and a slow stream consumer with bounded memory on both sides.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { type Bus, RemoteError, TimeoutError, ValidationError } from '@unipc/core'
 import { waitFor } from '@unipc/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,9 +13,17 @@ import { createClient, type ServiceClient, type ServiceServer, serve } from '../
 import { Expelled, newProbe, type Probe, School, StudentNotFound, schoolImpl } from '../fixtures/school.js'
 import { type TransportEnv, transports } from './transports.js'
 
-/** Items of the slow-consumer stream; RPC_STREAMS_BIG=1 runs the full million everywhere. */
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+/** Heap in use after a full garbage collection: what is really retained. */
+const retainedHeap = (): number => {
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+/** Items of the slow-consumer stream: a million on memory and socket, RPC_STREAMS_BIG=1 for a million everywhere. */
 const bigStream = (name: string): number =>
-  process.env.RPC_STREAMS_BIG === '1' || name === 'memory' ? 1_000_000 : 200_000
+  process.env.RPC_STREAMS_BIG === '1' || name === 'memory' || name === 'socket' ? 1_000_000 : 200_000
 
 for (const tc of transports) {
   describe.skipIf(tc.skip !== undefined)(
@@ -48,6 +58,12 @@ for (const tc of transports) {
         // @ts-expect-error id must be a string
         await expect(client.get({ id: 42 })).rejects.toThrow(ValidationError)
         await expect(client.get({ id: 42 } as never)).rejects.toMatchObject({ path: 'params.id' })
+        const viaRx = await new Promise((resolve) => client.count({ n: -1 }).subscribe({ error: resolve }))
+        expect(viaRx).toMatchObject({ name: 'ValidationError', path: 'params.n' })
+        const loop = async () => {
+          for await (const _ of client.count({ n: 1.5 })) throw new Error('no item expected')
+        }
+        await expect(loop()).rejects.toMatchObject({ name: 'ValidationError', path: 'params.n' })
         expect(probe.calls).toBe(before)
       })
 
@@ -155,23 +171,27 @@ for (const tc of transports) {
         const produced0 = probe.produced
         let consumed = 0
         let maxAhead = 0
-        const heap0 = process.memoryUsage().heapUsed
+        const heap0 = retainedHeap()
         let maxHeap = heap0
         for await (const item of client.count({ n, pad: 100 }, { window })) {
           if (item.i !== consumed) throw new Error(`item ${item.i} arrived at position ${consumed}`)
           consumed++
           maxAhead = Math.max(maxAhead, probe.produced - produced0 - consumed)
-          if (consumed % 1000 === 0) {
-            maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed)
-            await new Promise((r) => setImmediate(r)) // the slow part: yield to the event loop
-          }
+          if (consumed % 1000 === 0) await new Promise((r) => setImmediate(r)) // the slow part
+          if (consumed % (n / 10) === 0) maxHeap = Math.max(maxHeap, retainedHeap())
         }
+        const growth = maxHeap - heap0
+        if (process.env.RPC_STREAMS_REPORT)
+          console.info(
+            `${tc.name}: ${n} items, max ahead ${maxAhead}, retained heap growth ${(growth / 2 ** 20).toFixed(1)} MiB`,
+          )
         expect(consumed).toBe(n)
         // Produced-but-not-consumed items are everything buffered on either side or in flight:
         // the credit window bounds it (plus the one item the generator has ready).
         expect(maxAhead).toBeLessThanOrEqual(window + 1)
-        // Unbounded buffering of n items of ~110 bytes would need well over 100 MB.
-        expect(maxHeap - heap0).toBeLessThan(64 * 1024 * 1024)
+        // Retained heap (after a full GC) while streaming: buffering n items of ~110 bytes would keep
+        // over 20 MB (and far more as objects); bounded buffering keeps it flat.
+        expect(growth).toBeLessThan(16 * 1024 * 1024)
       }, 120_000)
     },
   )
