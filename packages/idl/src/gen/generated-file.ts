@@ -112,6 +112,7 @@ export class GeneratedFile {
     const body = this.#lines
       .join('\n')
       .replace(/\n{3,}/g, '\n\n')
+      .replace(/\n\n(\s*\})/g, '\n$1')
       .trim()
     return `${header}\n\n${importLines.join('\n')}${importLines.length > 0 ? '\n\n' : ''}${body}\n`
   }

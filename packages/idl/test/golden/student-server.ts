@@ -16,7 +16,6 @@ export class StudentSystemImpl extends StudentSystemServer {
   override update_student(info: Student, ctx: ServiceContext): void | Promise<void> {
     throw new Error('update_student is not implemented yet')
   }
-
 }
 
 /**
