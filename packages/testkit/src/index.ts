@@ -13,3 +13,4 @@ export {
   type TestRedisCluster,
 } from './redis.js'
 export { type ChildHandle, type SpawnTsOptions, spawnTs } from './spawn.js'
+export { crossProcessTransports, type RunningTransport, type TransportCase } from './transports.js'

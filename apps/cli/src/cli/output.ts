@@ -82,7 +82,7 @@ export function clock(epochMs: number): string {
 
 /** How long ago, in words short enough for a table cell. */
 export function ago(epochMs: number | undefined, now = Date.now()): string {
-  if (epochMs === undefined) return 'never'
+  if (epochMs === undefined) return '-'
   const s = Math.max(0, Math.round((now - epochMs) / 1000))
   if (s < 60) return `${s}s ago`
   if (s < 3600) return `${Math.floor(s / 60)}m ago`

@@ -46,8 +46,12 @@ export const lsCommand: Command = {
     }
     const out = ctx.out
     out.line(out.paint('bold', `Components (${components.length})`))
-    for (const s of snaps)
-      out.line(`  ${s.component}  ${s.online ? out.paint('green', 'online') : out.paint('red', 'offline')}`)
+    const componentRows = snaps.map((s) => [
+      s.component,
+      s.online ? out.paint('green', 'online') : out.paint('red', 'offline'),
+    ])
+    if (componentRows.length > 0)
+      for (const l of table(out, ['COMPONENT', 'STATE'], componentRows)) out.line(`  ${l}`)
     out.line('')
     out.line(out.paint('bold', `Services (${services.size})`))
     const serviceRows = [...services].map(([m, o]) => [m, String(o.length), o.join(' ')])

@@ -34,7 +34,8 @@ export const statusCommand: Command = {
         )
     }
     const names = only !== undefined ? [only] : known
-    if (ctx.options.watch) return watch(ctx, bus, names)
+    // Awaited here so that the bus stays open (await using) while watching.
+    if (ctx.options.watch) return await watch(ctx, bus, names)
     const snaps = await Promise.all(names.map((c) => bus.status.get(c)))
     if (ctx.options.json) {
       for (const s of snaps) ctx.out.line(toJson(s))
