@@ -68,7 +68,8 @@ export function spawnTs(file: string, args: string[] = [], options: SpawnTsOptio
     stderr: () => err,
     exited,
     waitForLine(pattern, timeoutMs = 15_000) {
-      const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern
+      const re =
+        typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const line = out.split('\n').find((l) => re.test(l))
