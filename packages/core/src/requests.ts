@@ -6,8 +6,8 @@
  */
 import { Observable, type Subscriber } from 'rxjs'
 import { AbortError, deserializeError, InvalidArgumentError, serializeError, TimeoutError } from './errors.js'
-import { decodeRequest, encodeRequest, FrameKind, type ReplyFrame, RequestFlag } from './internal/frames.js'
 import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
+import { decodeRequest, encodeRequest, FrameKind, type ReplyFrame, RequestFlag } from './internal/frames.js'
 import { abortReason, activeKey, type Runtime } from './internal/runtime.js'
 import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
 import { assertName } from './names.js'
