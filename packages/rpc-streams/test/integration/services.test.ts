@@ -4,14 +4,17 @@
  * sharing 1,000 calls, and a slow stream consumer with bounded memory on both sides.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { type Bus, RemoteError, TimeoutError, ValidationError } from '@unipc/core'
-import { waitFor } from '@unipc/testkit'
+import { spawnTs, waitFor } from '@unipc/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, type ServiceClient, type ServiceServer, serve } from '../../src/index.js'
 import { Expelled, newProbe, type Probe, School, StudentNotFound, schoolImpl } from '../fixtures/school.js'
 import { type TransportEnv, transports } from './transports.js'
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -164,6 +167,40 @@ for (const tc of transports) {
           await serverB.close()
         }
       })
+
+      it.runIf(tc.name === 'redis')(
+        'finishes a call on another instance when its server is killed mid-call',
+        async () => {
+          const child = spawnTs(fixture('school-server.ts'), [env.url, 'C'])
+          try {
+            await child.waitForLine('ready')
+            // Only the child serves now, so it takes the call; then it dies holding it.
+            await server.close()
+            const call = client.who({ ms: 60_000 }, { timeout: 30_000 })
+            await child.waitForLine('started who')
+            await child.kill('SIGKILL')
+            const probeB = newProbe()
+            const redelivered: boolean[] = []
+            const impl = schoolImpl('B', probeB)
+            const b = await serve(serverBus, School, {
+              ...impl,
+              who: (_params, ctx) => {
+                redelivered.push(ctx.redelivered)
+                return impl.who({ ms: 0 }, ctx)
+              },
+            })
+            try {
+              expect(await call).toBe('B')
+              expect(redelivered).toEqual([true])
+            } finally {
+              await b.close()
+            }
+          } finally {
+            await child.kill('SIGKILL')
+            server = await serve(serverBus, School, schoolImpl('A', probe))
+          }
+        },
+      )
 
       it('keeps memory bounded on both sides with a big stream to a slow consumer', async () => {
         const n = bigStream(tc.name)

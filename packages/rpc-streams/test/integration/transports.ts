@@ -83,7 +83,8 @@ export const transports: TransportCase[] = [
     async start() {
       const { startRedis } = await import('@unipc/testkit')
       const redis = await startRedis({ port: false })
-      return envFor(redis.unixUrl, () => redis.stop())
+      // A short worker TTL so a dead server's pending calls are taken over quickly.
+      return envFor(`${redis.unixUrl}?workerTtl=500`, () => redis.stop())
     },
   },
   {
