@@ -3,7 +3,7 @@
  * the subscriber connection and one dedicated connection per blocking consumer.
  * @module
  */
-import { Cluster, Redis } from 'ioredis'
+import { Cluster, Command, Redis } from 'ioredis'
 import type { RedisConfig } from './config.js'
 import { toUnipcError } from './errors.js'
 
@@ -23,9 +23,9 @@ export function createClient(config: RedisConfig, role: ClientRole, name: string
   const shared = {
     lazyConnect: true,
     enableAutoPipelining: role === 'command',
-    // A blocking command lost with its connection is re-issued by our own loop, which first
-    // recovers what the lost reply held; ioredis resending it blindly could double-take.
-    autoResendUnfulfilledCommands: role !== 'blocking',
+    // A blocking command in flight when the connection drops is sent again after the reconnect
+    // (ioredis would otherwise leave its promise pending forever).
+    autoResendUnfulfilledCommands: true,
     maxRetriesPerRequest: role === 'command' ? 20 : null,
     connectionName: name.replace(/[^\w.:-]/g, '_'),
   }
@@ -68,4 +68,16 @@ export function whenReady(client: Client): Promise<void> {
     client.once('ready', onReady)
     client.once('end', onEnd)
   })
+}
+
+/**
+ * Sends a command by name with a binary reply, bypassing auto-pipelining (whose `callBuffer`
+ * path drops the command name in ioredis 5.9) — for commands ioredis has no Buffer variant of.
+ */
+export function commandBuffer(
+  client: Client,
+  name: string,
+  args: (string | Buffer | number)[],
+): Promise<unknown> {
+  return client.sendCommand(new Command(name, args, { replyEncoding: null })) as Promise<unknown>
 }

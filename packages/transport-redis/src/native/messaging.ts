@@ -16,7 +16,7 @@ import {
   NoHandlerError,
 } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, whenReady } from '../client.js'
+import { type Client, commandBuffer, whenReady } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { redisCall } from '../errors.js'
 import { inboxChannel, type MethodKeys, methodKeys, SERVER_GROUP } from './keys.js'
@@ -164,8 +164,7 @@ class Server {
 
   /** Takes over entries idle longer than the worker TTL: their server died. */
   async #claim(): Promise<void> {
-    const reply = (await this.ctx.cmd.callBuffer(
-      'XAUTOCLAIM',
+    const reply = (await commandBuffer(this.ctx.cmd, 'XAUTOCLAIM', [
       this.keys.stream,
       SERVER_GROUP,
       this.consumer,
@@ -173,7 +172,7 @@ class Server {
       '0-0',
       'COUNT',
       '32',
-    )) as [Buffer, StreamEntry[], Buffer[]?]
+    ])) as [Buffer, StreamEntry[], Buffer[]?]
     const entries = reply[1] ?? []
     if (entries.length > 0)
       this.ctx.logger.info(`unipc: took over ${entries.length} request(s) of a dead '${this.method}' server`)
@@ -184,8 +183,7 @@ class Server {
     while (!this.#stopped) {
       const blocker = this.#blocker as Client
       try {
-        const reply = (await blocker.callBuffer(
-          'XREADGROUP',
+        const reply = (await commandBuffer(blocker, 'XREADGROUP', [
           'GROUP',
           SERVER_GROUP,
           this.consumer,
@@ -196,7 +194,7 @@ class Server {
           'STREAMS',
           this.keys.stream,
           '>',
-        )) as [Buffer, StreamEntry[]][] | null
+        ])) as [Buffer, StreamEntry[]][] | null
         if (!reply) continue
         for (const [, entries] of reply) for (const entry of entries) this.#deliver(entry, false)
       } catch (err) {

@@ -150,37 +150,22 @@ class Worker {
           if (one) items = [one]
           batch = true
         } else batch = items.length === room
-        for (const item of items) this.#deliver(item, false)
+        for (const item of items) this.#deliver(item)
       } catch (err) {
         if (this.#stopped) return
         this.ctx.logger.debug(`unipc: worker on '${this.queue}' lost its connection; resuming`, err)
         await whenReady(blocker).catch(() => {})
         await new Promise((r) => setTimeout(r, 50))
-        await this.#recover().catch(() => {})
       }
     }
   }
 
-  /**
-   * After a lost connection, a BLMOVE may have moved a command into our processing list whose
-   * reply never reached us: deliver whatever is there and not held locally (as redelivered).
-   */
-  async #recover(): Promise<void> {
-    const items = await (this.#blocker as Client).lrangeBuffer(this.proc, 0, -1)
-    const held = [...this.held]
-    for (const item of items) {
-      const i = held.findIndex((h) => h.equals(item))
-      if (i >= 0) held.splice(i, 1)
-      else this.#deliver(item, true)
-    }
-  }
-
-  #deliver(item: Buffer, forceRedelivered: boolean): void {
+  #deliver(item: Buffer): void {
     this.held.add(item)
     let acked = false
     const delivery: Delivery = {
       data: item.subarray(1),
-      redelivered: forceRedelivered || item[0] === 0x31,
+      redelivered: item[0] === 0x31,
       ack: () => {
         if (acked) return
         acked = true

@@ -1,0 +1,118 @@
+/**
+ * Faults across real processes: a worker or server killed with SIGKILL while holding work, and a
+ * redis-server restart that clients recover from by themselves.
+ */
+import { fileURLToPath } from 'node:url'
+import { type Bus, ConnectionError, connect } from '@unipc/core'
+import { type ChildHandle, spawnTs, startRedis, type TestRedis, waitFor } from '@unipc/testkit'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+
+const peerScript = fileURLToPath(new URL('../fixtures/peer.ts', import.meta.url))
+const TTL = 600
+
+let redis: TestRedis
+const buses: Bus[] = []
+const children: ChildHandle[] = []
+let n = 0
+
+beforeAll(async () => {
+  redis = await startRedis({ persistence: true })
+})
+afterEach(async () => {
+  await Promise.allSettled(children.splice(0).map((c) => c.kill('SIGKILL')))
+  await Promise.allSettled(buses.splice(0).map((b) => b.close()))
+})
+afterAll(async () => {
+  await redis?.stop()
+})
+
+const url = (): string => `${redis.unixUrl}?workerTtl=${TTL}`
+async function bus(component?: string): Promise<Bus> {
+  const b = await connect(url(), { component, timeout: 15_000 })
+  buses.push(b)
+  return b
+}
+async function peer(component: string, method: string, mode: 'hang' | 'answer'): Promise<ChildHandle> {
+  const child = spawnTs(peerScript, [url(), component, method, mode])
+  children.push(child)
+  await child.waitForLine('ready', 20_000)
+  return child
+}
+
+describe('faults across processes', () => {
+  it('a command held by a SIGKILLed worker process goes to another worker, flagged redelivered', async () => {
+    const component = `w${++n}`
+    const doomed = await peer(component, `m${n}`, 'hang')
+    const sender = await bus()
+    const reply = sender.commands.send(component, 'job-1')
+    await doomed.waitForLine('took command job-1')
+    await doomed.kill('SIGKILL')
+    const other = await bus(component)
+    await other.commands.handle((cmd: string, ctx) => ({ cmd, redelivered: ctx.redelivered, by: 'other' }))
+    expect(await reply).toEqual({ cmd: 'job-1', redelivered: true, by: 'other' })
+  })
+
+  it('a request held by a SIGKILLed server process is answered by a second instance', async () => {
+    const method = `slow${++n}`
+    const doomed = await peer(`c${n}`, method, 'hang')
+    const client = await bus()
+    const result = client.requests.call(method, 'r-1')
+    await doomed.waitForLine('took request r-1')
+    const second = await peer(`c${n}`, method, 'answer')
+    await doomed.kill('SIGKILL')
+    expect(await result).toEqual({ pid: second.process.pid, what: 'request r-1', redelivered: true })
+  })
+
+  it('clients recover by themselves after redis-server restarts', async () => {
+    const component = `r${++n}`
+    const method = `echo${n}`
+    const server = await bus(component)
+    await server.commands.handle((cmd: number) => cmd + 1)
+    await server.requests.serve(method, (d: string) => `echo ${d}`)
+    const client = await bus()
+    const states: string[] = []
+    client.state$.subscribe((s) => states.push(s))
+    const events: unknown[] = []
+    const sub = client.events.subscribe(`${component}.*`)
+    sub.subscribe((m) => events.push(m.data))
+    await sub.ready
+    const watched: unknown[] = []
+    client.settings.watch(component, 'mode').subscribe((v) => watched.push(v))
+    await client.settings.set(component, 'mode', 'before')
+    await waitFor(() => watched.includes('before'))
+
+    await redis.restart({ hard: true })
+
+    await waitFor(() => states.includes('reconnecting') && states.at(-1) === 'connected', 15_000)
+    // Settings persisted (append-only file); every facility works again without intervention.
+    expect(await client.settings.get(component, 'mode')).toBe('before')
+    await waitFor(
+      async () => (await client.requests.call(method, 'x', { timeout: 2000 }).catch(() => '')) === 'echo x',
+      15_000,
+    )
+    expect(await client.commands.send(component, 41, { timeout: 5000 })).toBe(42)
+    await client.settings.set(component, 'mode', 'after')
+    await waitFor(() => watched.includes('after'))
+    await waitFor(async () => {
+      await server.events.publish(`${component}.tick`, 'after-restart')
+      return events.includes('after-restart')
+    })
+    // The server registered once: a restart does not duplicate its handler.
+    const consumers = await redis.cli('XINFO', 'CONSUMERS', `unipc:rq:{${method}}`, 'servers')
+    expect(consumers.split('\n').filter((l) => l === 'name').length).toBe(1)
+  })
+
+  it('a write Redis refuses surfaces to the caller as ConnectionError', async () => {
+    const b = await bus('oom')
+    await redis.cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction')
+    await redis.cli('CONFIG', 'SET', 'maxmemory', '1')
+    try {
+      const err = await b.settings.set('oom', 'k', 'v').catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(ConnectionError)
+      expect(String((err as Error).message)).toMatch(/OOM/)
+      await expect(b.commands.send('oom', 'x', { noReply: true })).rejects.toBeInstanceOf(ConnectionError)
+    } finally {
+      await redis.cli('CONFIG', 'SET', 'maxmemory', '0')
+    }
+  })
+})
