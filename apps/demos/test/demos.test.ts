@@ -1,8 +1,11 @@
-import { crossProcessTransports, type RunningTransport } from '@unipc/testkit'
+import { fileURLToPath } from 'node:url'
+import { crossProcessTransports, type RunningTransport, spawnTs } from '@unipc/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demos, runDemos } from '../src/index.js'
 
-async function runAll(url: string): Promise<{ lines: string[]; results: Awaited<ReturnType<typeof runDemos>> }> {
+async function runAll(
+  url: string,
+): Promise<{ lines: string[]; results: Awaited<ReturnType<typeof runDemos>> }> {
   const lines: string[] = []
   const results = await runDemos(demos, { url, write: (l) => lines.push(l), color: false })
   return { lines, results }
@@ -26,21 +29,38 @@ describe('demos on memory:', () => {
 })
 
 for (const transport of crossProcessTransports()) {
-  describe.skipIf(transport.skip !== undefined)(`demos on ${transport.name}${transport.skip ? ` (skipped: ${transport.skip})` : ''}`, () => {
-    let running: RunningTransport | undefined
-    beforeAll(async () => {
-      running = await transport.start()
-    })
-    afterAll(async () => {
-      await running?.stop()
-    })
+  describe.skipIf(transport.skip !== undefined)(
+    `demos on ${transport.name}${transport.skip ? ` (skipped: ${transport.skip})` : ''}`,
+    () => {
+      let running: RunningTransport | undefined
+      beforeAll(async () => {
+        running = await transport.start()
+      })
+      afterAll(async () => {
+        await running?.stop()
+      })
 
-    it('all five pass, including the background server that outlives its starter', { timeout: 60_000 }, async () => {
-      const { lines, results } = await runAll(running!.url)
-      expect(results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error?.message}`)).toEqual([])
-      expect(results.every((r) => !r.skipped)).toBe(true)
-      expectNarration(lines)
-      expect(lines.join('\n')).toMatch(/client {7}server process \d+ has exited/)
-    })
-  })
+      it('all five pass, including the background server that outlives its starter', {
+        timeout: 60_000,
+      }, async () => {
+        const { lines, results } = await runAll(running!.url)
+        expect(results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error?.message}`)).toEqual([])
+        expect(results.every((r) => !r.skipped)).toBe(true)
+        expectNarration(lines)
+        expect(lines.join('\n')).toMatch(/client {7}server process \d+ has exited/)
+      })
+    },
+  )
 }
+
+describe('student-system', () => {
+  it('uses code that unipc-idl generates from its spec, up to date', async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url))
+    const cli = fileURLToPath(new URL('../../../packages/idl/src/cli.ts', import.meta.url))
+    const dir = 'apps/demos/src/student-system'
+    const run = spawnTs(cli, ['gen', `${dir}/student.unipc`, '--out', `${dir}/generated`, '--verify'], {
+      cwd: root,
+    })
+    expect(await run.exited, run.stdout() + run.stderr()).toBe(0)
+  })
+})

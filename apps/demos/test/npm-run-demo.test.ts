@@ -24,10 +24,16 @@ describe.skipIf(!socketLanded)('npm run demo on the embedded default', () => {
     runtime.cleanup()
   })
 
-  it('runs all five demos with no URL and no setup, narrates each and exits 0', { timeout: 90_000 }, async () => {
+  it('runs all five demos with no URL and no setup, narrates each and exits 0', {
+    timeout: 90_000,
+  }, async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: runtime.path, NO_COLOR: '1' }
     delete env.UNIPC_URL
-    const child = spawn('npm', ['run', '--silent', 'demo'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('npm', ['run', '--silent', 'demo'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d
