@@ -1,0 +1,64 @@
+/**
+ * The {@link SetupEnv} given to systems' `setup`: temp dirs, free ports, a shared redis-server and
+ * service processes, all stopped by `teardownAll()` at the end of the benchmark run.
+ * @module
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort, spawnTs } from '@unipc/testkit'
+import type { SetupEnv } from '../types.js'
+import { type RedisServer, startRedisServer } from './redis.js'
+
+/** A SetupEnv plus the teardown of everything it started. */
+export interface HarnessEnv extends SetupEnv {
+  teardownAll(): Promise<void>
+}
+
+/** Creates the environment shared by every system of one benchmark run. */
+export function createEnv(): HarnessEnv {
+  const teardowns: (() => Promise<void> | void)[] = []
+  let redis: Promise<RedisServer> | undefined
+  const env: HarnessEnv = {
+    tempDir() {
+      // Short paths: unix socket paths are limited to 107 bytes.
+      const dir = mkdtempSync(join(tmpdir(), 'ub-'))
+      teardowns.push(() => rmSync(dir, { recursive: true, force: true }))
+      return dir
+    },
+    freePort,
+    async redis() {
+      // One redis-server for the whole run: every Redis-based system measures against the same one.
+      redis ??= (async () => {
+        const dir = env.tempDir()
+        const server = await startRedisServer(dir, await freePort())
+        teardowns.push(() => server.stop())
+        return server
+      })()
+      const r = await redis
+      return { port: r.port, socket: r.socket, version: r.version }
+    },
+    async spawnService(file, args, ready) {
+      const child = spawnTs(file, args)
+      teardowns.push(async () => {
+        await child.kill('SIGTERM')
+      })
+      await child.waitForLine(ready, 20_000)
+      return { stop: async () => void (await child.kill('SIGTERM')) }
+    },
+    onTeardown(fn) {
+      teardowns.push(fn)
+    },
+    async teardownAll() {
+      for (const fn of teardowns.reverse()) {
+        try {
+          await fn()
+        } catch {
+          // Best effort: one failing cleanup must not keep the others from running.
+        }
+      }
+      teardowns.length = 0
+    },
+  }
+  return env
+}

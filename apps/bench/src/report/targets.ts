@@ -1,0 +1,170 @@
+/**
+ * The speed targets of the transport issues (socket #4, Redis #5, shm #6), checked against one run:
+ * ratios to the baseline of the same link measured in the same run, absolute figures, and "beats
+ * the peer libraries" comparisons.
+ * @module
+ */
+import type { BenchResults, CellResult } from '../harness/results.js'
+import { scenarioDefs } from '../scenarios.js'
+import type { ScenarioName } from '../types.js'
+import { num } from './format.js'
+
+/** One target as the issue states it. */
+export interface Target {
+  readonly issue: number
+  /** The unipc system it applies to. */
+  readonly system: string
+  readonly text: string
+  readonly scenario: ScenarioName
+  /** `ratio`: system / `against` compared with `threshold`; `absolute`: the figure itself; `beats`: better than `against`. */
+  readonly kind: 'ratio' | 'absolute' | 'beats'
+  readonly against?: string
+  readonly threshold?: number
+}
+
+/** Whether a target is met in this run. */
+export interface TargetCheck extends Target {
+  readonly status: 'met' | 'not met' | 'not measured'
+  /** The measured figure or ratio, as text. */
+  readonly measured: string
+}
+
+const socketRatios: [ScenarioName, number, string][] = [
+  ['rtt', 1.6, 'round trip p50 ≤ 1.6× node:net'],
+  ['throughput', 0.6, 'requests/s with 64 in flight ≥ 0.6× node:net'],
+  ['large', 0.8, '1 MiB request/reply MB/s ≥ 0.8× node:net'],
+  ['fanout', 0.7, 'fan-out to 4 subscribers ≥ 0.7× node:net'],
+  ['queue', 0.6, 'queue with 4 workers ≥ 0.6× node:net'],
+]
+const socketPeers: Record<string, string[]> = {
+  unix: ['node-ipc unix', 'zeromq ipc', 'moleculer tcp'],
+  tcp: ['node-ipc tcp', 'zeromq tcp', 'moleculer tcp'],
+}
+const redisRatios: [ScenarioName, number, string][] = [
+  ['rtt', 1.2, 'round trip p50 ≤ 1.2× plain ioredis lists'],
+  ['throughput', 1.0, 'requests/s with 64 in flight ≥ 1.0× plain ioredis'],
+  ['fanout', 0.9, 'fan-out ≥ 0.9× plain PUBLISH/SUBSCRIBE'],
+  ['queue', 2.0, 'queue with 4 workers ≥ 2× plain LPUSH/BRPOP workers'],
+]
+
+/** Every target of issues 4, 5 and 6. */
+export function allTargets(): Target[] {
+  const t: Target[] = []
+  for (const link of ['unix', 'tcp']) {
+    const system = `unipc socket ${link}`
+    for (const [scenario, threshold, text] of socketRatios) {
+      t.push({ issue: 4, system, text, scenario, kind: 'ratio', against: `net-msgpack ${link}`, threshold })
+    }
+    for (const peer of socketPeers[link]!) {
+      for (const scenario of ['rtt', 'throughput', 'fanout', 'large', 'queue'] as ScenarioName[]) {
+        t.push({
+          issue: 4,
+          system,
+          text: `beats ${peer} on ${scenarioDefs[scenario].title}`,
+          scenario,
+          kind: 'beats',
+          against: peer,
+        })
+      }
+    }
+    const redis = `unipc redis ${link}`
+    for (const [scenario, threshold, text] of redisRatios) {
+      t.push({
+        issue: 5,
+        system: redis,
+        text,
+        scenario,
+        kind: 'ratio',
+        against: `ioredis ${link}`,
+        threshold,
+      })
+    }
+    for (const scenario of ['throughput', 'fanout', 'queue'] as ScenarioName[]) {
+      t.push({
+        issue: 5,
+        system: redis,
+        text: `ahead of moleculer redis on ${scenarioDefs[scenario].title}`,
+        scenario,
+        kind: 'beats',
+        against: 'moleculer redis',
+      })
+    }
+  }
+  t.push(
+    {
+      issue: 6,
+      system: 'unipc shm',
+      text: 'round trip p50 ≤ 0.6× node:net unix',
+      scenario: 'rtt',
+      kind: 'ratio',
+      against: 'net-msgpack unix',
+      threshold: 0.6,
+    },
+    {
+      issue: 6,
+      system: 'unipc shm',
+      text: 'one-way 64 B events ≥ 2,000,000/s to a JS handler',
+      scenario: 'stream',
+      kind: 'absolute',
+      threshold: 2_000_000,
+    },
+    {
+      issue: 6,
+      system: 'unipc shm',
+      text: 'requests/s with 64 in flight ≥ 500,000',
+      scenario: 'throughput',
+      kind: 'absolute',
+      threshold: 500_000,
+    },
+    {
+      issue: 6,
+      system: 'unipc shm',
+      text: '1 MiB request/response ≥ 3 GB/s',
+      scenario: 'large',
+      kind: 'absolute',
+      threshold: 3_000,
+    },
+  )
+  return t
+}
+
+const median = (c: CellResult | undefined): number | undefined =>
+  c?.status === 'ok' && c.value ? c.value.median : undefined
+
+/** Checks every target against `results`. */
+export function checkTargets(results: BenchResults): TargetCheck[] {
+  const cell = (system: string, scenario: ScenarioName) =>
+    results.cells.find((c) => c.system === system && c.scenario === scenario)
+  return allTargets().map((t) => {
+    const lower = scenarioDefs[t.scenario].lowerIsBetter
+    const mine = median(cell(t.system, t.scenario))
+    const other = t.against ? median(cell(t.against, t.scenario)) : undefined
+    if (mine === undefined || (t.kind !== 'absolute' && other === undefined)) {
+      const missing = mine === undefined ? t.system : t.against
+      return { ...t, status: 'not measured', measured: `${missing} not measured in this run` }
+    }
+    if (t.kind === 'absolute') {
+      const ok = lower ? mine <= t.threshold! : mine >= t.threshold!
+      return {
+        ...t,
+        status: ok ? 'met' : 'not met',
+        measured: `${num(mine)} ${scenarioDefs[t.scenario].unit}`,
+      }
+    }
+    const ratio = mine / other!
+    if (t.kind === 'ratio') {
+      const ok = lower ? ratio <= t.threshold! : ratio >= t.threshold!
+      return {
+        ...t,
+        status: ok ? 'met' : 'not met',
+        measured: `${ratio.toFixed(2)}× (${num(mine)} vs ${num(other!)})`,
+      }
+    }
+    const ok = lower ? mine < other! : mine > other!
+    return {
+      ...t,
+      status: ok ? 'met' : 'not met',
+      measured: `${num(mine)} vs ${num(other!)} (${ratio.toFixed(2)}×)`,
+    }
+  })
+}

@@ -1,0 +1,12 @@
+/**
+ * The benchmarked systems: one adapter module per line. Adding a system = one file in this folder
+ * exporting `systems: System[]`, and one line here. The report lists them in this order.
+ * @module
+ */
+export const systemModules: readonly string[] = [
+  'unipc-memory.ts',
+  'unipc-socket.ts',
+  'unipc-redis.ts',
+  'unipc-shm.ts',
+  'net-msgpack.ts',
+]
