@@ -5,6 +5,17 @@
  */
 
 export * from './errors.js'
+// The core's frames, for transports with a compatibility mode that translates them to a foreign
+// wire format (e.g. transport-redis `compat: 'redis-ipc'`).
+export {
+  type CommandFrame,
+  decodeCommand,
+  decodeInbox,
+  encodeCommand,
+  encodeInbox,
+  FrameKind,
+  type InboxFrame,
+} from './internal/frames.js'
 export { type Logger, silentLogger } from './logger.js'
 export { lostCallReply } from './lost-call.js'
 export { assertName } from './names.js'
