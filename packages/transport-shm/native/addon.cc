@@ -1,0 +1,536 @@
+// Node-API surface of the shm transport (declared for TypeScript in src/native.ts):
+// - Link: a mapped link segment with one outgoing and one incoming ring;
+// - Bell: this process's doorbell, a FIFO watched by libuv (uv_poll), never a waiting thread;
+// - peer bells, blob segments for large payloads, segment unlink.
+// Nothing here blocks: every fd is non-blocking and every call returns at once.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <napi.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ring.h"
+
+namespace unipc_shm {
+namespace {
+
+Napi::Error ErrnoError(Napi::Env env, const std::string& what, int err) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + std::strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("code", Napi::String::New(env, err == EEXIST ? "EEXIST" : err == ENOENT ? "ENOENT" : "ERR_UNIPC_SHM_SYS"));
+  return e;
+}
+
+Napi::Error CodedError(Napi::Env env, const std::string& message, const char* code) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+// Segment names are "/unipc-..." with a safe alphabet: never a path, never a surprise.
+bool ValidShmName(const std::string& name) {
+  if (name.size() < 2 || name.size() > 200 || name[0] != '/') return false;
+  for (size_t i = 1; i < name.size(); i++) {
+    const char c = name[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+      return false;
+  }
+  return true;
+}
+
+// The owner must be us and nobody else may have any access: a segment made by another user (or
+// opened up by chmod) is refused.
+const char* CheckOwnership(int fd, struct stat& st) {
+  if (fstat(fd, &st) != 0) return "fstat failed";
+  if (st.st_uid != geteuid()) return "owned by another user";
+  if ((st.st_mode & 0077) != 0) return "readable or writable by other users (mode is not 0600)";
+  return nullptr;
+}
+
+void RingFd(int fd) {
+  if (fd < 0) return;
+  const char byte = 1;
+  // EAGAIN: the FIFO is full, so the peer has wake-ups pending anyway. EPIPE: the peer is gone,
+  // which the rendezvous socket reports separately (Node ignores SIGPIPE).
+  ssize_t r;
+  do {
+    r = write(fd, &byte, 1);
+  } while (r < 0 && errno == EINTR);
+}
+
+uint64_t ToU64(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<uint64_t>(d)))
+    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be a non-negative integer");
+  return static_cast<uint64_t>(d);
+}
+
+std::string ToName(const Napi::Value& v) {
+  if (!v.IsString()) throw Napi::TypeError::New(v.Env(), "segment name must be a string");
+  std::string name = v.As<Napi::String>().Utf8Value();
+  if (!ValidShmName(name)) throw CodedError(v.Env(), "invalid segment name '" + name + "'", "ERR_INVALID_ARG_VALUE");
+  return name;
+}
+
+struct Bytes {
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+};
+
+Bytes ToBytes(const Napi::Value& v) {
+  if (v.IsUndefined() || v.IsNull()) return {};
+  if (!v.IsTypedArray()) throw Napi::TypeError::New(v.Env(), "payload must be a Uint8Array");
+  auto ta = v.As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_uint8_array) throw Napi::TypeError::New(v.Env(), "payload must be a Uint8Array");
+  auto u8 = v.As<Napi::Uint8Array>();
+  return Bytes{u8.Data(), u8.ByteLength()};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Link: one mapped link segment. The creator writes ring 0 and reads ring 1; the acceptor the
+// reverse, so each direction has exactly one producer and one consumer.
+
+class Link : public Napi::ObjectWrap<Link> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Link",
+                       {
+                           StaticMethod<&Link::Create>("create"),
+                           StaticMethod<&Link::Open>("open"),
+                           InstanceMethod<&Link::Write>("write"),
+                           InstanceMethod<&Link::Read>("read"),
+                           InstanceMethod<&Link::Arm>("arm"),
+                           InstanceMethod<&Link::SetPeerBell>("setPeerBell"),
+                           InstanceMethod<&Link::Close>("close"),
+                           InstanceMethod<&Link::Stats>("stats"),
+                           InstanceAccessor<&Link::Capacity>("capacity"),
+                       });
+  }
+
+  explicit Link(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Link>(info) {}
+  ~Link() override { Unmap(); }
+
+  static Napi::Object NewInstance(Napi::Env env) {
+    return env.GetInstanceData<Napi::FunctionReference>()->New({});
+  }
+
+ private:
+  // create(name, capacity): a new segment, O_CREAT|O_EXCL, mode 0600, owner checked.
+  static Napi::Value Create(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::string name = ToName(info[0]);
+    const uint64_t cap = ToU64(info[1], "capacity");
+    if (!ValidCapacity(cap)) throw CodedError(env, "ring capacity must be a power of two between 4 KiB and 1 GiB", "ERR_INVALID_ARG_VALUE");
+    const uint64_t size = LinkSegmentSize(cap);
+    int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw ErrnoError(env, "shm_open(" + name + ")", errno);
+    struct stat st;
+    if (fchmod(fd, 0600) != 0 || CheckOwnership(fd, st) != nullptr || ftruncate(fd, static_cast<off_t>(size)) != 0) {
+      const int err = errno;
+      close(fd);
+      shm_unlink(name.c_str());
+      throw ErrnoError(env, "cannot prepare segment " + name, err ? err : EPERM);
+    }
+    void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const int err = errno;
+    close(fd);
+    if (base == MAP_FAILED) {
+      shm_unlink(name.c_str());
+      throw ErrnoError(env, "mmap(" + name + ")", err);
+    }
+    SegmentHeader h{kMagic, kVersion, static_cast<uint32_t>(kHeaderSize), cap, static_cast<uint32_t>(getpid()), 0};
+    std::memcpy(base, &h, sizeof h);
+    Napi::Object obj = NewInstance(env);
+    Link* link = Unwrap(obj);
+    link->Attach(static_cast<uint8_t*>(base), size, cap, 0);
+    return obj;
+  }
+
+  // open(name, maxCapacity): maps a peer's segment after checking owner, mode and header.
+  static Napi::Value Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::string name = ToName(info[0]);
+    const uint64_t maxCap = ToU64(info[1], "maxCapacity");
+    int fd = shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0) throw ErrnoError(env, "shm_open(" + name + ")", errno);
+    struct stat st;
+    if (const char* why = CheckOwnership(fd, st)) {
+      close(fd);
+      throw CodedError(env, "segment " + name + " is refused: " + why, "ERR_UNIPC_SHM_PERMISSION");
+    }
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size < kHeaderSize || size > LinkSegmentSize(maxCap)) {
+      close(fd);
+      throw CodedError(env, "segment " + name + " has an unexpected size", "ERR_UNIPC_SHM_CORRUPT");
+    }
+    void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const int err = errno;
+    close(fd);
+    if (base == MAP_FAILED) throw ErrnoError(env, "mmap(" + name + ")", err);
+    uint64_t cap = 0;
+    if (const char* why = ValidateHeader(static_cast<uint8_t*>(base), size, cap)) {
+      munmap(base, size);
+      throw CodedError(env, "segment " + name + ": " + why, "ERR_UNIPC_SHM_CORRUPT");
+    }
+    Napi::Object obj = NewInstance(env);
+    Unwrap(obj)->Attach(static_cast<uint8_t*>(base), size, cap, 1);
+    return obj;
+  }
+
+  void Attach(uint8_t* base, uint64_t size, uint64_t cap, int role) {
+    base_ = base;
+    size_ = size;
+    cap_ = cap;
+    role_ = role;
+    writer_ = RingWriter(RingAt(base, cap, role));
+    reader_ = RingReader(RingAt(base, cap, 1 - role));
+  }
+
+  void Unmap() {
+    if (base_) munmap(base_, size_);
+    base_ = nullptr;
+  }
+
+  void AssertOpen(Napi::Env env) const {
+    if (!base_) throw CodedError(env, "link is closed", "ERR_UNIPC_SHM_CLOSED");
+  }
+
+  Napi::Value Capacity(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(cap_)); }
+
+  // setPeerBell(fd): the FIFO to ring when the peer sleeps (-1 for none). The fd stays owned by JS.
+  void SetPeerBell(const Napi::CallbackInfo& info) {
+    const Napi::Value v = info[0];
+    if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), "fd must be a number");
+    peerBell_ = v.As<Napi::Number>().Int32Value();
+  }
+
+  // write(type, head, body?) -> true when written, false when full (the peer will ring us).
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    AssertOpen(env);
+    const uint64_t type = ToU64(info[0], "type");
+    if (type >= kPadType) throw Napi::RangeError::New(env, "frame type out of range");
+    const Bytes a = ToBytes(info[1]);
+    const Bytes b = ToBytes(info[2]);
+    switch (writer_.Write(static_cast<uint32_t>(type), a.data, a.length, b.data, b.length)) {
+      case WriteResult::kWrittenWake:
+        RingFd(peerBell_);
+        return Napi::Boolean::New(env, true);
+      case WriteResult::kWritten:
+        return Napi::Boolean::New(env, true);
+      case WriteResult::kFull:
+        return Napi::Boolean::New(env, false);
+      case WriteResult::kTooBig:
+        throw CodedError(env, "frame is larger than a quarter of the ring; send it as a blob", "ERR_UNIPC_SHM_TOO_BIG");
+      case WriteResult::kCorrupt:
+      default:
+        throw CodedError(env, "peer corrupted the ring's head position", "ERR_UNIPC_SHM_CORRUPT");
+    }
+  }
+
+  // read(maxBytes) -> Buffer of [u32 length][u32 type][payload]... (unpadded), or undefined when
+  // empty. Copies the frames out once, then releases their ring space.
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    AssertOpen(env);
+    const uint64_t maxBytes = ToU64(info[0], "maxBytes");
+    uint64_t next = 0;
+    const char* error = nullptr;
+    if (reader_.Scan(maxBytes, frames_, next, error) != ReadResult::kOk)
+      throw CodedError(env, std::string("corrupt frame from peer: ") + error, "ERR_UNIPC_SHM_CORRUPT");
+    if (frames_.empty()) return env.Undefined();
+    size_t total = 0;
+    for (const FrameRef& f : frames_) total += 8 + f.length;
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, total);
+    uint8_t* p = out.Data();
+    const uint8_t* data = reader_.data();
+    for (const FrameRef& f : frames_) {
+      std::memcpy(p, &f.length, 4);
+      std::memcpy(p + 4, &f.type, 4);
+      std::memcpy(p + 8, data + f.offset, f.length);
+      p += 8 + f.length;
+    }
+    if (reader_.Commit(next)) RingFd(peerBell_);
+    return out;
+  }
+
+  // arm() -> true when the ring is empty and the peer will ring before writing more.
+  Napi::Value Arm(const Napi::CallbackInfo& info) {
+    AssertOpen(info.Env());
+    return Napi::Boolean::New(info.Env(), reader_.Arm());
+  }
+
+  void Close(const Napi::CallbackInfo&) { Unmap(); }
+
+  // stats() -> [outHead, outTail, outArmed, outWaiting, inHead, inTail, inArmed, inWaiting], as read
+  // from shared memory (diagnostics only: nothing is trusted or used from these values).
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    AssertOpen(env);
+    Napi::Array out = Napi::Array::New(env, 8);
+    for (int side = 0; side < 2; side++) {
+      const RingControl* c = RingAt(base_, cap_, side == 0 ? role_ : 1 - role_).ctl;
+      out.Set(side * 4 + 0, Napi::Number::New(env, static_cast<double>(c->head.load())));
+      out.Set(side * 4 + 1, Napi::Number::New(env, static_cast<double>(c->tail.load())));
+      out.Set(side * 4 + 2, Napi::Number::New(env, c->readerArmed.load()));
+      out.Set(side * 4 + 3, Napi::Number::New(env, c->writerWaiting.load()));
+    }
+    return out;
+  }
+
+  uint8_t* base_ = nullptr;
+  uint64_t size_ = 0;
+  uint64_t cap_ = 0;
+  int role_ = 0;
+  int peerBell_ = -1;
+  RingWriter writer_;
+  RingReader reader_;
+  std::vector<FrameRef> frames_;
+};
+
+
+// ---------------------------------------------------------------------------------------------
+// Bell: this process's doorbell. A FIFO opened O_RDWR|O_NONBLOCK (so it never blocks and never
+// sees EOF); libuv polls it on the JS thread and the callback runs as a proper async callback
+// (MakeCallback), so promise jobs queued by handlers run right after it.
+
+class Bell : public Napi::ObjectWrap<Bell> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Bell",
+                       {
+                           InstanceMethod<&Bell::Start>("start"),
+                           InstanceMethod<&Bell::Close>("close"),
+                           InstanceAccessor<&Bell::Fd>("fd"),
+                       });
+  }
+
+  // new Bell(path): makes the FIFO (mode 0600, must not exist) and opens it.
+  explicit Bell(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bell>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) throw Napi::TypeError::New(env, "bell path must be a string");
+    path_ = info[0].As<Napi::String>().Utf8Value();
+    if (mkfifo(path_.c_str(), 0600) != 0) throw ErrnoError(env, "mkfifo(" + path_ + ")", errno);
+    fd_ = open(path_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd_ < 0) {
+      const int err = errno;
+      unlink(path_.c_str());
+      throw ErrnoError(env, "open(" + path_ + ")", err);
+    }
+  }
+
+  ~Bell() override {
+    // The poll handle is closed (and freed) in Close(); here we only make sure fd and path go.
+    if (fd_ >= 0 && !poll_) {
+      close(fd_);
+      unlink(path_.c_str());
+    }
+  }
+
+ private:
+  Napi::Value Fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
+
+  // start(callback): calls `callback()` on the JS thread each time the bell rings.
+  void Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) throw CodedError(env, "bell is closed", "ERR_UNIPC_SHM_CLOSED");
+    if (poll_) throw CodedError(env, "bell already started", "ERR_UNIPC_SHM_STATE");
+    if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "callback must be a function");
+    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+    context_ = std::make_unique<Napi::AsyncContext>(env, "unipc-shm-bell");
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw CodedError(env, "no event loop", "ERR_UNIPC_SHM_STATE");
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    uv_poll_init(loop, poll_, fd_);
+    uv_poll_start(poll_, UV_READABLE, &Bell::OnReadable);
+    env_ = env;
+    Ref();  // stay alive while polling
+  }
+
+  static void OnReadable(uv_poll_t* handle, int status, int) {
+    Bell* self = static_cast<Bell*>(handle->data);
+    if (!self || self->fd_ < 0) return;
+    char buf[256];
+    while (read(self->fd_, buf, sizeof buf) > 0) {
+    }
+    if (status < 0) return;
+    Napi::HandleScope scope(self->env_);
+    try {
+      self->callback_.MakeCallback(self->env_.Global(), {}, *self->context_);
+    } catch (const Napi::Error& e) {
+      // A throwing handler becomes an uncaught exception in JS, as with any event callback.
+      napi_fatal_exception(self->env_, e.Value());
+    }
+  }
+
+  // close(): stops polling, closes the fd and removes the FIFO. Idempotent.
+  void Close(const Napi::CallbackInfo&) {
+    if (fd_ < 0) return;
+    if (poll_) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+      callback_.Reset();
+      context_.reset();
+      Unref();
+    }
+    close(fd_);
+    unlink(path_.c_str());
+    fd_ = -1;
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;
+  Napi::Env env_ = nullptr;
+  Napi::FunctionReference callback_;
+  std::unique_ptr<Napi::AsyncContext> context_;
+};
+
+// openPeerBell(path) -> fd: the write end of a peer's FIFO, checked to be a FIFO we own.
+Napi::Value OpenPeerBell(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "bell path must be a string");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw ErrnoError(env, "open(" + path + ")", errno);
+  struct stat st;
+  const char* why = CheckOwnership(fd, st);
+  if (!why && !S_ISFIFO(st.st_mode)) why = "not a FIFO";
+  if (why) {
+    close(fd);
+    throw CodedError(env, "peer bell " + path + " is refused: " + why, "ERR_UNIPC_SHM_PERMISSION");
+  }
+  return Napi::Number::New(env, fd);
+}
+
+void CloseFd(const Napi::CallbackInfo& info) {
+  if (info[0].IsNumber()) {
+    const int fd = info[0].As<Napi::Number>().Int32Value();
+    if (fd > 2) close(fd);
+  }
+}
+
+void RingBell(const Napi::CallbackInfo& info) {
+  if (info[0].IsNumber()) RingFd(info[0].As<Napi::Number>().Int32Value());
+}
+
+// writeBlob(name, head, body): a new segment (O_EXCL, 0600) holding head+body; one copy in.
+void WriteBlob(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string name = ToName(info[0]);
+  const Bytes a = ToBytes(info[1]);
+  const Bytes b = ToBytes(info[2]);
+  const size_t size = a.length + b.length;
+  int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw ErrnoError(env, "shm_open(" + name + ")", errno);
+  int err = 0;
+  if (fchmod(fd, 0600) != 0 || ftruncate(fd, static_cast<off_t>(size)) != 0) err = errno;
+  void* base = MAP_FAILED;
+  if (!err && size > 0) {
+    base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) err = errno;
+  }
+  close(fd);
+  if (err) {
+    shm_unlink(name.c_str());
+    throw ErrnoError(env, "cannot write blob " + name, err);
+  }
+  if (size > 0) {
+    std::memcpy(base, a.data, a.length);
+    if (b.length) std::memcpy(static_cast<uint8_t*>(base) + a.length, b.data, b.length);
+    munmap(base, size);
+  }
+}
+
+// readBlob(name, length) -> Buffer: checks owner, mode and exact size, copies out once, unlinks.
+Napi::Value ReadBlob(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string name = ToName(info[0]);
+  const uint64_t length = ToU64(info[1], "length");
+  int fd = shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) throw ErrnoError(env, "shm_open(" + name + ")", errno);
+  shm_unlink(name.c_str());
+  struct stat st;
+  if (const char* why = CheckOwnership(fd, st)) {
+    close(fd);
+    throw CodedError(env, "blob " + name + " is refused: " + why, "ERR_UNIPC_SHM_PERMISSION");
+  }
+  if (static_cast<uint64_t>(st.st_size) != length) {
+    close(fd);
+    throw CodedError(env, "blob " + name + " size does not match its descriptor", "ERR_UNIPC_SHM_CORRUPT");
+  }
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, length);
+  if (length > 0) {
+    void* base = mmap(nullptr, length, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (base == MAP_FAILED) {
+      const int err = errno;
+      close(fd);
+      throw ErrnoError(env, "mmap(" + name + ")", err);
+    }
+    std::memcpy(out.Data(), base, length);
+    munmap(base, length);
+  }
+  close(fd);
+  return out;
+}
+
+// lockFile(path) -> fd holding an exclusive flock, or -1 when another process holds it. The
+// kernel drops the lock when the holder dies, so a killed broker never leaves a stale lock.
+Napi::Value LockFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "lock path must be a string");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw ErrnoError(env, "open(" + path + ")", errno);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    throw ErrnoError(env, "flock(" + path + ")", err);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// unlinkSegment(name) -> true when it existed.
+Napi::Value UnlinkSegment(const Napi::CallbackInfo& info) {
+  const std::string name = ToName(info[0]);
+  return Napi::Boolean::New(info.Env(), shm_unlink(name.c_str()) == 0);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function link = Link::Init(env);
+  // Per-environment constructor, so worker threads each get their own.
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(link)));
+  exports.Set("Link", link);
+  exports.Set("Bell", Bell::Init(env));
+  exports.Set("openPeerBell", Napi::Function::New(env, OpenPeerBell));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd));
+  exports.Set("ringBell", Napi::Function::New(env, RingBell));
+  exports.Set("writeBlob", Napi::Function::New(env, WriteBlob));
+  exports.Set("readBlob", Napi::Function::New(env, ReadBlob));
+  exports.Set("lockFile", Napi::Function::New(env, LockFile));
+  exports.Set("unlinkSegment", Napi::Function::New(env, UnlinkSegment));
+  exports.Set("maxInlinePayload", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+                return Napi::Number::New(info.Env(), static_cast<double>(MaxInlinePayload(ToU64(info[0], "capacity"))));
+              }));
+  return exports;
+}
+
+}  // namespace
+}  // namespace unipc_shm
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return unipc_shm::Init(env, exports); }
+
+NODE_API_MODULE(unipc_shm, InitModule)

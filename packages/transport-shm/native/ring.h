@@ -1,0 +1,235 @@
+// The SPSC byte ring of the shm transport: pure C++17, no Node-API, so the sanitizer test binary
+// (native/test/ring_test.cc) exercises exactly the code the addon runs.
+//
+// Layout and commit protocol are documented byte by byte in docs/protocol/shm.md. In short:
+// - a ring is a 256-byte control block followed by `cap` data bytes (cap a power of two);
+// - head (reader position), tail (writer position), reader-armed and writer-waiting flags each sit
+//   on their own 64-byte cache line; positions are 64-bit and never wrap;
+// - a frame is an 8-byte header (u32 length, u32 type, little-endian) and the payload, padded to 8;
+//   frames never straddle the end: a pad frame fills the rest of the ring instead;
+// - the writer copies the payload, stores the header, then publishes tail (release): a frame is
+//   visible only once complete;
+// - every length and position read from shared memory is checked: the other process may be corrupt
+//   or hostile, so a bad value is reported as corruption and never used to index memory.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace unipc_shm {
+
+constexpr uint32_t kPadType = 0xFFFFFFFFu;
+constexpr size_t kRingControlSize = 256;
+constexpr uint64_t kMinCapacity = 4096;
+constexpr uint64_t kMaxCapacity = 1ull << 30;
+
+struct alignas(64) RingControl {
+  std::atomic<uint64_t> head;  // offset 0: next byte the reader will read (reader writes)
+  char pad0[56];
+  std::atomic<uint64_t> tail;  // offset 64: end of the last committed frame (writer writes)
+  char pad1[56];
+  std::atomic<uint32_t> readerArmed;  // offset 128: 1 = reader sleeps on its doorbell, ring it
+  char pad2[60];
+  std::atomic<uint32_t> writerWaiting;  // offset 192: 1 = writer found the ring full, ring it
+  char pad3[60];
+};
+static_assert(sizeof(RingControl) == kRingControlSize, "control block is 256 bytes");
+static_assert(std::atomic<uint64_t>::is_always_lock_free, "64-bit atomics must be lock-free");
+static_assert(std::atomic<uint32_t>::is_always_lock_free, "32-bit atomics must be lock-free");
+
+inline uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+
+inline bool ValidCapacity(uint64_t cap) {
+  return cap >= kMinCapacity && cap <= kMaxCapacity && (cap & (cap - 1)) == 0;
+}
+
+// Largest payload a ring of `cap` bytes carries inline (bigger ones go through a blob segment).
+inline uint64_t MaxInlinePayload(uint64_t cap) { return cap / 4 - 8; }
+
+struct RingView {
+  RingControl* ctl;
+  uint8_t* data;
+  uint64_t cap;
+};
+
+enum class WriteResult { kFull, kWritten, kWrittenWake, kCorrupt, kTooBig };
+
+// The writing end. Keeps its own copy of tail: the value in shared memory is only ever stored.
+class RingWriter {
+ public:
+  RingWriter() = default;
+  explicit RingWriter(RingView view) : r_(view), tail_(0) {}
+
+  // Appends one frame whose payload is `a` followed by `b`. kWrittenWake means the reader was
+  // asleep: the caller rings its doorbell. kFull means nothing was written and writerWaiting is
+  // set: the reader will ring our doorbell once it frees space.
+  WriteResult Write(uint32_t type, const uint8_t* a, uint64_t alen, const uint8_t* b, uint64_t blen) {
+    const uint64_t len = alen + blen;
+    if (len > MaxInlinePayload(r_.cap)) return WriteResult::kTooBig;
+    const uint64_t need = 8 + Align8(len);
+    const uint64_t off = tail_ & (r_.cap - 1);
+    const uint64_t room = r_.cap - off;
+    const uint64_t total = need + (room < need ? room : 0);
+    uint64_t head = r_.ctl->head.load(std::memory_order_acquire);
+    if (head > tail_ || tail_ - head > r_.cap) return WriteResult::kCorrupt;
+    if (r_.cap - (tail_ - head) < total) {
+      r_.ctl->writerWaiting.store(1, std::memory_order_seq_cst);
+      head = r_.ctl->head.load(std::memory_order_seq_cst);
+      if (head > tail_ || tail_ - head > r_.cap) return WriteResult::kCorrupt;
+      if (r_.cap - (tail_ - head) < total) return WriteResult::kFull;
+      r_.ctl->writerWaiting.store(0, std::memory_order_relaxed);
+    }
+    uint64_t pos = tail_;
+    if (room < need) {
+      StoreHeader(off, room - 8, kPadType);
+      pos += room;
+    }
+    const uint64_t at = pos & (r_.cap - 1);
+    if (alen) std::memcpy(r_.data + at + 8, a, alen);
+    if (blen) std::memcpy(r_.data + at + 8 + alen, b, blen);
+    StoreHeader(at, len, type);
+    tail_ = pos + need;
+    r_.ctl->tail.store(tail_, std::memory_order_seq_cst);
+    // Dekker pairing with the reader's Arm(): tail is stored before armed is read (seq_cst).
+    if (r_.ctl->readerArmed.load(std::memory_order_seq_cst) != 0 &&
+        r_.ctl->readerArmed.exchange(0, std::memory_order_seq_cst) != 0) {
+      return WriteResult::kWrittenWake;
+    }
+    return WriteResult::kWritten;
+  }
+
+ private:
+  void StoreHeader(uint64_t at, uint64_t len, uint32_t type) {
+    const uint64_t word = (len & 0xFFFFFFFFull) | (uint64_t{type} << 32);
+    __atomic_store_n(reinterpret_cast<uint64_t*>(r_.data + at), word, __ATOMIC_RELEASE);
+  }
+
+  RingView r_{};
+  uint64_t tail_ = 0;
+};
+
+struct FrameRef {
+  uint64_t offset;  // of the payload within the data area
+  uint32_t length;
+  uint32_t type;
+};
+
+enum class ReadResult { kOk, kCorrupt };
+
+// The reading end. Keeps its own copy of head and validates everything the writer published.
+class RingReader {
+ public:
+  RingReader() = default;
+  explicit RingReader(RingView view) : r_(view), head_(0) {}
+
+  // Collects committed frames, at most `maxBytes` of payload plus headers (always at least one
+  // frame when one is there). `next` receives the position after the last collected frame; pass it
+  // to Commit once the payloads are copied out. On corruption `error` says what was wrong.
+  ReadResult Scan(uint64_t maxBytes, std::vector<FrameRef>& out, uint64_t& next, const char*& error) const {
+    out.clear();
+    const uint64_t tail = r_.ctl->tail.load(std::memory_order_acquire);
+    next = head_;
+    if (tail < head_ || tail - head_ > r_.cap || (tail & 7) != 0) {
+      error = "ring tail is out of range";
+      return ReadResult::kCorrupt;
+    }
+    uint64_t pos = head_;
+    uint64_t bytes = 0;
+    while (pos < tail) {
+      const uint64_t off = pos & (r_.cap - 1);
+      if (tail - pos < 8) {
+        error = "frame header runs past the committed tail";
+        return ReadResult::kCorrupt;
+      }
+      const uint64_t word = __atomic_load_n(reinterpret_cast<const uint64_t*>(r_.data + off), __ATOMIC_ACQUIRE);
+      const uint64_t len = word & 0xFFFFFFFFull;
+      const uint32_t type = static_cast<uint32_t>(word >> 32);
+      if (type == kPadType) {
+        const uint64_t skip = r_.cap - off;
+        if (len != skip - 8 || tail - pos < skip) {
+          error = "pad frame length does not reach the end of the ring";
+          return ReadResult::kCorrupt;
+        }
+        pos += skip;
+        continue;
+      }
+      const uint64_t need = 8 + Align8(len);
+      if (len > MaxInlinePayload(r_.cap) || off + need > r_.cap || tail - pos < need) {
+        error = "frame length is out of bounds";
+        return ReadResult::kCorrupt;
+      }
+      if (!out.empty() && bytes + 8 + len > maxBytes) break;
+      out.push_back(FrameRef{off + 8, static_cast<uint32_t>(len), type});
+      bytes += 8 + len;
+      pos += need;
+    }
+    next = pos;
+    return ReadResult::kOk;
+  }
+
+  // Releases the bytes up to `next`; returns true when the writer waits for space (ring its bell).
+  bool Commit(uint64_t next) {
+    head_ = next;
+    r_.ctl->head.store(head_, std::memory_order_seq_cst);
+    return r_.ctl->writerWaiting.load(std::memory_order_seq_cst) != 0 &&
+           r_.ctl->writerWaiting.exchange(0, std::memory_order_seq_cst) != 0;
+  }
+
+  // Announces that the reader is about to sleep. Returns false (and disarms) when data arrived
+  // meanwhile: the caller drains again instead of sleeping.
+  bool Arm() {
+    r_.ctl->readerArmed.store(1, std::memory_order_seq_cst);
+    if (r_.ctl->tail.load(std::memory_order_seq_cst) != head_) {
+      r_.ctl->readerArmed.store(0, std::memory_order_seq_cst);
+      return false;
+    }
+    return true;
+  }
+
+  const uint8_t* data() const { return r_.data; }
+
+ private:
+  RingView r_{};
+  uint64_t head_ = 0;
+};
+
+// ---- segment header (link segments) ----
+
+constexpr uint64_t kMagic = 0x3148534350494E55ull;  // "UNIPCSH1" read as little-endian bytes
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeaderSize = 256;
+
+struct SegmentHeader {
+  uint64_t magic;         // 0
+  uint32_t version;       // 8
+  uint32_t headerSize;    // 12
+  uint64_t capacity;      // 16: data bytes per ring
+  uint32_t creatorPid;    // 24
+  uint32_t reserved;      // 28
+};
+
+inline uint64_t LinkSegmentSize(uint64_t cap) { return kHeaderSize + 2 * (kRingControlSize + cap); }
+
+inline RingView RingAt(uint8_t* base, uint64_t cap, int index) {
+  uint8_t* ring = base + kHeaderSize + static_cast<uint64_t>(index) * (kRingControlSize + cap);
+  return RingView{reinterpret_cast<RingControl*>(ring), ring + kRingControlSize, cap};
+}
+
+// Checks a mapped link segment's header against its real size; returns nullptr when valid.
+inline const char* ValidateHeader(const uint8_t* base, uint64_t mappedSize, uint64_t& capOut) {
+  if (mappedSize < kHeaderSize) return "segment is smaller than its header";
+  SegmentHeader h;
+  std::memcpy(&h, base, sizeof h);
+  if (h.magic != kMagic) return "segment magic is not UNIPCSH1";
+  if (h.version != kVersion) return "segment version is not supported";
+  if (h.headerSize != kHeaderSize) return "segment header size is wrong";
+  if (!ValidCapacity(h.capacity)) return "ring capacity is not a power of two between 4 KiB and 1 GiB";
+  if (LinkSegmentSize(h.capacity) != mappedSize) return "segment size does not match its ring capacity";
+  capOut = h.capacity;
+  return nullptr;
+}
+
+}  // namespace unipc_shm

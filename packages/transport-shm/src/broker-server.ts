@@ -1,0 +1,144 @@
+/**
+ * Runs a broker for one bus: takes the bus's lock (flock: exactly one broker per bus, and a killed
+ * broker's lock vanishes with it), listens on the rendezvous socket (0600), accepts buses through
+ * the handshake and drives their links through one endpoint.
+ * @module
+ */
+import { chmodSync, rmSync } from 'node:fs'
+import { createServer, type Server, type Socket } from 'node:net'
+import { type Logger, ProtocolError } from '@unipc/core/spi'
+import { Broker, type Client, type LostRequestHandler } from './broker.js'
+import { Endpoint } from './endpoint.js'
+import { field, intField, PROTOCOL_VERSION, readJsonLine, watchForEof, writeJsonLine } from './handshake.js'
+import { ShmLink } from './link.js'
+import { addon } from './load-addon.js'
+import { type BusPaths, bellPath } from './paths.js'
+
+/** Options of {@link startBroker}. */
+export interface BrokerOptions {
+  /** Largest ring capacity a bus may ask for. */
+  readonly maxCapacity?: number
+  /** Exit (close) after this many ms without any bus; 0 = never. */
+  readonly idleMs?: number
+  /** Called when the broker stops by itself (idle). */
+  readonly onIdle?: () => void
+  readonly logger: Logger
+  readonly onLost?: LostRequestHandler
+}
+
+/** A running broker. */
+export interface RunningBroker {
+  readonly broker: Broker
+  close(): Promise<void>
+}
+
+/**
+ * Starts the broker of `paths.bus`, or returns undefined when another process already runs it.
+ */
+export async function startBroker(
+  paths: BusPaths,
+  options: BrokerOptions,
+): Promise<RunningBroker | undefined> {
+  const lockFd = addon.lockFile(paths.lock)
+  if (lockFd < 0) return undefined
+  const { logger } = options
+  const maxCapacity = options.maxCapacity ?? 64 * 1024 * 1024
+  const broker = new Broker(logger, options.onLost)
+  const endpoint = new Endpoint(
+    bellPath(paths.dir, paths.bus),
+    (link, frame) => broker.onFrame(link, frame),
+    (link, err) => {
+      logger.warn(`unipc shm broker: dropped bus pid ${link.peerPid}: ${err.message}`)
+      broker.remove(link)
+    },
+    logger,
+  )
+  let nextClient = 0
+  let idleTimer: NodeJS.Timeout | undefined
+  const armIdle = (): void => {
+    clearTimeout(idleTimer)
+    if (options.idleMs && broker.clients.size === 0)
+      idleTimer = setTimeout(() => {
+        if (broker.clients.size === 0) void close().then(() => options.onIdle?.())
+      }, options.idleMs)
+  }
+
+  const accept = async (socket: Socket): Promise<void> => {
+    clearTimeout(idleTimer)
+    let native: ReturnType<typeof addon.Link.open> | undefined
+    try {
+      const hello = await readJsonLine(socket, 5000)
+      if (hello.v !== PROTOCOL_VERSION)
+        throw new ProtocolError(`shm protocol version ${String(hello.v)} is not 1`)
+      const pid = intField(hello, 'pid')
+      const segment = field(hello, 'segment')
+      const peerBell = field(hello, 'bell')
+      const component = typeof hello.component === 'string' ? hello.component.slice(0, 200) : ''
+      native = addon.Link.open(segment, maxCapacity)
+      const link = new ShmLink(native, segment, paths.bus, socket, pid)
+      link.setPeerBell(peerBell)
+      const address = `shm:${paths.bus}:${process.pid}.${++nextClient}:${pid}`
+      const client: Client = {
+        link,
+        pid,
+        address,
+        component,
+        consumers: new Map(),
+        watches: new Map(),
+        subs: new Map(),
+        servers: new Map(),
+        inflight: new Map(),
+        nextDelivery: 0,
+      }
+      broker.add(client)
+      endpoint.add(link)
+      watchForEof(socket, () => {
+        logger.debug(`unipc shm broker: bus pid ${pid} left`)
+        endpoint.links.delete(link)
+        broker.remove(link)
+        armIdle()
+      })
+      writeJsonLine(socket, {
+        v: PROTOCOL_VERSION,
+        ok: true,
+        pid: process.pid,
+        bell: endpoint.bellPath,
+        address,
+      })
+    } catch (err) {
+      native?.close()
+      logger.warn('unipc shm broker: refused a bus', err)
+      if (!socket.destroyed) {
+        writeJsonLine(socket, { v: PROTOCOL_VERSION, ok: false, error: (err as Error).message })
+        socket.end()
+      }
+      armIdle()
+    }
+  }
+
+  rmSync(paths.socket, { force: true })
+  const server: Server = createServer((socket) => void accept(socket))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(paths.socket, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  chmodSync(paths.socket, 0o600)
+  server.on('error', (err) => logger.error('unipc shm broker: socket error', err))
+  armIdle()
+
+  let closed = false
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    clearTimeout(idleTimer)
+    for (const link of [...broker.clients.keys()]) broker.remove(link)
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    endpoint.close()
+    rmSync(paths.socket, { force: true })
+    addon.closeFd(lockFd)
+  }
+  return { broker, close }
+}

@@ -1,0 +1,97 @@
+/**
+ * One process's side of a bus: its doorbell and its links. A ring of the doorbell (or a pending
+ * write) runs `pump`: drain every link in batches, retry full writes, then arm and sleep. While
+ * data keeps coming nobody arms, so a busy stream costs no system call.
+ * @module
+ */
+import type { Logger } from '@unipc/core/spi'
+import type { Frame, ShmLink } from './link.js'
+import { addon } from './load-addon.js'
+import type { NativeBell } from './native.js'
+
+/** Rounds of draining before yielding to the event loop (timers, sockets) and coming back. */
+const ROUNDS_BEFORE_YIELD = 32
+
+/** A process's doorbell and the links it drains. */
+export class Endpoint {
+  readonly links = new Set<ShmLink>()
+  readonly #bell: NativeBell
+  #scheduled = false
+  #closed = false
+
+  /**
+   * @param bellPath - where to make this endpoint's doorbell FIFO
+   * @param onFrame - called for every message received on a link
+   * @param onLinkError - called when a link is unusable (corrupt ring); the endpoint has closed it
+   * @param logger - where problems are logged
+   */
+  constructor(
+    readonly bellPath: string,
+    private readonly onFrame: (link: ShmLink, frame: Frame) => void,
+    private readonly onLinkError: (link: ShmLink, err: Error) => void,
+    private readonly logger: Logger,
+  ) {
+    this.#bell = new addon.Bell(bellPath)
+    this.#bell.start(() => this.pump())
+  }
+
+  /** Adds a link and drains it once (it may already hold messages). */
+  add(link: ShmLink): void {
+    this.links.add(link)
+    this.schedule()
+  }
+
+  /** Drains soon (after the current job), e.g. after adding a link. */
+  schedule(): void {
+    if (this.#scheduled || this.#closed) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      this.pump()
+    })
+  }
+
+  /** Drains every link until all are empty and armed. */
+  pump(): void {
+    for (let round = 0; !this.#closed; round++) {
+      let busy = false
+      for (const link of this.links) {
+        try {
+          link.flush()
+          while (link.readBatch((f) => this.#deliver(link, f))) busy = true
+        } catch (err) {
+          this.links.delete(link)
+          link.close()
+          this.onLinkError(link, err as Error)
+        }
+      }
+      if (!busy) {
+        let armed = true
+        for (const link of this.links) if (!link.arm()) armed = false
+        if (armed) return
+      }
+      if (round >= ROUNDS_BEFORE_YIELD) {
+        this.schedule()
+        return
+      }
+    }
+  }
+
+  #deliver(link: ShmLink, frame: Frame): void {
+    try {
+      this.onFrame(link, frame)
+    } catch (err) {
+      // A malformed message from a peer is its fault, not ours: log it and keep serving.
+      this.logger.warn(`unipc shm: dropped a message (op ${frame.op}) from pid ${link.peerPid}`, err)
+    }
+  }
+
+  /** Closes the bell and every link. Idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    for (const link of this.links) link.close()
+    this.links.clear()
+    this.#bell.close()
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * `@unipc/transport-shm`: the `shm://<bus>` transport. Buses of one bus name on one host meet
+ * through a broker process (started in the background on first use) and exchange every message
+ * through lock-free rings in POSIX shared memory, woken by FIFO doorbells polled by libuv.
+ *
+ * URL: `shm://<bus>[?dir=<path>&ring=<bytes>&idle=<ms>&maxPayload=<bytes>]`.
+ * @packageDocumentation
+ */
+import { InvalidArgumentError, type TransportFactoryOptions } from '@unipc/core/spi'
+import { assertBusName } from './paths.js'
+import { ShmTransport } from './transport.js'
+
+export { type ShmOptions, ShmTransport } from './transport.js'
+
+const DEFAULT_RING = 1024 * 1024
+const DEFAULT_IDLE_MS = 5000
+const MAX_PAYLOAD = 64 * 1024 * 1024
+
+function intOption(url: URL, options: TransportFactoryOptions, key: string, fallback: number): number {
+  const raw = url.searchParams.get(key) ?? options[key]
+  if (raw === undefined || raw === null) return fallback
+  const n = Number(raw)
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`shm option '${key}' must be a non-negative integer, got ${String(raw)}`)
+  return n
+}
+
+/**
+ * Builds the transport for `shm://<bus>`. Options (URL query or `options`): `dir` (directory of
+ * the bus's socket and doorbells), `ring` (bytes per ring direction, a power of two; default
+ * 1 MiB), `idle` (ms an auto-started broker lingers without buses; default 5000), `maxPayload`
+ * (default and maximum 64 MiB).
+ * @param url - `shm://<bus>`
+ * @param options - the same keys as the query, from `connect(url, { transport: … })`
+ */
+export function createTransport(url: URL, options: TransportFactoryOptions = {}): ShmTransport {
+  if (url.protocol !== 'shm:') throw new InvalidArgumentError(`not an shm URL: ${url.href}`)
+  const bus = url.hostname || url.pathname.replace(/^\/+/, '')
+  assertBusName(bus)
+  const ringSize = intOption(url, options, 'ring', DEFAULT_RING)
+  if (ringSize < 4096 || ringSize > 1 << 30 || (ringSize & (ringSize - 1)) !== 0)
+    throw new InvalidArgumentError(`shm ring size must be a power of two from 4096 to 2^30, got ${ringSize}`)
+  const maxPayload = Math.min(intOption(url, options, 'maxPayload', MAX_PAYLOAD), MAX_PAYLOAD)
+  const dir = url.searchParams.get('dir') ?? (typeof options.dir === 'string' ? options.dir : undefined)
+  return new ShmTransport({
+    bus,
+    dir: dir || undefined,
+    ringSize,
+    idleMs: intOption(url, options, 'idle', DEFAULT_IDLE_MS),
+    maxPayload: Math.max(1, maxPayload),
+  })
+}

@@ -1,0 +1,86 @@
+/**
+ * The native addon's surface (native/addon.cc), typed for TypeScript. Only the transport's own
+ * modules use it; applications use `createTransport`. Every call returns at once: nothing blocks.
+ * Native errors carry a `code`: `ERR_UNIPC_SHM_CORRUPT` (the peer broke the ring or segment
+ * format), `ERR_UNIPC_SHM_PERMISSION` (wrong owner or mode), `ERR_UNIPC_SHM_TOO_BIG`,
+ * `ERR_UNIPC_SHM_CLOSED`, `EEXIST`, `ENOENT`, `ERR_UNIPC_SHM_SYS` (other errno, in `errno`).
+ * @module
+ */
+
+/** A mapped link segment: one ring this side writes and one it reads (see docs/protocol/shm.md). */
+export declare class NativeLink {
+  /**
+   * Creates a link segment with `O_CREAT|O_EXCL`, mode 0600 (checked with fstat), sized for two
+   * rings of `capacity` bytes, and maps it. The creator writes ring 0 and reads ring 1.
+   * @param name - a POSIX shm name, `/unipc-…`
+   * @param capacity - data bytes per ring, a power of two from 4 KiB to 1 GiB
+   */
+  static create(name: string, capacity: number): NativeLink
+  /**
+   * Maps a peer's link segment after checking owner (must be us), mode (0600) and header (magic,
+   * version, capacity, exact size). The opener writes ring 1 and reads ring 0.
+   * @param name - the segment name the peer sent
+   * @param maxCapacity - the largest ring capacity accepted
+   */
+  static open(name: string, maxCapacity: number): NativeLink
+  /** Data bytes per ring. */
+  readonly capacity: number
+  /**
+   * Appends one frame whose payload is `head` then `body`; rings the peer's bell if it sleeps.
+   * @returns false when the ring is full (nothing written; the peer rings our bell once it drained)
+   * @throws code ERR_UNIPC_SHM_TOO_BIG above a quarter of the ring, ERR_UNIPC_SHM_CORRUPT if the peer broke the head position
+   */
+  write(type: number, head: Uint8Array, body?: Uint8Array): boolean
+  /**
+   * Copies committed frames out (about `maxBytes`, at least one) as `[u32 length][u32 type][payload]`
+   * records, then frees their ring space (ringing the writer if it waits for space).
+   * @returns undefined when the ring is empty
+   * @throws code ERR_UNIPC_SHM_CORRUPT when a length, type or position read from the ring is out of bounds
+   */
+  read(maxBytes: number): Buffer | undefined
+  /** Marks the reader as asleep; false (and not armed) when data arrived meanwhile: read again. */
+  arm(): boolean
+  /** The write end of the peer's bell FIFO (from {@link NativeAddon.openPeerBell}), -1 for none. */
+  setPeerBell(fd: number): void
+  /**
+   * Ring positions and flags as found in shared memory (diagnostics only):
+   * `[outHead, outTail, outArmed, outWaiting, inHead, inTail, inArmed, inWaiting]`.
+   */
+  stats(): number[]
+  /** Unmaps the segment (it is not unlinked). Later calls throw ERR_UNIPC_SHM_CLOSED. */
+  close(): void
+}
+
+/** This process's doorbell: a FIFO polled by libuv on the JS thread. */
+export declare class NativeBell {
+  /** Makes the FIFO at `path` (mode 0600; it must not exist) and opens it non-blocking. */
+  constructor(path: string)
+  /** The read end's file descriptor. */
+  readonly fd: number
+  /** Calls `onRing` on the JS thread whenever a peer rings (wake-ups coalesce). */
+  start(onRing: () => void): void
+  /** Stops polling, closes the fd and removes the FIFO. Idempotent. */
+  close(): void
+}
+
+/** Everything the addon exports. */
+export interface NativeAddon {
+  readonly Link: typeof NativeLink
+  readonly Bell: typeof NativeBell
+  /** Opens the write end of a peer's bell FIFO (must be a FIFO we own); returns the fd. */
+  openPeerBell(path: string): number
+  /** Closes an fd returned by {@link NativeAddon.openPeerBell}. */
+  closeFd(fd: number): void
+  /** Writes one wake-up byte to a bell fd (never blocks). */
+  ringBell(fd: number): void
+  /** Creates blob segment `name` (O_EXCL, 0600) holding `head` then `body`: one copy in. */
+  writeBlob(name: string, head: Uint8Array | undefined, body: Uint8Array): void
+  /** Opens, unlinks and copies out blob `name`, checking owner, mode and that its size is `length`. */
+  readBlob(name: string, length: number): Buffer
+  /** Takes an exclusive flock on `path` (created 0600); returns its fd, or -1 when another process holds it. */
+  lockFile(path: string): number
+  /** Removes a segment name; true when it existed. */
+  unlinkSegment(name: string): boolean
+  /** Largest frame payload a ring of `capacity` bytes carries inline. */
+  maxInlinePayload(capacity: number): number
+}

@@ -1,0 +1,437 @@
+/**
+ * The shm transport's bus side: links this process to the bus's broker (starting it when none
+ * runs) and implements the SPI's four facilities as messages over the link's rings.
+ * @module
+ */
+import { createConnection, type Socket } from 'node:net'
+import {
+  type Closable,
+  ClosedError,
+  ConnectionError,
+  type ConsumeOptions,
+  type Delivery,
+  ErrorCode,
+  InvalidArgumentError,
+  type Logger,
+  type MapChangeListener,
+  type MessageListener,
+  type MessagingTransport,
+  NoHandlerError,
+  type OpenContext,
+  ProtocolError,
+  type Supports,
+  silentLogger,
+  type Transport,
+  UnipcError,
+} from '@unipc/core/spi'
+import { Endpoint } from './endpoint.js'
+import { PROTOCOL_VERSION, readJsonLine, watchForEof, writeJsonLine } from './handshake.js'
+import { type Frame, ShmLink } from './link.js'
+import { addon } from './load-addon.js'
+import { type BusPaths, bellPath, busPaths, segmentName } from './paths.js'
+import { spawnBroker } from './spawn-broker.js'
+import { FieldWriter, Op, readEntries, Status } from './wire.js'
+
+/** Settings of one shm transport (from the URL query or factory options). */
+export interface ShmOptions {
+  /** The bus name (`shm://<bus>`). */
+  readonly bus: string
+  /** Directory of sockets, bells and the broker log; default `<runtime dir>/shm`. */
+  readonly dir: string | undefined
+  /** Data bytes per ring direction (power of two). */
+  readonly ringSize: number
+  /** How long an auto-started broker lingers without buses, in ms. */
+  readonly idleMs: number
+  /** Largest payload, in bytes. */
+  readonly maxPayload: number
+}
+
+interface PendingReply {
+  readonly parse: (f: Frame) => unknown
+  readonly resolve: (v: unknown) => void
+  readonly reject: (e: Error) => void
+}
+
+const CONNECT_TIMEOUT_MS = 10_000
+
+/** A bus's connection to `shm://<bus>`. */
+export class ShmTransport implements Transport {
+  readonly name = 'shm'
+  readonly supports: Supports = {
+    redelivery: true,
+    persistence: false,
+    durableEvents: false,
+    crossProcess: true,
+  }
+  readonly limits: { maxPayload: number }
+  readonly #options: ShmOptions
+  readonly #w = new FieldWriter()
+  readonly #pending = new Map<number, PendingReply>()
+  readonly #consumers = new Map<number, (d: Delivery) => void>()
+  readonly #watches = new Map<number, MapChangeListener>()
+  readonly #subs = new Map<number, MessageListener>()
+  readonly #servers = new Map<number, (d: Delivery) => void>()
+  #inbox: ((data: Uint8Array) => void) | undefined
+  #endpoint: Endpoint | undefined
+  #link: ShmLink | undefined
+  #address = ''
+  #brokerPid = 0
+  #nextId = 0
+  #state: 'new' | 'opening' | 'open' | 'broken' | 'closed' = 'new'
+  #failure: Error | undefined
+  #logger: Logger = silentLogger
+  #onState: OpenContext['onState'] = () => {}
+
+  /** @param options - bus name, directory and sizes */
+  constructor(options: ShmOptions) {
+    this.#options = options
+    this.limits = { maxPayload: options.maxPayload }
+  }
+
+  async open(context: OpenContext): Promise<void> {
+    if (this.#state !== 'new') throw new ClosedError('open')
+    this.#state = 'opening'
+    this.#logger = context.logger
+    this.#onState = context.onState
+    const paths = busPaths(this.#options.bus, this.#options.dir)
+    const socket = await this.#connect(paths)
+    const endpoint = new Endpoint(
+      bellPath(paths.dir, paths.bus),
+      (_link, frame) => this.#onFrame(frame),
+      (_link, err) =>
+        this.#fail(new ConnectionError(`shm link to the broker failed: ${err.message}`, { cause: err })),
+      this.#logger,
+    )
+    const segment = segmentName(paths.bus, 'l')
+    let native: ReturnType<typeof addon.Link.create> | undefined
+    try {
+      native = addon.Link.create(segment, this.#options.ringSize)
+      writeJsonLine(socket, {
+        v: PROTOCOL_VERSION,
+        pid: process.pid,
+        segment,
+        bell: endpoint.bellPath,
+        component: context.component ?? '',
+      })
+      const welcome = await readJsonLine(socket, 5000)
+      if (welcome.ok !== true)
+        throw new ConnectionError(`shm broker refused the bus: ${String(welcome.error)}`)
+      if (
+        typeof welcome.address !== 'string' ||
+        typeof welcome.bell !== 'string' ||
+        typeof welcome.pid !== 'number'
+      )
+        throw new ProtocolError('shm broker sent an incomplete welcome')
+      const link = new ShmLink(native, segment, paths.bus, socket, welcome.pid)
+      link.setPeerBell(welcome.bell)
+      this.#link = link
+      this.#address = welcome.address
+      this.#brokerPid = welcome.pid
+      this.#endpoint = endpoint
+      endpoint.add(link)
+      watchForEof(socket, () =>
+        this.#fail(
+          new ConnectionError(
+            `the shm broker of bus '${paths.bus}' (pid ${this.#brokerPid}) is gone; connect again to start a new one`,
+          ),
+        ),
+      )
+    } catch (err) {
+      native?.close()
+      addon.unlinkSegment(segment)
+      endpoint.close()
+      socket.destroy()
+      this.#state = 'closed'
+      throw err
+    }
+    if (this.#state === 'opening') this.#state = 'open'
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    this.#endpoint?.close()
+    this.#rejectAll(new ClosedError('shm operation'))
+  }
+
+  /** Connects to the bus's broker socket, starting a broker when none answers. */
+  async #connect(paths: BusPaths): Promise<Socket> {
+    const deadline = Date.now() + CONNECT_TIMEOUT_MS
+    let spawned = false
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      try {
+        return await new Promise<Socket>((resolve, reject) => {
+          const s = createConnection(paths.socket)
+          s.once('connect', () => {
+            s.off('error', reject)
+            resolve(s)
+          })
+          s.once('error', reject)
+        })
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code !== 'ENOENT' && code !== 'ECONNREFUSED')
+          throw new ConnectionError(`cannot reach the shm broker at ${paths.socket}`, { cause: err })
+        if (Date.now() > deadline)
+          throw new ConnectionError(
+            `the shm broker of bus '${paths.bus}' did not start within ${CONNECT_TIMEOUT_MS} ms; see ${paths.log}`,
+            { cause: err },
+          )
+        if (!spawned) {
+          spawnBroker(paths, this.#options.idleMs)
+          spawned = true
+        }
+        await new Promise((r) => setTimeout(r, delay))
+      }
+    }
+  }
+
+  #fail(err: Error): void {
+    if (this.#state === 'closed' || this.#state === 'broken') return
+    this.#state = 'broken'
+    this.#failure = err
+    this.#logger.warn(`unipc shm: ${err.message}`)
+    this.#endpoint?.close()
+    this.#rejectAll(err)
+    this.#onState('closed', err)
+  }
+
+  #rejectAll(err: Error): void {
+    const pending = [...this.#pending.values()]
+    this.#pending.clear()
+    for (const p of pending) p.reject(err)
+  }
+
+  #assert(what: string): ShmLink {
+    if (this.#state === 'open' && this.#link) return this.#link
+    if (this.#state === 'broken') throw this.#failure as Error
+    throw new ClosedError(what)
+  }
+
+  /** Sends a message that the broker answers; `parse` reads the reply's fields synchronously. */
+  #call<T>(
+    what: string,
+    op: number,
+    write: (w: FieldWriter) => void,
+    data?: Uint8Array,
+    parse?: (f: Frame) => T,
+  ): Promise<T> {
+    const link = this.#assert(what)
+    const corr = this.#newId()
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(corr, {
+        parse: parse ?? (() => undefined),
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      })
+      write(this.#w.reset().u32(corr))
+      link.send(op, this.#w, data)
+    })
+  }
+
+  #newId(): number {
+    this.#nextId = (this.#nextId + 1) >>> 0 || 1
+    return this.#nextId
+  }
+
+  #onFrame(f: Frame): void {
+    const link = this.#link as ShmLink
+    const r = f.fields
+    switch (f.op) {
+      case Op.Reply: {
+        const corr = r.u32()
+        const p = this.#pending.get(corr)
+        const status = r.u8()
+        if (!p) return
+        this.#pending.delete(corr)
+        if (status === Status.Ok) {
+          let value: unknown
+          try {
+            value = p.parse(f)
+          } catch (err) {
+            p.reject(err as Error)
+            return
+          }
+          p.resolve(value)
+        } else p.reject(replyError(r.str(), r.str(), r.str()))
+        return
+      }
+      case Op.Delivery: {
+        const cid = r.u32()
+        const did = r.u32()
+        const redelivered = r.u8() === 1
+        const data = link.data(f)
+        const onDelivery = this.#consumers.get(cid)
+        if (!onDelivery) return
+        let acked = false
+        onDelivery({
+          data,
+          redelivered,
+          ack: () => {
+            if (acked || this.#state !== 'open') return
+            acked = true
+            link.send(Op.Ack, this.#w.reset().u32(cid).u32(did))
+          },
+        })
+        return
+      }
+      case Op.Change: {
+        const listener = this.#watches.get(r.u32())
+        const key = r.str()
+        const present = r.u8() === 1
+        const value = present ? link.data(f) : undefined
+        listener?.(key, value)
+        return
+      }
+      case Op.Message: {
+        const listener = this.#subs.get(r.u32())
+        const channel = r.str()
+        const data = link.data(f)
+        listener?.(channel, data)
+        return
+      }
+      case Op.Inbox:
+        this.#inbox?.(link.data(f))
+        return
+      case Op.Request: {
+        const onRequest = this.#servers.get(r.u32())
+        const did = r.u32()
+        const data = link.data(f)
+        let done = false
+        const ack = (): void => {
+          if (done || this.#state !== 'open') return
+          done = true
+          link.send(Op.Done, this.#w.reset().u32(did))
+        }
+        if (onRequest) onRequest({ data, redelivered: false, ack })
+        else ack()
+        return
+      }
+      default:
+        throw new ProtocolError(`unknown shm message op ${f.op} from the broker`)
+    }
+  }
+
+  /** A handle whose close() sends `op` with `id` and forgets the local registration. */
+  #closable(registry: Map<number, unknown>, id: number, op: number, what: string): Closable {
+    let closed = false
+    return {
+      close: async () => {
+        if (closed) return
+        closed = true
+        registry.delete(id)
+        if (this.#state !== 'open') return
+        await this.#call(what, op, (w) => w.u32(id))
+      },
+    }
+  }
+
+  readonly queues = {
+    push: (queue: string, data: Uint8Array): Promise<void> =>
+      this.#call('shm push', Op.Push, (w) => w.str(queue), data),
+    consume: async (
+      queue: string,
+      onDelivery: (d: Delivery) => void,
+      options: ConsumeOptions,
+    ): Promise<Closable> => {
+      const id = this.#newId()
+      this.#consumers.set(id, onDelivery)
+      await this.#call('shm consume', Op.Consume, (w) => w.u32(id).str(queue).u32(options.concurrency))
+      return this.#closable(this.#consumers, id, Op.Unconsume, 'shm consume')
+    },
+  }
+
+  readonly maps = {
+    get: (map: string, key: string): Promise<Uint8Array | undefined> =>
+      this.#call(
+        'shm get',
+        Op.Get,
+        (w) => w.str(map).str(key),
+        undefined,
+        (f) => (f.fields.u8() === 1 ? (this.#link as ShmLink).data(f) : undefined),
+      ),
+    getAll: (map: string): Promise<Map<string, Uint8Array>> =>
+      this.#call(
+        'shm getAll',
+        Op.GetAll,
+        (w) => w.str(map),
+        undefined,
+        (f) => readEntries((this.#link as ShmLink).data(f), false),
+      ),
+    set: (map: string, entries: ReadonlyMap<string, Uint8Array>): Promise<void> => {
+      const d = new FieldWriter().u32(entries.size)
+      for (const [k, v] of entries) d.str(k).bytes(v)
+      return this.#call('shm set', Op.Set, (w) => w.str(map), d.view())
+    },
+    delete: (map: string, keys: readonly string[]): Promise<void> =>
+      this.#call('shm delete', Op.Delete, (w) => {
+        w.str(map).u32(keys.length)
+        for (const k of keys) w.str(k)
+      }),
+    watch: async (map: string, onChange: MapChangeListener): Promise<Closable> => {
+      const id = this.#newId()
+      this.#watches.set(id, onChange)
+      await this.#call('shm watch', Op.Watch, (w) => w.u32(id).str(map))
+      return this.#closable(this.#watches, id, Op.Unwatch, 'shm watch')
+    },
+  }
+
+  readonly pubsub = {
+    publish: (channel: string, data: Uint8Array): void => {
+      const link = this.#assert('shm publish')
+      link.send(Op.Publish, this.#w.reset().str(channel), data)
+    },
+    subscribe: async (pattern: string, onMessage: MessageListener): Promise<Closable> => {
+      const id = this.#newId()
+      this.#subs.set(id, onMessage)
+      try {
+        await this.#call('shm subscribe', Op.Subscribe, (w) => w.u32(id).str(pattern))
+      } catch (err) {
+        this.#subs.delete(id)
+        throw err
+      }
+      return this.#closable(this.#subs, id, Op.Unsubscribe, 'shm subscribe')
+    },
+  }
+
+  readonly messaging: MessagingTransport = this.#messaging()
+
+  #messaging(): MessagingTransport {
+    const self = this
+    return {
+      get address(): string {
+        return self.#address
+      },
+      onMessage: (handler: (data: Uint8Array) => void): void => {
+        this.#inbox = handler
+      },
+      send: (to: string, data: Uint8Array): void => {
+        const link = this.#assert('shm send')
+        // corr 0: fire-and-forget. A gone address is dropped by the broker (replies to callers that
+        // left have nobody to read them); requests to a dead server fail through lostCallReply.
+        link.send(Op.Send, this.#w.reset().u32(0).str(to), data)
+      },
+      serve: async (method: string, onRequest: (d: Delivery) => void): Promise<Closable> => {
+        const id = this.#newId()
+        this.#servers.set(id, onRequest)
+        await this.#call('shm serve', Op.Serve, (w) => w.u32(id).str(method))
+        return this.#closable(this.#servers, id, Op.Unserve, 'shm serve')
+      },
+      dispatch: (method: string, data: Uint8Array): Promise<void> =>
+        this.#call('shm dispatch', Op.Dispatch, (w) => w.str(method), data),
+    }
+  }
+}
+
+function replyError(code: string, message: string, target: string): UnipcError {
+  switch (code) {
+    case ErrorCode.NoHandler:
+      return new NoHandlerError(target || message)
+    case ErrorCode.InvalidArgument:
+      return new InvalidArgumentError(message)
+    case ErrorCode.Connection:
+      return new ConnectionError(message)
+    default:
+      return new UnipcError(message, code || ErrorCode.Protocol)
+  }
+}

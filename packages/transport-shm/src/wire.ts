@@ -1,0 +1,191 @@
+/**
+ * The messages bus and broker exchange inside ring frames (docs/protocol/shm.md, "Messages").
+ * A frame's type is the message op; its payload is a sequence of little-endian fields: u32
+ * numbers, strings (u32 byte length + UTF-8) and a trailing data part (the rest of the frame).
+ * Decoding checks every length against the frame: a corrupt or hostile peer gets a ProtocolError.
+ * @module
+ */
+import { ProtocolError } from '@unipc/core/spi'
+
+/** Message ops (the low 16 bits of the frame type). */
+export const Op = {
+  // bus -> broker
+  Push: 10,
+  Consume: 11,
+  Unconsume: 12,
+  Ack: 13,
+  Get: 20,
+  GetAll: 21,
+  Set: 22,
+  Delete: 23,
+  Watch: 24,
+  Unwatch: 25,
+  Publish: 30,
+  Subscribe: 31,
+  Unsubscribe: 32,
+  Send: 40,
+  Serve: 41,
+  Unserve: 42,
+  Dispatch: 43,
+  Done: 44,
+  // broker -> bus
+  Reply: 100,
+  Delivery: 101,
+  Change: 102,
+  Message: 103,
+  Inbox: 104,
+  Request: 105,
+} as const
+
+/** Set in a frame type when the data part is a blob descriptor (segment name + length). */
+export const BLOB_FLAG = 0x1_0000
+
+/** Reply status byte. */
+export const Status = { Ok: 0, Error: 1 } as const
+
+/** Builds a message's fields in a reusable buffer. */
+export class FieldWriter {
+  #buf = Buffer.allocUnsafe(4096)
+  #len = 0
+
+  /** Starts a new message. */
+  reset(): this {
+    this.#len = 0
+    return this
+  }
+
+  #room(n: number): void {
+    if (this.#len + n <= this.#buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + n))
+    this.#buf.copy(next, 0, 0, this.#len)
+    this.#buf = next
+  }
+
+  /** Appends an unsigned 32-bit number. */
+  u32(v: number): this {
+    this.#room(4)
+    this.#buf.writeUInt32LE(v >>> 0, this.#len)
+    this.#len += 4
+    return this
+  }
+
+  /** Appends a byte. */
+  u8(v: number): this {
+    this.#room(1)
+    this.#buf[this.#len++] = v
+    return this
+  }
+
+  /** Appends a float64 (used for blob lengths, which exceed u32 only in theory). */
+  f64(v: number): this {
+    this.#room(8)
+    this.#buf.writeDoubleLE(v, this.#len)
+    this.#len += 8
+    return this
+  }
+
+  /** Appends a string: u32 byte length then UTF-8. */
+  str(s: string): this {
+    const max = Buffer.byteLength(s)
+    this.#room(4 + max)
+    const n = this.#buf.write(s, this.#len + 4)
+    this.#buf.writeUInt32LE(n, this.#len)
+    this.#len += 4 + n
+    return this
+  }
+
+  /** Appends length-prefixed bytes (for values inside lists). */
+  bytes(b: Uint8Array): this {
+    this.#room(4 + b.length)
+    this.#buf.writeUInt32LE(b.length, this.#len)
+    this.#buf.set(b, this.#len + 4)
+    this.#len += 4 + b.length
+    return this
+  }
+
+  /** The fields written so far (a view, valid until the next reset). */
+  view(): Uint8Array {
+    return this.#buf.subarray(0, this.#len)
+  }
+}
+
+/** Reads a message's fields, refusing anything that runs past the frame. */
+export class FieldReader {
+  #pos: number
+
+  /**
+   * @param buf - the batch buffer from NativeLink.read
+   * @param start - the payload's first byte
+   * @param end - one past its last byte
+   */
+  constructor(
+    private readonly buf: Buffer,
+    start: number,
+    private readonly end: number,
+  ) {
+    this.#pos = start
+  }
+
+  #need(n: number): number {
+    const at = this.#pos
+    if (n < 0 || at + n > this.end)
+      throw new ProtocolError('shm message is truncated (a field runs past its frame)')
+    this.#pos += n
+    return at
+  }
+
+  /** Reads an unsigned 32-bit number. */
+  u32(): number {
+    return this.buf.readUInt32LE(this.#need(4))
+  }
+
+  /** Reads a byte. */
+  u8(): number {
+    return this.buf[this.#need(1)] as number
+  }
+
+  /** Reads a float64 and checks it is a safe non-negative integer. */
+  length(): number {
+    const v = this.buf.readDoubleLE(this.#need(8))
+    if (!Number.isSafeInteger(v) || v < 0) throw new ProtocolError('shm message has an invalid length')
+    return v
+  }
+
+  /** Reads a string. */
+  str(): string {
+    const n = this.u32()
+    const at = this.#need(n)
+    return this.buf.toString('utf8', at, at + n)
+  }
+
+  /** Reads length-prefixed bytes (a view into the batch buffer). */
+  bytes(): Uint8Array {
+    const n = this.u32()
+    const at = this.#need(n)
+    return this.buf.subarray(at, at + n)
+  }
+
+  /** The rest of the frame (the data part), as a view. */
+  rest(): Uint8Array {
+    const at = this.#pos
+    this.#pos = this.end
+    return this.buf.subarray(at, this.end)
+  }
+}
+
+/**
+ * Decodes `[u32 count]([str key][bytes value])*`, the data part of Set and of a GetAll reply.
+ * @param data - the data part
+ * @param copy - copy the values (true when they are kept; false leaves views into `data`)
+ */
+export function readEntries(data: Uint8Array, copy: boolean): Map<string, Uint8Array> {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  const r = new FieldReader(buf, 0, buf.length)
+  const out = new Map<string, Uint8Array>()
+  for (let n = r.u32(); n > 0; n--) {
+    const key = r.str()
+    const value = r.bytes()
+    out.set(key, copy ? new Uint8Array(value) : value)
+  }
+  return out
+}
