@@ -189,6 +189,7 @@ export function check(file: SpecFile, imported: readonly SpecFile[] = []): Diagn
     if (m.kind === 'setting' && m.default) checkDefault(m.type, m.default)
   }
 
+  reservedNames(diags, file)
   infiniteModels(diags, file, lookup)
   sinceAfterVersion(diags, file)
   return diags.items
@@ -392,5 +393,50 @@ function sinceAfterVersion(diags: DiagnosticBag, file: SpecFile): void {
           `@since(${a.version}) is after the service version ${version}; raise 'version' or lower @since`,
         )
     }
+  }
+}
+
+/** Members of the generated client and server classes, which service members must not shadow. */
+const RESERVED_MEMBERS = ['start', 'stop', 'bus', 'component', 'rpc', 'constructor']
+/** Fields every error already has (rpc-streams' RESERVED_ERROR_FIELDS). */
+const RESERVED_ERROR_FIELDS = ['name', 'message', 'code', 'stack', 'cause', 'data']
+
+function reservedNames(diags: DiagnosticBag, file: SpecFile): void {
+  for (const m of file.members) {
+    if (RESERVED_MEMBERS.includes(m.name))
+      diags.error(
+        DiagnosticCode.ReservedName,
+        m.nameSpan,
+        `'${m.name}' is reserved for the generated client and server classes; rename the ${m.kind}`,
+      )
+    else if (m.name.startsWith('_'))
+      diags.error(
+        DiagnosticCode.ReservedName,
+        m.nameSpan,
+        `member names starting with '_' are reserved; rename '${m.name}'`,
+      )
+  }
+  for (const t of file.types) {
+    if (t.kind !== 'error') continue
+    for (const f of t.fields)
+      if (RESERVED_ERROR_FIELDS.includes(f.name))
+        diags.error(
+          DiagnosticCode.ReservedName,
+          f.nameSpan,
+          `every error already has '${f.name}'; give the field of ${t.name} another name`,
+        )
+  }
+  const service = file.service?.name
+  if (service) {
+    const generated = ['', 'Client', 'ClientOptions', 'Server', 'Component', 'Fingerprint', 'Members'].map(
+      (s) => service + s,
+    )
+    for (const t of file.types)
+      if (generated.includes(t.name))
+        diags.error(
+          DiagnosticCode.ReservedName,
+          t.nameSpan,
+          `'${t.name}' is a name the generator uses for service ${service}; rename the ${t.kind}`,
+        )
   }
 }

@@ -74,7 +74,9 @@ export function runCli(argv: readonly string[], io: CliIo = defaultIo): number {
   const report = (specs: readonly LoadedSpec[]): boolean => {
     const diags = specs.flatMap((s) => s.diagnostics)
     const sources = new Map(specs.flatMap((s) => [...s.sources]))
-    if (json) io.out(JSON.stringify({ diagnostics: diags.map(diagnosticToJson) }, null, 2))
+    // `check` always answers in JSON; other commands only when there is something to report.
+    if (json && (command === 'check' || diags.length > 0))
+      io.out(JSON.stringify({ diagnostics: diags.map(diagnosticToJson) }, null, 2))
     else for (const d of diags) io.err(`${formatDiagnostic(d, sources.get(d.file))}\n`)
     const errors = diags.filter((d: Diagnostic) => d.severity === 'error').length
     if (!json && errors > 0) io.err(`${errors} error${errors === 1 ? '' : 's'}`)

@@ -44,6 +44,8 @@ export const DiagnosticCode = {
   InfiniteModel: 'E030',
   /** An `@since` greater than the service version. */
   SinceAfterVersion: 'E031',
+  /** A name the generated code or the runtime reserves (member `start`, error field `message`…). */
+  ReservedName: 'E032',
 } as const
 
 /** One of {@link DiagnosticCode}'s values. */
