@@ -72,6 +72,7 @@ export class Link {
       const socket = dial(endpoint)
       let link: Link | undefined
       let settled = false
+      let greeted = false
       const clientNonce = newNonce()
       const fail = (err: Error): void => {
         if (settled) {
@@ -114,6 +115,7 @@ export class Link {
       const handshake = (msg: WireValue[]): void => {
         const type = msg[0]
         if (type === T.Hello) {
+          greeted = true
           const [, version, nonce, authRequired] = msg
           if (version !== PROTOCOL_VERSION) {
             fail(
@@ -165,9 +167,21 @@ export class Link {
         fail(new ProtocolError(`unexpected frame type ${String(type)} during the handshake`))
       }
       socket.on('data', (chunk: Buffer) => reader.push(chunk))
-      socket.on('error', (err) => fail(socketError(err, endpoint)))
+      // With TLS 1.3 the hub checks the client certificate after the client thinks it is connected:
+      // a TLS link that dies before the hub's Hello was refused for its certificate.
+      const refusedCert = (): AuthError =>
+        new AuthError(
+          `the hub at ${endpoint.display} refused this client's TLS certificate: check cert and key, and that the hub's CA signed them`,
+        )
+      socket.on('error', (err) =>
+        fail(endpoint.kind === 'tls' && !greeted && !link ? refusedCert() : socketError(err, endpoint)),
+      )
       socket.on('close', () =>
-        fail(new ConnectionError(`the connection to the hub at ${endpoint.display} closed`)),
+        fail(
+          endpoint.kind === 'tls' && !greeted && !link
+            ? refusedCert()
+            : new ConnectionError(`the connection to the hub at ${endpoint.display} closed`),
+        ),
       )
     })
   }

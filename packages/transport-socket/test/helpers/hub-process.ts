@@ -23,7 +23,6 @@ export async function startHubProcess(args: string[]): Promise<HubProcess> {
   const child = spawnTs(hubBin, args)
   const count = args.filter((a) => a === '--listen').length
   try {
-    await child.waitForLine(new RegExp(`(unipc-hub listening on .*\\n?){${count}}`), 30_000)
     await waitLines(child, count)
   } catch (err) {
     await child.kill('SIGKILL')
@@ -45,7 +44,8 @@ async function waitLines(child: ChildHandle, count: number): Promise<void> {
       .split('\n')
       .filter((l) => l.startsWith('unipc-hub listening on ')).length < count
   ) {
-    if (Date.now() > end) throw new Error(`hub did not report ${count} listeners: ${child.stderr()}`)
+    if (Date.now() > end || child.process.exitCode !== null)
+      throw new Error(`hub did not report ${count} listeners: ${child.stderr()}`)
     await new Promise((r) => setTimeout(r, 20))
   }
 }
