@@ -6,6 +6,7 @@
 export * from './ast.js'
 export { withoutLocations } from './ast-utils.js'
 export { check, TypeTable, typeText } from './check.js'
+export { type CliIo, runCli } from './cli.js'
 export {
   type Diagnostic,
   DiagnosticBag,
@@ -17,6 +18,10 @@ export {
   sortDiagnostics,
   suggest,
 } from './diagnostics.js'
+export { diffSpecs, formatChange, type SpecChange, type SpecDiff } from './diff.js'
+export { type GeneratedOutput, type GenerateOptions, generate } from './gen/generate.js'
+export { contractOf, serviceDefinition, serviceName } from './gen/runtime.js'
+export { starterPath, starterServer } from './gen/starter.js'
 export { hasErrors, type LoadedSpec, loadSpec, type ReadFile } from './load.js'
 export { type ParseResult, parse, STATEMENT_KEYWORDS } from './parser.js'
 export { INTEGER_RANGES, isIntegerType, PRIMITIVE_ALIASES, primitiveFor } from './primitives.js'
