@@ -16,6 +16,8 @@ export interface RedisContext {
   /** The shared subscriber connection. */
   readonly sub: Subscriber
   readonly logger: Logger
+  /** The component of the bus, if any. */
+  readonly component: string | undefined
   /** A unique id of this transport instance (its inbox address). */
   readonly id: string
   /** Aborts when the transport closes. */

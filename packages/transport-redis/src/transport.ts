@@ -157,6 +157,7 @@ export class RedisTransport implements Transport {
         cmd,
         sub: new Subscriber(sub),
         logger,
+        component: context.component,
         id: this.#id,
         closing: this.#closing.signal,
         blocking: (name) => pool.open(name),
