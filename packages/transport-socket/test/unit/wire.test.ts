@@ -1,0 +1,116 @@
+import { PayloadTooLargeError, ProtocolError } from '@unipc/core/spi'
+import { describe, expect, it } from 'vitest'
+import { encodeFrame, FrameReader } from '../../src/wire/frames.js'
+import { decodeValue, encodeValue, type WireValue } from '../../src/wire/msgpack.js'
+
+function collect(max: number) {
+  const frames: Buffer[] = []
+  const errors: Error[] = []
+  const reader = new FrameReader(max, {
+    frame: (b) => frames.push(Buffer.from(b)),
+    error: (e) => errors.push(e),
+  })
+  return { reader, frames, errors }
+}
+
+function join(f: Buffer | [Buffer, Uint8Array]): Buffer {
+  return Array.isArray(f) ? Buffer.concat(f) : f
+}
+
+describe('msgpack subset', () => {
+  it('round-trips every value shape the protocol uses', () => {
+    const values: WireValue[] = [
+      0,
+      127,
+      128,
+      255,
+      256,
+      65535,
+      65536,
+      2 ** 32 - 1,
+      2 ** 32,
+      Number.MAX_SAFE_INTEGER,
+      -1,
+      -32,
+      -33,
+      -128,
+      -129,
+      -32768,
+      -32769,
+      -(2 ** 31),
+      -(2 ** 31) - 1,
+      Number.MIN_SAFE_INTEGER,
+      '',
+      'a',
+      'x'.repeat(31),
+      'x'.repeat(32),
+      'é'.repeat(200),
+      'y'.repeat(70_000),
+      null,
+      true,
+      false,
+      new Uint8Array([1, 2, 3]),
+      new Uint8Array(300),
+      new Uint8Array(70_000),
+      [],
+      [1, ['a', [Buffer.from([9])]]],
+      Array.from({ length: 20 }, (_, i) => i),
+    ]
+    for (const v of values) {
+      const back = decodeValue(encodeValue(v))
+      if (v instanceof Uint8Array) expect(Buffer.from(back as Uint8Array).equals(Buffer.from(v))).toBe(true)
+      else expect(back).toEqual(v)
+    }
+  })
+
+  it('matches the msgpack spec bytes for a small request', () => {
+    expect(encodeValue([54, 1, 'echo', new Uint8Array([0xa2, 0x68, 0x69])]).toString('hex')).toBe(
+      '943601a46563686fc403a26869',
+    )
+  })
+
+  it('rejects maps, extensions, floats, truncated values, trailing bytes and deep nesting with ProtocolError', () => {
+    const bad = ['80', 'd40100', 'cb0000000000000000', 'a3616263'.slice(0, 6), '0101', '91919191910']
+    for (const hex of bad) expect(() => decodeValue(Buffer.from(hex, 'hex')), hex).toThrow(ProtocolError)
+    // An array header claiming more elements than the frame has bytes is refused before allocating.
+    expect(() => decodeValue(Buffer.from('ddffffffff', 'hex'))).toThrow(/longer than its frame/)
+  })
+})
+
+describe('FrameReader', () => {
+  it('splits frames arriving one byte at a time and several per chunk', () => {
+    const bytes = Buffer.concat([
+      join(encodeFrame([1, 'a'])),
+      join(encodeFrame([2, new Uint8Array(100_000)])),
+      join(encodeFrame([3])),
+    ])
+    const one = collect(1 << 20)
+    for (let i = 0; i < bytes.length; i++) one.reader.push(bytes.subarray(i, i + 1))
+    const all = collect(1 << 20)
+    all.reader.push(bytes)
+    for (const c of [one, all]) {
+      expect(c.errors).toEqual([])
+      expect(c.frames.map((f) => (decodeValue(f) as WireValue[])[0])).toEqual([1, 2, 3])
+    }
+  })
+
+  it('writes large payloads as a separate chunk, not copied into the frame', () => {
+    const payload = new Uint8Array(1 << 20)
+    const f = encodeFrame([55, 3, 9, payload])
+    expect(Array.isArray(f) && f[1] === payload).toBe(true)
+    const c = collect(2 << 20)
+    c.reader.push(join(f))
+    expect((decodeValue(c.frames[0] as Buffer) as WireValue[])[3]).toHaveLength(1 << 20)
+  })
+
+  it('refuses an oversized length header from the header alone, and an empty frame', () => {
+    const big = collect(1024)
+    big.reader.push(Buffer.from([0xff, 0xff, 0xff, 0xff]))
+    expect(big.errors[0]).toBeInstanceOf(PayloadTooLargeError)
+    big.reader.push(Buffer.from(encodeFrame([1]) as Buffer))
+    expect(big.frames).toEqual([]) // nothing more is read after an error
+    const empty = collect(1024)
+    empty.reader.push(Buffer.alloc(4))
+    expect(empty.errors[0]).toBeInstanceOf(ProtocolError)
+  })
+})
