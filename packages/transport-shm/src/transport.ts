@@ -25,6 +25,7 @@ import {
   UnipcError,
 } from '@unipc/core/spi'
 import { Endpoint } from './endpoint.js'
+import { sweepStale } from './gc.js'
 import { PROTOCOL_VERSION, readJsonLine, watchForEof, writeJsonLine } from './handshake.js'
 import { type Frame, ShmLink } from './link.js'
 import { addon } from './load-addon.js'
@@ -94,6 +95,10 @@ export class ShmTransport implements Transport {
     this.#logger = context.logger
     this.#onState = context.onState
     const paths = busPaths(this.#options.bus, this.#options.dir)
+    // Segments and doorbells left by killed processes go before we add ours.
+    const swept = sweepStale(paths.dir)
+    if (swept.segments.length + swept.bells.length > 0)
+      this.#logger.info(`unipc shm: removed ${swept.segments.length} stale segment(s) of dead processes`)
     const socket = await this.#connect(paths)
     const endpoint = new Endpoint(
       bellPath(paths.dir, paths.bus),

@@ -1,0 +1,101 @@
+import { fileURLToPath } from 'node:url'
+import { type Bus, ConnectionError, connect } from '@unipc/core'
+import { type ChildHandle, spawnTs, waitFor } from '@unipc/testkit'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { listSegments } from '../../src/gc.js'
+import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.js'
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
+
+let broker: BrokerProcess
+const children: ChildHandle[] = []
+const buses: Bus[] = []
+beforeAll(async () => {
+  broker = await startBrokerProcess()
+})
+afterEach(async () => {
+  await Promise.all(buses.splice(0).map((b) => b.close()))
+  await Promise.all(children.splice(0).map((c) => c.kill('SIGKILL')))
+})
+afterAll(async () => {
+  await broker?.stop()
+})
+
+async function child(name: string, args: string[]): Promise<ChildHandle> {
+  const c = spawnTs(fixture(name), args)
+  children.push(c)
+  await c.waitForLine(/^(ready|corrupted)$/, 20_000)
+  return c
+}
+
+async function bus(): Promise<Bus> {
+  const b = await connect(broker.url, { component: 'tester' })
+  buses.push(b)
+  return b
+}
+
+describe('shm crash safety', () => {
+  it('SIGKILL of a server mid-stream: the reader keeps running and its stream fails naming the dead peer', async () => {
+    const server = await child('stream-server.ts', [broker.url])
+    const b = await bus()
+    const items: number[] = []
+    const failure = new Promise<unknown>((resolve) => {
+      b.requests.stream<number>('ticks', undefined, { window: 64 }).subscribe({
+        next: (i) => {
+          items.push(i)
+        },
+        error: resolve,
+        complete: () => resolve(new Error('stream completed')),
+      })
+    })
+    await waitFor(() => items.length > 1000)
+    server.process.kill('SIGKILL')
+    const err = await failure
+    expect(err).toBeInstanceOf(ConnectionError)
+    expect((err as Error).message).toContain(`pid ${server.process.pid}`)
+    expect((err as Error).message).toContain('streamer')
+    // Items arrived in order up to the kill.
+    expect(items.slice(0, 1000)).toEqual([...Array(1000).keys()])
+    // This process keeps working over the same broker.
+    await b.settings.set('tester', 'after', 'kill')
+    expect(await b.settings.get('tester', 'after')).toBe('kill')
+  })
+
+  it('a call pending on a SIGKILLed server fails at once with ConnectionError, long before its timeout', async () => {
+    const server = await child('stream-server.ts', [broker.url])
+    const b = await bus()
+    const call = b.requests.call('hang', 1, { timeout: 60_000 })
+    await server.waitForLine('hanging')
+    server.process.kill('SIGKILL')
+    await expect(call).rejects.toBeInstanceOf(ConnectionError)
+  })
+
+  it('a bus that writes a corrupted frame length is dropped with a clear log line; the broker keeps serving', async () => {
+    const hostile = await child('hostile-bus.ts', [broker.dir, broker.bus])
+    await hostile.waitForLine('dropped', 10_000)
+    expect(broker.child.process.exitCode).toBe(null)
+    expect(broker.child.stderr()).toMatch(
+      /dropped bus pid \d+: corrupt frame from peer: frame length is out of bounds/,
+    )
+    const b = await bus()
+    await b.settings.set('tester', 'still', 'serving')
+    expect(await b.settings.get('tester', 'still')).toBe('serving')
+  })
+
+  it('segments are 0600 while in use and gone after both sides exit', async () => {
+    const holder = await child('hold-bus.ts', [broker.url, String(8 << 20)])
+    const pid = holder.process.pid as number
+    const mine = listSegments().filter((s) => s.creatorPid === pid)
+    expect(mine.length).toBeGreaterThan(0)
+    for (const s of mine) expect(s.mode).toBe(0o600)
+    const b = await bus()
+    await b.settings.get('holder', 'big') // a blob travels broker -> here, and is taken
+    const ours = listSegments().filter((s) => s.creatorPid === process.pid)
+    for (const s of ours) expect(s.mode).toBe(0o600)
+    await holder.kill('SIGTERM')
+    await b.close()
+    await waitFor(
+      () => listSegments().filter((s) => s.creatorPid === pid || s.creatorPid === process.pid).length === 0,
+    )
+  })
+})

@@ -1,0 +1,145 @@
+import { chmodSync, closeSync, existsSync, openSync, statSync, writeSync } from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { addon } from '../../src/load-addon.js'
+import { segmentName } from '../../src/paths.js'
+
+const made: string[] = []
+const fresh = (kind: 'l' | 'b' = 'l'): string => {
+  const name = segmentName('unit', kind)
+  made.push(name)
+  return name
+}
+afterEach(() => {
+  for (const n of made.splice(0)) addon.unlinkSegment(n)
+})
+
+/** Overwrites bytes of a segment the way a corrupt or hostile peer could. */
+function poke(name: string, offset: number, bytes: Buffer): void {
+  const fd = openSync(`/dev/shm${name}`, 'r+')
+  try {
+    writeSync(fd, bytes, 0, bytes.length, offset)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+const RING0_CONTROL = 256
+const RING0_DATA = 512
+
+describe('native link segments', () => {
+  it('creates link segments with mode 0600 and refuses an existing name (O_EXCL)', () => {
+    const name = fresh()
+    const a = addon.Link.create(name, 4096)
+    expect(statSync(`/dev/shm${name}`).mode & 0o777).toBe(0o600)
+    expect(() => addon.Link.create(name, 4096)).toThrow(expect.objectContaining({ code: 'EEXIST' }))
+    a.close()
+  })
+
+  it('refuses to open a segment other users could read', () => {
+    const name = fresh()
+    addon.Link.create(name, 4096).close()
+    chmodSync(`/dev/shm${name}`, 0o644)
+    expect(() => addon.Link.open(name, 1 << 20)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNIPC_SHM_PERMISSION' }),
+    )
+  })
+
+  it('refuses a segment whose header is not a unipc link', () => {
+    const name = fresh()
+    addon.Link.create(name, 4096).close()
+    poke(name, 0, Buffer.from('NOTUNIPC'))
+    expect(() => addon.Link.open(name, 1 << 20)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNIPC_SHM_CORRUPT' }),
+    )
+  })
+
+  it('carries frames in order in both directions, across many wraps of the ring', () => {
+    const name = fresh()
+    const a = addon.Link.create(name, 4096)
+    const b = addon.Link.open(name, 1 << 20)
+    let sent = 0
+    let received = 0
+    for (let round = 0; round < 200; round++) {
+      while (a.write(7, Buffer.from(`msg-${sent}-`.padEnd(50 + (sent % 300), 'x')))) sent++
+      for (let batch = b.read(1 << 20); batch; batch = b.read(1 << 20)) {
+        for (let at = 0; at < batch.length; ) {
+          const len = batch.readUInt32LE(at)
+          expect(batch.readUInt32LE(at + 4)).toBe(7)
+          expect(batch.toString('utf8', at + 8, at + 8 + len)).toBe(
+            `msg-${received}-`.padEnd(50 + (received % 300), 'x'),
+          )
+          received++
+          at += 8 + len
+        }
+      }
+    }
+    expect(received).toBe(sent)
+    expect(sent).toBeGreaterThan(1000)
+    expect(b.write(9, Buffer.from('back'))).toBe(true)
+    expect(a.read(1024)?.toString('utf8', 8)).toBe('back')
+    a.close()
+    b.close()
+  })
+
+  it('reports a corrupted frame length as ERR_UNIPC_SHM_CORRUPT and reads nothing', () => {
+    const name = fresh()
+    const a = addon.Link.create(name, 4096)
+    const b = addon.Link.open(name, 1 << 20)
+    expect(a.write(1, Buffer.alloc(100, 1))).toBe(true)
+    const header = Buffer.alloc(4)
+    header.writeUInt32LE(0x7fff_ffff)
+    poke(name, RING0_DATA, header)
+    expect(() => b.read(1 << 20)).toThrow(expect.objectContaining({ code: 'ERR_UNIPC_SHM_CORRUPT' }))
+    header.writeUInt32LE(3000) // fits the ring, but not the committed bytes
+    poke(name, RING0_DATA, header)
+    expect(() => b.read(1 << 20)).toThrow(/out of bounds/)
+    a.close()
+    b.close()
+  })
+
+  it('reports a tail position beyond the ring as corruption', () => {
+    const name = fresh()
+    const a = addon.Link.create(name, 4096)
+    const b = addon.Link.open(name, 1 << 20)
+    const tail = Buffer.alloc(8)
+    tail.writeBigUInt64LE(1n << 40n)
+    poke(name, RING0_CONTROL + 64, tail)
+    expect(() => b.read(1 << 20)).toThrow(expect.objectContaining({ code: 'ERR_UNIPC_SHM_CORRUPT' }))
+    a.close()
+    b.close()
+  })
+
+  it('refuses frames above a quarter of the ring (they travel as blobs)', () => {
+    const name = fresh()
+    const a = addon.Link.create(name, 4096)
+    expect(() => a.write(1, Buffer.alloc(2000))).toThrow(
+      expect.objectContaining({ code: 'ERR_UNIPC_SHM_TOO_BIG' }),
+    )
+    a.close()
+  })
+})
+
+describe('native blobs', () => {
+  it('copies a blob in and out once, 0600, and removes it when read', () => {
+    const name = fresh('b')
+    const payload = Buffer.alloc(3 << 20, 0x5a)
+    addon.writeBlob(name, Buffer.from('hd'), payload)
+    expect(statSync(`/dev/shm${name}`).mode & 0o777).toBe(0o600)
+    const back = addon.readBlob(name, payload.length + 2)
+    expect(back.subarray(0, 2).toString()).toBe('hd')
+    expect(back.subarray(2).equals(payload)).toBe(true)
+    expect(existsSync(`/dev/shm${name}`)).toBe(false)
+  })
+
+  it('refuses a blob whose size does not match its descriptor', () => {
+    const name = fresh('b')
+    addon.writeBlob(name, undefined, Buffer.alloc(100))
+    expect(() => addon.readBlob(name, 5000)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNIPC_SHM_CORRUPT' }),
+    )
+  })
+
+  it('rejects segment names that are paths', () => {
+    expect(() => addon.Link.create('/../etc/x', 4096)).toThrow(/invalid segment name/)
+  })
+})
