@@ -133,6 +133,12 @@ class Parser {
             this.next()
             const v = this.expect('int', 'a version number')
             const value = Number(v.value as bigint)
+            if (value < 1 || value > 2 ** 31 - 1)
+              this.diags.error(
+                DiagnosticCode.BadNumber,
+                v.span,
+                `version must be 1..${2 ** 31 - 1}, not ${v.text}`,
+              )
             if (version) this.duplicateHeader('version', kw.span)
             else version = { value, span: v.span }
             break

@@ -146,7 +146,17 @@ export function scan(text: string, diags: DiagnosticBag): Token[] {
     if (text[i] === '0' && (text[i + 1] === 'x' || text[i + 1] === 'X')) {
       i += 2
       while (i < text.length && /[0-9a-fA-F_]/.test(text[i]!)) i++
-      finishInt(start, text.slice(start, i).replaceAll('_', ''))
+      const digits = text.slice(start + 2, i).replaceAll('_', '')
+      if (digits === '') {
+        diags.error(
+          DiagnosticCode.BadNumber,
+          span(start, line, lineStart),
+          "malformed number: '0x' needs hex digits",
+        )
+        push('int', start, 0n)
+        return
+      }
+      finishInt(start, `0x${digits}`)
       return
     }
     while (i < text.length && (isDigit(text[i]!) || text[i] === '_')) i++
@@ -159,7 +169,17 @@ export function scan(text: string, diags: DiagnosticBag): Token[] {
     if ((text[i] === 'e' || text[i] === 'E') && /[-+0-9]/.test(text[i + 1] ?? '')) {
       isFloat = true
       i += 2
+      const expStart = i
       while (i < text.length && isDigit(text[i]!)) i++
+      if (i === expStart && !isDigit(text[i - 1]!)) {
+        diags.error(
+          DiagnosticCode.BadNumber,
+          span(start, line, lineStart),
+          'malformed number: the exponent needs digits',
+        )
+        push('float', start, 0)
+        return
+      }
     }
     const numText = text.slice(start, i).replaceAll('_', '')
     // A unit right after the number makes a duration: 250ms, 5s, 2m, 1h.

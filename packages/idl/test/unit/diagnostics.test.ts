@@ -78,3 +78,61 @@ describe('diagnostics', () => {
     expect(suggest('student', ['Student'])).toBe('Student')
   })
 })
+
+describe('parser robustness', () => {
+  const source = readFileSync(fileURLToPath(new URL('../fixtures/everything.unipc', import.meta.url)), 'utf8')
+  const common = readFileSync(fileURLToPath(new URL('../fixtures/common.unipc', import.meta.url)), 'utf8')
+  const junk = [
+    '{',
+    '}',
+    '(',
+    ')',
+    ':',
+    '=',
+    '?',
+    '*',
+    '@',
+    '"',
+    '0x',
+    '0x ',
+    '1e',
+    '1e+ ',
+    '0x_',
+    '-',
+    '<',
+    '>',
+    ',',
+    '///',
+    '/*',
+    '\n',
+    'map',
+    'method',
+    'x',
+  ]
+
+  it('never throws on 1000 randomly damaged specs, and every diagnostic points into the file', () => {
+    let seed = 42
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % n
+    }
+    for (let round = 0; round < 1000; round++) {
+      let text = source
+      for (let k = 0; k < 1 + rand(5); k++) {
+        const at = rand(text.length)
+        text =
+          rand(2) === 0
+            ? text.slice(0, at) + text.slice(at + 1 + rand(20))
+            : text.slice(0, at) + junk[rand(junk.length)] + text.slice(at)
+      }
+      const spec = loadSpec('x.unipc', (p) => (p === 'x.unipc' ? text : common))
+      const lines = text.split('\n')
+      for (const d of spec.diagnostics.filter((x) => x.file === 'x.unipc')) {
+        expect(d.span.line, text).toBeGreaterThanOrEqual(1)
+        expect(d.span.line, text).toBeLessThanOrEqual(lines.length)
+        expect(d.span.col, text).toBeGreaterThanOrEqual(1)
+        expect(formatDiagnostic(d, text)).toContain(`x.unipc:${d.span.line}:${d.span.col}:`)
+      }
+    }
+  })
+})
