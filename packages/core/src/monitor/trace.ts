@@ -86,9 +86,11 @@ export function preview(value: unknown): string {
   if (value === undefined) return ''
   try {
     return (
-      JSON.stringify(value, (_k, v: unknown) => {
-        if (typeof v === 'bigint') return `${v}n`
-        if (v instanceof Uint8Array) return `<${v.length} bytes>`
+      JSON.stringify(value, function (this: Record<string, unknown>, k, v: unknown) {
+        // `this[k]` is the value before toJSON (a Buffer's toJSON would hide that it is bytes).
+        const raw = k === '' ? value : this[k]
+        if (typeof raw === 'bigint') return `${raw}n`
+        if (raw instanceof Uint8Array) return `<${raw.length} bytes>`
         return v
       }) ?? String(value)
     )

@@ -5,6 +5,7 @@ import {
   MONITORS_MAP,
   matchChannel,
   monitor,
+  preview,
   type TraceRecord,
 } from '@unipc/core'
 import { firstValueFrom, take, toArray } from 'rxjs'
@@ -123,5 +124,15 @@ describe('monitor', () => {
     await camera.close()
     expect((await listBuses(tool.transport)).some((b) => b.component === 'camera')).toBe(false)
     expect(await listComponents(tool.transport)).toEqual(['camera'])
+  })
+})
+
+describe('preview', () => {
+  it('shows bytes as their length, also Buffers, and bigints as numbers', () => {
+    expect(preview({ a: Buffer.from([1, 2]), b: new Uint8Array(3), c: 5n })).toBe(
+      '{"a":"<2 bytes>","b":"<3 bytes>","c":"5n"}',
+    )
+    expect(preview(Buffer.from([1]))).toBe('"<1 bytes>"')
+    expect(preview(undefined)).toBe('')
   })
 })
