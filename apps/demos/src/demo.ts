@@ -3,7 +3,7 @@
  * a narrator that prints who did what.
  * @module
  */
-import { type Bus, connect } from '@unipc/core'
+import { type Bus, connect, preview } from '@unipc/core'
 
 /** What a demo runs with. */
 export interface DemoContext {
@@ -42,7 +42,7 @@ export function expectThat(ok: boolean, what: string): void {
 
 /** Compact JSON for narration. */
 export function show(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v))
+  return preview(value)
 }
 
 /** Polls until `check()` holds (demo steps that wait for something to arrive). */
