@@ -232,7 +232,7 @@ async function launch(
   return child
 }
 
-/** Sends PING over a raw socket; true when the server answers +PONG (not -LOADING). */
+/** Sends PING over a raw socket; true when the server answers +PONG, or -NOAUTH when it needs a password (not -LOADING). */
 function ping(probe: { path: string } | { port: number; host: string }): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = netConnect(probe)
@@ -246,7 +246,7 @@ function ping(probe: { path: string } | { port: number; host: string }): Promise
     socket.once('connect', () => socket.write('PING\r\n'))
     socket.on('data', (d) => {
       buf += d.toString()
-      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'))
+      if (buf.includes('\r\n')) done(buf.startsWith('+PONG') || buf.startsWith('-NOAUTH'))
     })
   })
 }

@@ -45,11 +45,19 @@ export function createClient(config: RedisConfig, role: ClientRole, name: string
  * @throws AuthError when credentials are refused, ConnectionError when Redis cannot be reached
  */
 export async function connectClient(client: Client, target: string): Promise<void> {
+  // connect() rejects with a bare "Connection is closed"; the reason (WRONGPASS, ENOENT…) comes as an event.
+  let reason: unknown
+  const onError = (err: unknown): void => {
+    reason ??= err
+  }
+  client.on('error', onError)
   try {
     await client.connect()
   } catch (err) {
     client.disconnect()
-    throw toUnipcError(err, `connecting to ${target}`)
+    throw toUnipcError(reason ?? err, `connecting to ${target}`)
+  } finally {
+    client.off('error', onError)
   }
 }
 
