@@ -8,12 +8,15 @@
 import {
   type Bus,
   type CallOptions,
+  InvalidArgumentError,
   type Logger,
   type StreamOptions,
   silentLogger,
   UnipcObservable,
 } from '@unipc/core'
 import type { Subscription } from 'rxjs'
+import { createRpcOverRedisClient, type RpcOverRedisClientOptions } from './compat/rpc-over-redis/client.js'
+import { connectionFactory, type RedisTarget, redisTargetOf } from './compat/rpc-over-redis/connection.js'
 import { reviveError } from './remote-errors.js'
 import { type SchemaCheckResult, SchemaGate, type SchemaMode } from './schema/gate.js'
 import { methodName } from './server.js'
@@ -32,6 +35,13 @@ export interface ClientOptions {
   readonly window?: number
   /** Where to log schema notes and warnings (default silent). */
   readonly logger?: Logger
+  /**
+   * `'rpc-over-redis'`: call a server that speaks the Python rpc-over-redis wire format (the bus must be
+   * on the Redis transport, or give `rpcOverRedis.redis`). Unary methods only; `$close()` releases it.
+   */
+  readonly compat?: 'rpc-over-redis'
+  /** Options of the rpc-over-redis mode (its schema check defaults to lenient, like the Python client). */
+  readonly rpcOverRedis?: RpcOverRedisClientOptions & { readonly redis?: RedisTarget }
 }
 
 type Args<S extends MethodSpec, O> =
@@ -48,6 +58,8 @@ export interface ClientExtras {
   readonly $service: ServiceDefinition
   /** Runs the schema check now (strict mode throws SchemaMismatchError on any incompatible difference). */
   $checkSchema(): Promise<SchemaCheckResult | undefined>
+  /** Releases what the client holds (the connections of rpc-over-redis mode; nothing for native clients). */
+  $close(): Promise<void>
 }
 
 /** A typed client of a service. */
@@ -70,6 +82,19 @@ export function createClient<S extends ServiceDefinition>(
   service: S,
   options: ClientOptions = {},
 ): ServiceClient<S> {
+  if (options.compat === 'rpc-over-redis') {
+    const { redis, ...rest } = options.rpcOverRedis ?? {}
+    return createRpcOverRedisClient(connectionFactory(redis ?? redisTargetOf(bus)), service, {
+      timeout: options.timeout,
+      validate: options.validate,
+      logger: options.logger,
+      ...rest,
+    })
+  } else if (options.compat !== undefined) {
+    throw new InvalidArgumentError(
+      `unknown compat mode '${String(options.compat)}'; supported: rpc-over-redis`,
+    )
+  }
   const logger = options.logger ?? silentLogger
   const gate = new SchemaGate(bus, service, options.schema ?? 'strict', logger, options.timeout)
   const client: Record<string, unknown> = {
@@ -79,6 +104,7 @@ export function createClient<S extends ServiceDefinition>(
       gate.assertAll()
       return result
     },
+    async $close() {},
   }
   const check = options.validate !== false
   for (const m of service.methods.values()) {

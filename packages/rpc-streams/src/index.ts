@@ -11,6 +11,7 @@ export {
   createClient,
   type ServiceClient,
 } from './client.js'
+export * as rpcOverRedis from './compat/rpc-over-redis/index.js'
 export {
   type DefineErrorOptions,
   defineError,

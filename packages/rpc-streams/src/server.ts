@@ -13,6 +13,8 @@ import {
   silentLogger,
 } from '@unipc/core'
 import type { Observable } from 'rxjs'
+import { connectionFactory, type RedisTarget, redisTargetOf } from './compat/rpc-over-redis/connection.js'
+import { type RpcOverRedisServeOptions, serveRpcOverRedis } from './compat/rpc-over-redis/server.js'
 import { type IdempotencyOptions, ReplyCache } from './idempotency.js'
 import { type SchemaInfo, schemaMethod } from './schema/info.js'
 import type { MethodDefinition, MethodSpec, ParamsOf, ResultOf, ServiceDefinition } from './service.js'
@@ -67,6 +69,13 @@ export interface ServeOptions {
   readonly idempotency?: IdempotencyOptions | boolean
   /** Where to log (default silent). */
   readonly logger?: Logger
+  /**
+   * `'rpc-over-redis'`: serve in the Python rpc-over-redis wire format instead of unipc's own
+   * (the bus must be on the Redis transport, or give `rpcOverRedis.redis`).
+   */
+  readonly compat?: 'rpc-over-redis'
+  /** Options of the rpc-over-redis mode. */
+  readonly rpcOverRedis?: RpcOverRedisServeOptions & { readonly redis?: RedisTarget }
 }
 
 /** A running service; `close()` stops serving every method. */
@@ -97,6 +106,15 @@ export async function serve<S extends ServiceDefinition>(
   impl: ServiceImpl<S>,
   options: ServeOptions = {},
 ): Promise<ServiceServer> {
+  if (options.compat === 'rpc-over-redis') {
+    const { redis, ...rest } = options.rpcOverRedis ?? {}
+    const target = redis ?? redisTargetOf(bus)
+    return serveRpcOverRedis(connectionFactory(target), service, impl, { logger: options.logger, ...rest })
+  } else if (options.compat !== undefined) {
+    throw new InvalidArgumentError(
+      `unknown compat mode '${String(options.compat)}'; supported: rpc-over-redis`,
+    )
+  }
   const missing = [...service.methods.keys()].filter(
     (m) => typeof (impl as Record<string, unknown>)[m] !== 'function',
   )

@@ -32,8 +32,8 @@ export interface TypeBase<T> {
   readonly kind: string
   /** Free text for generated docs; not part of the canonical form. */
   readonly doc?: string
-  /** Phantom field carrying the static type; never present at runtime. */
-  readonly [phantom]?: T
+  /** Phantom field carrying the static type (boxed, so `undefined` in T survives inference); never present at runtime. */
+  readonly [phantom]?: { readonly type: T }
 }
 
 /** A string. */
@@ -165,7 +165,7 @@ export type Descriptor =
 export const asDescriptor = (type: Type): Descriptor => type as Descriptor
 
 /** The TypeScript type a descriptor stands for. */
-export type Infer<D> = D extends TypeBase<infer T> ? T : never
+export type Infer<D> = D extends { readonly [phantom]?: { readonly type: infer T } } ? T : never
 
 type OptionalKeys<F extends Fields> = {
   [K in keyof F]: F[K] extends OptionalType<unknown> ? K : never

@@ -47,3 +47,8 @@ new NotFound({ id: 1 })
 new NotFound()
 const rv: ResultOf<typeof svc.spec.u> = undefined
 console.log(missing, badEnum, rv)
+const optionalResult = defineService({ name: 'opt', methods: { m: { result: t.optional(t.string()) } } })
+const none: ResultOf<typeof optionalResult.spec.m> = undefined
+// @ts-expect-error a number is not an optional string
+const notNone: ResultOf<typeof optionalResult.spec.m> = 3
+console.log(none, notNone)
