@@ -55,12 +55,17 @@ for (const transport of crossProcessTransports()) {
 
 describe('student-system', () => {
   it('uses code that unipc-idl generates from its spec, up to date', async () => {
-    const root = fileURLToPath(new URL('../../../', import.meta.url))
+    // The same command as `npm run generate -w apps/demos`, with --verify.
+    const cwd = fileURLToPath(new URL('../', import.meta.url))
     const cli = fileURLToPath(new URL('../../../packages/idl/src/cli.ts', import.meta.url))
-    const dir = 'apps/demos/src/student-system'
-    const run = spawnTs(cli, ['gen', `${dir}/student.unipc`, '--out', `${dir}/generated`, '--verify'], {
-      cwd: root,
-    })
+    const args = [
+      'gen',
+      'src/student-system/student.unipc',
+      '--out',
+      'src/student-system/generated',
+      '--verify',
+    ]
+    const run = spawnTs(cli, args, { cwd })
     expect(await run.exited, run.stdout() + run.stderr()).toBe(0)
   })
 })
