@@ -3,7 +3,8 @@
  * reply goes back to the sender only. Queues are FIFO and hold commands until a worker exists.
  * @module
  */
-import { serializeError, TimeoutError } from './errors.js'
+import { TimeoutError } from './errors.js'
+import { encodableError } from './internal/error-frame.js'
 import { decodeCommand, encodeCommand, FrameKind } from './internal/frames.js'
 import { abortReason, type Runtime } from './internal/runtime.js'
 import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
@@ -150,7 +151,7 @@ export class Commands {
         rt.sendFrame(frame.replyTo, {
           kind: FrameKind.Error,
           id: frame.id,
-          error: serializeError(err, rt.options.sendErrorStacks),
+          error: encodableError(err, rt.options.sendErrorStacks),
         })
       } else
         rt.options.logger.warn(

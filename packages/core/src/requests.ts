@@ -5,8 +5,9 @@
  * @module
  */
 import { Observable, type Subscriber } from 'rxjs'
-import { AbortError, deserializeError, InvalidArgumentError, serializeError, TimeoutError } from './errors.js'
+import { AbortError, deserializeError, InvalidArgumentError, TimeoutError } from './errors.js'
 import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
+import { encodableError } from './internal/error-frame.js'
 import { decodeRequest, encodeRequest, FrameKind, type ReplyFrame, RequestFlag } from './internal/frames.js'
 import { abortReason, activeKey, type Runtime } from './internal/runtime.js'
 import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
@@ -331,7 +332,7 @@ export class Requests {
       }
     } catch (err) {
       if (!cancelledByCaller)
-        reply({ kind: FrameKind.Error, id: frame.id, error: serializeError(err, rt.options.sendErrorStacks) })
+        reply({ kind: FrameKind.Error, id: frame.id, error: encodableError(err, rt.options.sendErrorStacks) })
     } finally {
       clearTimeout(timer)
       rt.active.delete(key)
