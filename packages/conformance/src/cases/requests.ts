@@ -113,6 +113,40 @@ export function requestCases(r: Registrar): void {
       expect(err).toMatchObject({ code: 'UNIPC_INVALID_ARGUMENT', message: 'age must be positive' })
     })
 
+    r.test(
+      'an error whose data holds a huge BigInt or a cycle still reaches the caller as RemoteError',
+      async (t) => {
+        const method = t.name('odd')
+        const server = await t.bus()
+        await server.requests.serve(method, () => {
+          const data: Record<string, unknown> = { big: 2n ** 70n, label: 'kept' }
+          data.self = data
+          throw Object.assign(new Error('odd data'), { code: 'E_ODD', data })
+        })
+        const client = await t.bus()
+        const err = await rejectionOf(client.requests.call(method, null, { timeout: r.knobs.waitTimeout }))
+        expect(err).toBeInstanceOf(RemoteError)
+        expect(err).toMatchObject({ message: 'odd data', code: 'E_ODD', data: { label: 'kept' } })
+      },
+    )
+
+    r.test(
+      'a result the codec cannot encode fails the call with a RemoteError instead of hanging',
+      async (t) => {
+        const method = t.name('cyclic')
+        const server = await t.bus()
+        await server.requests.serve(method, () => {
+          const o: Record<string, unknown> = {}
+          o.self = o
+          return o
+        })
+        const client = await t.bus()
+        const err = await rejectionOf(client.requests.call(method, null, { timeout: r.knobs.waitTimeout }))
+        expect(err).toBeInstanceOf(RemoteError)
+        expect(err).toMatchObject({ code: 'UNIPC_CODEC' })
+      },
+    )
+
     r.test('a server keeps serving after its handler threw', async (t) => {
       const method = t.name('flaky')
       const server = await t.bus()
