@@ -37,7 +37,8 @@ export interface StartPeerOptions {
 export async function startPeer(peer: PeerOptions, options: StartPeerOptions): Promise<PeerHandle> {
   const url = typeof peer.url === 'function' ? peer.url() : peer.url
   const spawn = peer.spawn ?? defaultSpawn
-  const child = spawn(peerScript(), [url, options.prefix, String(options.livenessInterval)])
+  const preload = (peer.preload ?? []).flatMap((m) => ['--preload', m])
+  const child = spawn(peerScript(), [url, options.prefix, String(options.livenessInterval), ...preload])
   let out = ''
   let err = ''
   child.stdout?.on('data', (d) => {

@@ -2,7 +2,8 @@
 /**
  * The conformance peer: a process that connects to a unipc URL and serves the standard handlers
  * the cross-process cases talk to (see {@link peerNames}). Usage:
- * `unipc-conformance-peer <url> <prefix> [livenessIntervalMs]`. It prints `unipc-peer ready <prefix>`
+ * `unipc-conformance-peer <url> <prefix> [livenessIntervalMs] [--preload <module>]...` (a preloaded
+ * module can register a third-party transport's URL scheme with `registerTransport`). It prints `unipc-peer ready <prefix>`
  * when everything is served, exits on SIGTERM, SIGINT or when its stdin closes (its parent died).
  * @module
  */
@@ -70,11 +71,20 @@ async function serve(bus: Bus, prefix: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const [url, prefix, liveness] = process.argv.slice(2)
+  const argv = process.argv.slice(2)
+  const preload: string[] = []
+  for (let i = argv.indexOf('--preload'); i >= 0; i = argv.indexOf('--preload')) {
+    preload.push(...argv.splice(i, 2).slice(1))
+  }
+  const [url, prefix, liveness] = argv
   if (!url || !prefix) {
-    process.stderr.write('usage: unipc-conformance-peer <url> <prefix> [livenessIntervalMs]\n')
+    process.stderr.write(
+      'usage: unipc-conformance-peer <url> <prefix> [livenessIntervalMs] [--preload <module>]...\n',
+    )
     process.exit(2)
   }
+  // A third-party transport registers its URL scheme (registerTransport) from a preloaded module.
+  for (const specifier of preload) await import(specifier)
   const interval = Number(liveness ?? 1000)
   const bus = await connect(url, {
     component: prefix,

@@ -36,6 +36,11 @@ export interface PeerOptions {
    * `node --conditions=source --import tsx` from sources, or plain node on the built peer).
    */
   readonly spawn?: PeerSpawn
+  /**
+   * Modules the peer imports before it connects (absolute paths or package names), e.g. one that
+   * calls `registerTransport('nats', createTransport)` for a scheme core does not know.
+   */
+  readonly preload?: readonly string[]
   /** Milliseconds to wait for the peer to report ready (default 20 000). */
   readonly startTimeout?: number
 }
