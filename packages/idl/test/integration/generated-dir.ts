@@ -57,6 +57,13 @@ export async function runTsc(dir: string): Promise<{ code: number | null; output
         skipLibCheck: true,
         types: ['node'],
         customConditions: ['source'],
+        // Always the workspace sources, even where a (possibly stale) dist/ exists: the "types"
+        // export condition would otherwise pick dist/*.d.ts.
+        paths: {
+          '@unipc/core': [join(pkgDir, '../core/src/index.ts')],
+          '@unipc/rpc-streams': [join(pkgDir, '../rpc-streams/src/index.ts')],
+          '@unipc/idl/runtime': [join(pkgDir, 'src/runtime/index.ts')],
+        },
       },
       include: ['*.ts'],
     }),

@@ -43,6 +43,9 @@ describe('generated code', () => {
     const files = readdirSync(dts).filter((f) => f.endsWith('.d.ts'))
     expect(files.sort()).toEqual(['common.d.ts', 'everything.d.ts', 'student-server.d.ts', 'student.d.ts'])
     for (const f of files) expect(readFileSync(join(dts, f), 'utf8'), f).not.toMatch(/\bany\b/)
+    // The runtime the generated code imports, too.
+    const runtime = readFileSync(join(dir.path, 'dts/packages/idl/src/runtime/index.d.ts'), 'utf8')
+    expect(runtime).not.toMatch(/\bany\b/)
   })
 
   it('carries the fingerprint computed by the generator', () => {
