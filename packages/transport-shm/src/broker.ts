@@ -7,7 +7,8 @@
  * @module
  */
 import { type ChannelMatcher, compilePattern, ErrorCode, type Logger, ProtocolError } from '@unipc/core/spi'
-import type { Frame, ShmLink } from './link.js'
+import { BlobRef, type Frame, type ShmLink } from './link.js'
+import { addon } from './load-addon.js'
 import { FieldWriter, Op, readEntries, Status } from './wire.js'
 
 interface QueuedMessage {
@@ -276,13 +277,14 @@ export class Broker {
         const corr = r.u32()
         const to = r.str()
         const target = this.#byAddress.get(to)
+        const payload = link.payload(f)
         if (!target) {
           if (corr !== 0) this.#fail(client, corr, goneError(to))
-          if (f.blob) link.data(f) // take the blob so it does not linger
+          if (payload instanceof BlobRef) addon.unlinkSegment(payload.name)
           return
         }
         this.#w.reset()
-        target.link.send(Op.Inbox, this.#w, link.data(f))
+        target.link.send(Op.Inbox, this.#w, payload)
         if (corr !== 0) this.#ok(client, corr)
         return
       }
@@ -312,8 +314,9 @@ export class Broker {
         const corr = r.u32()
         const method = r.str()
         const entry = this.#servers.get(method)
-        const data = link.data(f)
+        const data = link.payload(f)
         if (!entry || entry.list.length === 0) {
+          if (data instanceof BlobRef) addon.unlinkSegment(data.name)
           this.#fail(client, corr, {
             code: ErrorCode.NoHandler,
             message: `no handler for '${method}'`,
@@ -324,10 +327,10 @@ export class Broker {
         const s = entry.list[entry.next % entry.list.length] as ServerEntry
         entry.next = (entry.next + 1) % entry.list.length
         const did = ++s.client.nextDelivery
-        s.client.inflight.set(did, {
-          method,
-          data: data.length <= KEEP_INFLIGHT_BYTES ? own(data, f) : undefined,
-        })
+        // Kept (copied) to fail the call if the server dies; blobs and big requests time out instead.
+        const keep =
+          data instanceof BlobRef || data.length > KEEP_INFLIGHT_BYTES ? undefined : new Uint8Array(data)
+        s.client.inflight.set(did, { method, data: keep })
         this.#w.reset().u32(s.id).u32(did)
         s.client.link.send(Op.Request, this.#w, data)
         this.#ok(client, corr)

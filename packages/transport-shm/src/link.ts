@@ -16,6 +16,15 @@ const INLINE_LIMIT = 64 * 1024
 /** Bytes copied out of a ring per read (one batch). */
 const BATCH_BYTES = 256 * 1024
 
+/** A blob segment named in a received message, passed on to one recipient without reading it. */
+export class BlobRef {
+  /** @param name - the segment name; @param length - its size in bytes */
+  constructor(
+    readonly name: string,
+    readonly length: number,
+  ) {}
+}
+
 /** A received message: its op, a reader positioned at its fields, and whether its data is a blob. */
 export interface Frame {
   readonly op: number
@@ -83,18 +92,21 @@ export class ShmLink {
    * Sends one message: `fields` (already written) then `data`. Data too large for the ring goes
    * into a blob segment and the ring carries its name. Order is kept even when the ring is full.
    */
-  send(op: number, fields: FieldWriter, data?: Uint8Array): void {
+  send(op: number, fields: FieldWriter, data?: Uint8Array | BlobRef): void {
     if (this.#closed) return
     let type = op
-    let body = data
-    if (data && data.length + fields.view().length > this.#maxInline) {
+    let body: Uint8Array | undefined
+    if (data instanceof BlobRef) {
+      // Relayed as is: the final reader takes the blob, nobody copies it on the way.
+      fields.str(data.name).f64(data.length)
+      type |= BLOB_FLAG
+    } else if (data && data.length + fields.view().length > this.#maxInline) {
       const name = segmentName(this.bus, 'b')
       addon.writeBlob(name, undefined, data)
       this.#trackBlob(name)
       fields.str(name).f64(data.length)
       type |= BLOB_FLAG
-      body = undefined
-    }
+    } else body = data
     const head = fields.view()
     if (this.#pending.length === 0 && this.#native.write(type, head, body)) return
     this.#pending.push({ type, head: new Uint8Array(head), body })
@@ -143,6 +155,15 @@ export class ShmLink {
     const name = frame.fields.str()
     const length = frame.fields.length()
     return addon.readBlob(name, length)
+  }
+
+  /**
+   * The data part without taking it: inline bytes (a view), or a reference to the blob for a
+   * single onward recipient (see {@link ShmLink.send}).
+   */
+  payload(frame: Frame): Uint8Array | BlobRef {
+    if (!frame.blob) return frame.fields.rest()
+    return new BlobRef(frame.fields.str(), frame.fields.length())
   }
 
   /** Arms the reader; false when data arrived meanwhile. */
