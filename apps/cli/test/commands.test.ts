@@ -9,7 +9,8 @@ import { startUnipc, unipc } from './unipc.js'
 const socket = crossProcessTransports().find((t) => t.name === 'socket')!
 const ESC = String.fromCharCode(27)
 
-describe('unipc without a transport', () => {
+// Every test spawns the binary (a Node process with tsx): generous timeouts for a loaded CI machine.
+describe('unipc without a transport', { timeout: 60_000 }, () => {
   it('prints help for every subcommand and exits 0', async () => {
     // Every subcommand's help text, built as the binary builds it; two of them through the binary.
     for (const c of commands) {
@@ -55,6 +56,7 @@ describe('unipc without a transport', () => {
 
 describe.skipIf(socket.skip !== undefined)(
   `unipc subcommands on a socket hub${socket.skip ? ` (skipped: ${socket.skip})` : ''}`,
+  { timeout: 60_000 },
   () => {
     let hub: RunningTransport
     let camera: Bus

@@ -51,7 +51,7 @@ export function startUnipc(args: readonly string[], env: Record<string, string |
     stdout: () => buf.stdout,
     stderr: () => buf.stderr,
     exited,
-    waitFor(stream, pattern, timeoutMs = 15_000) {
+    waitFor(stream, pattern, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(check)
