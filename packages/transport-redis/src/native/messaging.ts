@@ -221,11 +221,7 @@ class Server {
         if (acked) return
         acked = true
         this.inFlight.delete(id)
-        this.ctx.cmd.xack(this.keys.stream, SERVER_GROUP, id).catch(() => {})
-        this.ctx.cmd.xdel(this.keys.stream, id).catch((err) => {
-          this.ctx.logger.debug(`unipc: acknowledging a '${this.method}' request failed`, err)
-        })
-        if (this.#stopped && this.inFlight.size === 0) void this.#forget()
+        this.#ack(id)
       },
     }
     try {
@@ -233,6 +229,25 @@ class Server {
     } catch (err) {
       this.ctx.logger.error(`unipc: request delivery of '${this.method}' threw`, err)
     }
+  }
+
+  #acks: string[] = []
+  /**
+   * Acknowledges entries in batches: the ids acknowledged in one tick go in one XACK and one XDEL
+   * (with 64 requests in flight that is 2 commands per batch instead of 2 per request).
+   */
+  #ack(id: string): void {
+    this.#acks.push(id)
+    if (this.#acks.length > 1) return
+    setImmediate(() => {
+      const ids = this.#acks
+      this.#acks = []
+      this.ctx.cmd.xack(this.keys.stream, SERVER_GROUP, ...ids).catch(() => {})
+      this.ctx.cmd.xdel(this.keys.stream, ...ids).catch((err) => {
+        this.ctx.logger.debug(`unipc: acknowledging '${this.method}' requests failed`, err)
+      })
+      if (this.#stopped && this.inFlight.size === 0) void this.#forget()
+    })
   }
 
   /** Stops serving: leaves the registry at once; the consumer goes once its requests are answered. */
