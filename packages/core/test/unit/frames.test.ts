@@ -1,0 +1,80 @@
+import { Packr } from 'msgpackr'
+import { describe, expect, it } from 'vitest'
+import { ProtocolError } from '../../src/index.js'
+import {
+  decodeCommand,
+  decodeInbox,
+  decodeRequest,
+  encodeCommand,
+  encodeInbox,
+  encodeRequest,
+  FrameKind,
+  type InboxFrame,
+} from '../../src/internal/frames.js'
+
+const packr = new Packr({ useRecords: false })
+const body = Buffer.from([1, 2, 3]) // msgpackr decodes binary as Buffer (a Uint8Array)
+
+describe('core frames', () => {
+  it('round-trips a command frame', () => {
+    const f = { id: 7, body, replyTo: 'inbox-1', deadline: 123, sender: 'cam' }
+    expect(decodeCommand(encodeCommand(f))).toEqual({ kind: FrameKind.Command, ...f })
+  })
+
+  it('round-trips a request frame', () => {
+    const f = { id: 9, method: 'add', body, replyTo: 'i', flags: 3, deadline: 0, sender: '', window: 256 }
+    expect(decodeRequest(encodeRequest(f))).toEqual({ kind: FrameKind.Request, ...f })
+  })
+
+  it('round-trips every inbox frame kind', () => {
+    const frames: InboxFrame[] = [
+      { kind: FrameKind.Result, id: 1, body },
+      { kind: FrameKind.Item, id: 2, body },
+      { kind: FrameKind.Error, id: 3, error: { name: 'E', message: 'm', code: 'C', data: { x: 1 } } },
+      { kind: FrameKind.Accepted, id: 4, server: 'srv' },
+      { kind: FrameKind.End, id: 5 },
+      { kind: FrameKind.Cancel, id: 6, caller: 'c' },
+      { kind: FrameKind.Credit, id: 7, caller: 'c', credit: 10 },
+    ]
+    for (const f of frames) expect(decodeInbox(encodeInbox(f))).toEqual(f)
+  })
+
+  it('rejects bytes that are not msgpack', () => {
+    expect(() => decodeInbox(Uint8Array.from([0x93, 0x01]))).toThrow(ProtocolError)
+    expect(() => decodeCommand(new Uint8Array(0))).toThrow(ProtocolError)
+  })
+
+  it('rejects msgpack that is not a frame array', () => {
+    for (const v of [42, 'str', { kind: 1 }, [1]])
+      expect(() => decodeInbox(packr.pack(v))).toThrow(ProtocolError)
+  })
+
+  it('rejects frames with a wrong kind, a bad id or mistyped fields', () => {
+    const bad = [
+      [FrameKind.Request, 1, body, 'r', 0, 's'], // a request kind where a command is expected
+      [FrameKind.Command, -1, body, 'r', 0, 's'], // negative id
+      [FrameKind.Command, 1.5, body, 'r', 0, 's'], // fractional id
+      [FrameKind.Command, 1, 'not bytes', 'r', 0, 's'],
+      [FrameKind.Command, 1, body, 42, 0, 's'],
+      [FrameKind.Command, 1, body, 'r', Number.NaN, 's'],
+      [FrameKind.Command, 1, body, 'r', 0],
+    ]
+    for (const f of bad) expect(() => decodeCommand(packr.pack(f)), JSON.stringify(f)).toThrow(ProtocolError)
+    expect(() => decodeRequest(packr.pack([FrameKind.Request, 1, 'm', body, 'r', 0, 0, 's', -5]))).toThrow(
+      ProtocolError,
+    )
+  })
+
+  it('rejects inbox frames of unknown kinds or with mistyped payloads', () => {
+    const bad = [
+      [99, 1, body],
+      [FrameKind.Result, 1, 'text'],
+      [FrameKind.Error, 1, { name: 1, message: 'm' }],
+      [FrameKind.Error, 1, 'boom'],
+      [FrameKind.Accepted, 1, 5],
+      [FrameKind.Credit, 1, 'c', -1],
+      [FrameKind.Cancel, 'x', 'c'],
+    ]
+    for (const f of bad) expect(() => decodeInbox(packr.pack(f)), JSON.stringify(f)).toThrow(ProtocolError)
+  })
+})
