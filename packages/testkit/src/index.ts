@@ -9,8 +9,10 @@ export {
   type StartRedisOptions,
   startRedis,
   startRedisCluster,
+  startRedisSentinel,
   type TestRedis,
   type TestRedisCluster,
+  type TestRedisSentinel,
 } from './redis.js'
 export { type ChildHandle, type SpawnTsOptions, spawnTs } from './spawn.js'
 export { crossProcessTransports, type RunningTransport, type TransportCase } from './transports.js'

@@ -5,6 +5,7 @@
  * @module
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { connect as netConnect } from 'node:net'
 import { join } from 'node:path'
 import { freePort, tempDir } from './misc.js'
@@ -185,6 +186,62 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
   } catch (err) {
     await Promise.all(servers.map((s) => s.stop()))
     throw err
+  }
+}
+
+/** A master watched by one Sentinel. */
+export interface TestRedisSentinel {
+  /** The master (TCP). */
+  readonly master: TestRedis
+  /** Sentinel nodes for ioredis: `[{ host, port }]`. */
+  readonly sentinels: readonly { host: string; port: number }[]
+  /** The master's name the sentinel monitors (`mymaster`). */
+  readonly name: string
+  /** Stops the sentinel and the master. Idempotent. */
+  stop(): Promise<void>
+}
+
+/** Starts a master and one Sentinel monitoring it as `mymaster` (quorum 1). */
+export async function startRedisSentinel(): Promise<TestRedisSentinel> {
+  const master = await startRedis({ unixSocket: false })
+  const dir = tempDir('unipc-sentinel-')
+  const port = await freePort()
+  const conf = join(dir.path, 'sentinel.conf')
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir.path}`,
+      `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
+      '',
+    ].join('\n'),
+  )
+  let child: ChildProcess | undefined
+  try {
+    child = await launch([conf, '--sentinel'], { port, host: '127.0.0.1' }, dir.path)
+  } catch (err) {
+    await master.stop()
+    dir.cleanup()
+    throw err
+  }
+  let stopped = false
+  return {
+    master,
+    sentinels: [{ host: '127.0.0.1', port }],
+    name: 'mymaster',
+    async stop() {
+      if (stopped) return
+      stopped = true
+      const c = child as ChildProcess
+      if (c.exitCode === null && c.signalCode === null) {
+        const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()))
+        c.kill('SIGKILL')
+        await exited
+      }
+      await master.stop()
+      dir.cleanup()
+    },
   }
 }
 
