@@ -8,7 +8,7 @@ import type { EnumDecl, ErrorDecl, Field, Literal, ModelDecl, TypeDecl, TypeRef,
 import type { GeneratedFile } from './generated-file.js'
 import { annotationTags, propertyKey } from './names.js'
 import type { Scope } from './scope.js'
-import { isRecordKey, RPC, type TypeWriter } from './types.js'
+import { isRecordKey, RPC, RUNTIME, type TypeWriter } from './types.js'
 
 /** Writes all type declarations of the root file, in an order that has no forward value references. */
 export function writeDecls(
@@ -137,7 +137,7 @@ function writeModel(f: GeneratedFile, types: TypeWriter, scope: Scope, d: ModelD
   const t = f.use('t', RPC)
   const modelType = `${f.use('ModelType', RPC, true)}<${f.use('Fields', RPC, true)}, ${d.name}>`
   f.block(
-    `export const ${d.name}: ${modelType} = ${t}.model('${d.name}', {`,
+    `export const ${d.name}: ${modelType} = ${f.use('typedModel', RUNTIME)}<${d.name}>()('${d.name}', {`,
     () => {
       for (const field of d.fields) f.line(`${propertyKey(field.name)}: ${types.descriptor(field.type)},`)
     },

@@ -9,9 +9,7 @@ import { literalExpr } from './decls.js'
 import type { GeneratedFile } from './generated-file.js'
 import { annotationTags, localName, propertyKey, timeoutOf } from './names.js'
 import { errorsOf, type Scope } from './scope.js'
-import { CORE, RPC, type TypeWriter } from './types.js'
-
-const RUNTIME = '@unipc/idl/runtime'
+import { CORE, RPC, RUNTIME, type TypeWriter } from './types.js'
 
 /** What the service writer needs. */
 export interface ServiceContext {

@@ -22,6 +22,8 @@ import { moduleName, type Scope } from './scope.js'
 
 /** The package generated code imports its runtime from. */
 export const RPC = '@unipc/rpc-streams'
+/** The runtime helpers generated code imports. */
+export const RUNTIME = '@unipc/idl/runtime'
 /** The core package. */
 export const CORE = '@unipc/core'
 

@@ -12,7 +12,30 @@ import {
   type SendOptions,
   UnipcObservable,
 } from '@unipc/core'
-import { type ModelResolver, type Type, validate } from '@unipc/rpc-streams'
+import {
+  type Fields,
+  type InferFields,
+  type ModelResolver,
+  type ModelType,
+  type Type,
+  t,
+  validate,
+} from '@unipc/rpc-streams'
+
+/**
+ * `t.model` with a compile-time check that the field descriptors describe the interface `T`:
+ * generated models are written twice (an interface for the docs, descriptors for the runtime), and
+ * tsc rejects the pair when they disagree.
+ * @example
+ * export const Student: ModelType<Fields, Student> = typedModel<Student>()('Student', { id: t.string() })
+ */
+export function typedModel<T>() {
+  return <const F extends Fields>(
+    name: string,
+    fields: F &
+      ([InferFields<F>] extends [T] ? unknown : { 'the descriptors do not match the interface': never }),
+  ): ModelType<F, T> => t.model(name, fields) as unknown as ModelType<F, T>
+}
 
 /** What travels on the service's command queue: the command's name and its arguments. */
 export interface CommandEnvelope {

@@ -3,6 +3,7 @@
 /* eslint-disable */
 // biome-ignore-all lint: generated code
 
+import { typedModel } from '@unipc/idl/runtime'
 import { defineError, type Fields, type ModelType, t } from '@unipc/rpc-streams'
 
 // namespace com.example.common
@@ -17,7 +18,7 @@ export interface Point {
 /**
  * Runtime descriptor of {@link Point}.
  */
-export const Point: ModelType<Fields, Point> = t.model('Point', {
+export const Point: ModelType<Fields, Point> = typedModel<Point>()('Point', {
   x: t.float64(),
   y: t.float64(),
 })

@@ -4,7 +4,7 @@
 // biome-ignore-all lint: generated code
 
 import { type Bus, type CallOptions, type Closable, type CommandContext, InvalidArgumentError, type SendOptions, type StreamOptions, type UnipcObservable } from '@unipc/core'
-import { type Binding, commandDispatcher, type EventStream, publishEvent, sendCommand, settingHandle, type SettingHandle, statusHandle, type StatusHandle, subscribeEvent, withTimeout } from '@unipc/idl/runtime'
+import { type Binding, commandDispatcher, type EventStream, publishEvent, sendCommand, settingHandle, type SettingHandle, statusHandle, type StatusHandle, subscribeEvent, typedModel, withTimeout } from '@unipc/idl/runtime'
 import { type ClientOptions, createClient, defineError, defineService, type Fields, type ModelType, serve, type ServeOptions, type ServiceClient, type ServiceContext, type ServiceImpl, type StreamReturn, t, type Type } from '@unipc/rpc-streams'
 import { Forbidden, Point } from './common.js'
 
@@ -63,7 +63,7 @@ export interface Primitives {
 /**
  * Runtime descriptor of {@link Primitives}.
  */
-export const Primitives: ModelType<Fields, Primitives> = t.model('Primitives', {
+export const Primitives: ModelType<Fields, Primitives> = typedModel<Primitives>()('Primitives', {
   flag: t.bool(),
   i8: t.int8(),
   i16: t.int16(),
@@ -133,7 +133,7 @@ export interface Containers {
 /**
  * Runtime descriptor of {@link Containers}.
  */
-export const Containers: ModelType<Fields, Containers> = t.model('Containers', {
+export const Containers: ModelType<Fields, Containers> = typedModel<Containers>()('Containers', {
   tags: t.array(t.string()),
   legacy: t.array(t.int32()),
   scores: t.record(t.float64()),
@@ -173,7 +173,7 @@ export interface Tree {
 /**
  * Runtime descriptor of {@link Tree}.
  */
-export const Tree: ModelType<Fields, Tree> = t.model('Tree', {
+export const Tree: ModelType<Fields, Tree> = typedModel<Tree>()('Tree', {
   value: t.int32(),
   children: t.array(t.ref<Tree>('Tree')),
   parent: t.optional(t.ref<Tree>('Tree')),
@@ -186,7 +186,7 @@ export interface Circle {
 /**
  * Runtime descriptor of {@link Circle}.
  */
-export const Circle: ModelType<Fields, Circle> = t.model('Circle', {
+export const Circle: ModelType<Fields, Circle> = typedModel<Circle>()('Circle', {
   center: t.ref<Point>('Point'),
   radius: t.float64(),
 })
