@@ -102,6 +102,33 @@ describe('faults across processes', () => {
     expect(consumers.split('\n').filter((l) => l === 'name').length).toBe(1)
   })
 
+  it('after a restart that lost all data, servers and workers register again and the group is recreated', async () => {
+    const volatile = await startRedis()
+    const open = (component?: string): Promise<Bus> =>
+      connect(`${volatile.unixUrl}?workerTtl=${TTL}`, { component, timeout: 5000 }).then((b) => {
+        buses.push(b)
+        return b
+      })
+    try {
+      const server = await open('vol')
+      await server.requests.serve('vol.echo', (d: string) => d)
+      await server.commands.handle((n: number) => n * 2)
+      const client = await open()
+      expect(await client.requests.call('vol.echo', 'a')).toBe('a')
+      await volatile.restart({ hard: true })
+      await waitFor(
+        async () => (await client.requests.call('vol.echo', 'b', { timeout: 1000 }).catch(() => '')) === 'b',
+        15_000,
+      )
+      expect(await client.commands.send('vol', 21)).toBe(42)
+      const groups = await volatile.cli('XINFO', 'GROUPS', 'unipc:rq:{vol.echo}')
+      expect(groups).toContain('servers')
+    } finally {
+      await Promise.allSettled(buses.splice(0).map((b) => b.close()))
+      await volatile.stop()
+    }
+  })
+
   it('a write Redis refuses surfaces to the caller as ConnectionError', async () => {
     const b = await bus('oom')
     await redis.cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction')
