@@ -177,6 +177,15 @@ describe.skipIf(socket.skip !== undefined)(
       expect(r.stdout).toContain('state="busy"')
     })
 
+    it('status --watch without a component also follows components that connect later', async () => {
+      const watch = startUnipc(['status', '--watch', '--json'], env())
+      await watch.waitFor('stdout', /"component":"camera"/)
+      await using newcomer = await connect(hub.url, { component: 'newcomer' })
+      await newcomer.status.update({ hello: 1 })
+      await watch.waitFor('stdout', /"component":"newcomer","online":true,"fields":\{"hello":1\}/)
+      expect((await watch.stop('SIGTERM')).code).toBe(0)
+    })
+
     it('ls lists components, services with their servers, and queues with workers', async () => {
       const r = await unipc(['ls'], env())
       expect(r.code).toBe(0)

@@ -2,7 +2,8 @@
  * `unipc status [component] [--watch]`: components with liveness and their status fields.
  * @module
  */
-import { type Bus, listComponents, type StatusSnapshot } from '@unipc/core'
+import { type Bus, COMPONENTS_MAP, listComponents, type StatusSnapshot } from '@unipc/core'
+import type { Subscription } from 'rxjs'
 import { type Command, intOption, type RunContext, untilAborted } from '../cli/command.js'
 import { CliError, Exit } from '../cli/exit.js'
 import { ago, clock, type Output, table, toJson } from '../cli/output.js'
@@ -14,7 +15,8 @@ export const statusCommand: Command = {
   description:
     'Without a component: a table of every component that ever connected (COMPONENT, STATE online or\n' +
     'offline, LAST SEEN, STATUS fields). With one: its liveness and fields (exit 5 if it was never seen).\n' +
-    '--watch prints a line on every status or liveness change (of one component, or of all).',
+    '--watch prints a line on every status or liveness change (of one component, or of all, including\n' +
+    'components that connect for the first time while it runs).',
   options: {
     watch: { type: 'boolean', short: 'w', description: 'keep printing changes' },
     count: { type: 'string', short: 'n', arg: 'n', description: 'watch: exit after n lines' },
@@ -35,7 +37,7 @@ export const statusCommand: Command = {
     }
     const names = only !== undefined ? [only] : known
     // Awaited here so that the bus stays open (await using) while watching.
-    if (ctx.options.watch) return await watch(ctx, bus, names)
+    if (ctx.options.watch) return await watch(ctx, bus, names, only === undefined)
     const snaps = await Promise.all(names.map((c) => bus.status.get(c)))
     if (ctx.options.json) {
       for (const s of snaps) ctx.out.line(toJson(s))
@@ -70,24 +72,38 @@ function fields(s: StatusSnapshot): string {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text
 }
 
-async function watch(ctx: RunContext, bus: Bus, names: readonly string[]): Promise<number> {
+async function watch(ctx: RunContext, bus: Bus, names: readonly string[], all: boolean): Promise<number> {
   const count = intOption(ctx, 'count', 0)
   const done = new AbortController()
   let seen = 0
-  const subs = names.map((c) =>
-    bus.status.watch(c).subscribe({
-      next: (s) => {
-        ctx.out.line(
-          ctx.options.json
-            ? toJson({ t: Date.now(), ...s })
-            : `${ctx.out.paint('dim', clock(Date.now()))} ${s.component} ${state(ctx.out, s.online)} ${fields(s)}`,
-        )
-        if (count > 0 && ++seen >= count) done.abort()
-      },
-      error: () => done.abort(),
-    }),
-  )
+  const subs = new Map<string, Subscription>()
+  const follow = (c: string): void => {
+    if (subs.has(c) || done.signal.aborted) return
+    subs.set(
+      c,
+      bus.status.watch(c).subscribe({
+        next: (s) => {
+          ctx.out.line(
+            ctx.options.json
+              ? toJson({ t: Date.now(), ...s })
+              : `${ctx.out.paint('dim', clock(Date.now()))} ${s.component} ${state(ctx.out, s.online)} ${fields(s)}`,
+          )
+          if (count > 0 && ++seen >= count) done.abort()
+        },
+        error: () => done.abort(),
+      }),
+    )
+  }
+  for (const c of names) follow(c)
+  // Watching everything: components that connect for the first time join in.
+  const joined = all
+    ? await bus.transport.maps.watch(COMPONENTS_MAP, (c, value) => {
+        if (value !== undefined) follow(c)
+      })
+    : undefined
+  if (all) for (const c of await listComponents(bus.transport)) follow(c)
   await untilAborted(AbortSignal.any([ctx.signal, done.signal]))
-  for (const s of subs) s.unsubscribe()
+  await joined?.close()
+  for (const s of subs.values()) s.unsubscribe()
   return 0
 }
