@@ -426,35 +426,42 @@ void RingBell(const Napi::CallbackInfo& info) {
   if (info[0].IsNumber()) RingFd(info[0].As<Napi::Number>().Int32Value());
 }
 
+// Writes all of `p` at `offset`, retrying short writes and EINTR; returns 0 or an errno.
+int WriteAll(int fd, const uint8_t* p, size_t n, off_t offset) {
+  while (n > 0) {
+    const ssize_t w = pwrite(fd, p, n, offset);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+    offset += w;
+  }
+  return 0;
+}
+
 // writeBlob(name, head, body): a new segment (O_EXCL, 0600) holding head+body; one copy in.
+// pwrite rather than mmap: the kernel allocates and fills the pages in one pass, with no page
+// faults and no TLB shootdown at munmap.
 void WriteBlob(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string name = ToName(info[0]);
   const Bytes a = ToBytes(info[1]);
   const Bytes b = ToBytes(info[2]);
-  const size_t size = a.length + b.length;
   int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw ErrnoError(env, "shm_open(" + name + ")", errno);
-  int err = 0;
-  if (fchmod(fd, 0600) != 0 || ftruncate(fd, static_cast<off_t>(size)) != 0) err = errno;
-  void* base = MAP_FAILED;
-  if (!err && size > 0) {
-    base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (base == MAP_FAILED) err = errno;
-  }
+  int err = fchmod(fd, 0600) != 0 ? errno : 0;
+  if (!err) err = WriteAll(fd, a.data, a.length, 0);
+  if (!err) err = WriteAll(fd, b.data, b.length, static_cast<off_t>(a.length));
   close(fd);
   if (err) {
     shm_unlink(name.c_str());
     throw ErrnoError(env, "cannot write blob " + name, err);
   }
-  if (size > 0) {
-    std::memcpy(base, a.data, a.length);
-    if (b.length) std::memcpy(static_cast<uint8_t*>(base) + a.length, b.data, b.length);
-    munmap(base, size);
-  }
 }
 
-// readBlob(name, length) -> Buffer: checks owner, mode and exact size, copies out once, unlinks.
+// readBlob(name, length) -> Buffer: checks owner, mode and exact size, unlinks, copies out once.
 Napi::Value ReadBlob(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string name = ToName(info[0]);
@@ -472,15 +479,16 @@ Napi::Value ReadBlob(const Napi::CallbackInfo& info) {
     throw CodedError(env, "blob " + name + " size does not match its descriptor", "ERR_UNIPC_SHM_CORRUPT");
   }
   Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, length);
-  if (length > 0) {
-    void* base = mmap(nullptr, length, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-    if (base == MAP_FAILED) {
-      const int err = errno;
+  uint64_t done = 0;
+  while (done < length) {
+    const ssize_t r = pread(fd, out.Data() + done, length - done, static_cast<off_t>(done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      const int err = r < 0 ? errno : EIO;
       close(fd);
-      throw ErrnoError(env, "mmap(" + name + ")", err);
+      throw ErrnoError(env, "read(" + name + ")", err);
     }
-    std::memcpy(out.Data(), base, length);
-    munmap(base, length);
+    done += static_cast<uint64_t>(r);
   }
   close(fd);
   return out;
