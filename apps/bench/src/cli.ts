@@ -103,7 +103,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const params: RunParams = opts.quick
     ? { warmupMs: 100, measureMs: 300, window: 4096 }
-    : { warmupMs: 400, measureMs: 1200, window: 4096 }
+    : { warmupMs: 300, measureMs: 1000, window: 4096 }
   const repetitions = opts.reps ?? (opts.quick ? 1 : 3)
   const started = Date.now()
   const cells = await runPlan({

@@ -84,6 +84,8 @@ export interface SetupEnv {
   tempDir(): string
   /** A free TCP port on 127.0.0.1 (never 6379). */
   freePort(): Promise<number>
+  /** The first of `n` consecutive free TCP ports on 127.0.0.1 (none of them 6379). */
+  freePortRange(n: number): Promise<number>
   /** A redis-server of its own (unix socket and TCP port), stopped at the end of the run. */
   redis(): Promise<{ port: number; socket: string; version: string }>
   /** Runs a .ts file in a child process; resolves when it prints a line matching `ready`. */

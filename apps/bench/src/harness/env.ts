@@ -4,6 +4,7 @@
  * @module
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, spawnTs } from '@unipc/testkit'
@@ -27,6 +28,15 @@ export function createEnv(): HarnessEnv {
       return dir
     },
     freePort,
+    async freePortRange(n) {
+      for (;;) {
+        const port = await freePort()
+        const range = Array.from({ length: n }, (_, i) => port + i)
+        if (range.includes(6379) || port + n > 65535) continue
+        const free = await Promise.all(range.slice(1).map(canListen))
+        if (free.every(Boolean)) return port
+      }
+    },
     async redis() {
       // One redis-server for the whole run: every Redis-based system measures against the same one.
       redis ??= (async () => {
@@ -61,4 +71,12 @@ export function createEnv(): HarnessEnv {
     },
   }
   return env
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer()
+    s.once('error', () => resolve(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+  })
 }

@@ -15,8 +15,14 @@ export function num(n: number): string {
   if (a >= 1e4) return `${Math.round(n / 1e3)}k`
   if (a >= 1e3) return `${(n / 1e3).toFixed(1)}k`
   if (a >= 100) return n.toFixed(0)
+  if (Number.isInteger(n)) return String(n)
   if (a >= 10) return n.toFixed(1)
   return n.toFixed(2)
+}
+
+/** A duration given in µs, printed in µs or ms. */
+export function micros(us: number): string {
+  return us >= 1000 ? `${num(us / 1000)}ms` : `${num(us)}µs`
 }
 
 /** `median (min–max)`. */
@@ -35,9 +41,9 @@ export function cellText(cell: CellResult | undefined, withSpread: boolean): str
     case 'rtt':
       return x.p99 ? `${main} p99 ${num(x.p99.median)}` : main
     case 'large':
-      return x.p50 ? `${main} p50 ${num(x.p50.median)}µs` : main
+      return x.p50 ? `${main} p50 ${micros(x.p50.median)}` : main
     case 'fanout':
-      return x.lost ? `${main} lost ${num(x.lost.median)}` : main
+      return x.lost ? `${main} lost ${num(Math.round(x.lost.median))}` : main
     default:
       return main
   }

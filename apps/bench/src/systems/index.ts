@@ -9,4 +9,8 @@ export const systemModules: readonly string[] = [
   'unipc-redis.ts',
   'unipc-shm.ts',
   'net-msgpack.ts',
+  'ioredis-plain.ts',
+  'zeromq.ts',
+  'node-ipc.ts',
+  'moleculer.ts',
 ]

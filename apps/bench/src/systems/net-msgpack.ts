@@ -176,21 +176,6 @@ function netSystem(link: Link, setup: System<NetConfig>['setup']): System<NetCon
 /** node:net over a unix socket and over TCP. */
 export const systems: System[] = [
   netSystem('unix', async (env) => ({ dir: env.tempDir() })) as System,
-  netSystem('tcp', async (env) => {
-    // Five consecutive free ports: role i listens on port + i (queue workers are 0..3).
-    for (;;) {
-      const port = await env.freePort()
-      const ok = await Promise.all(
-        [1, 2, 3, 4].map(
-          (i) =>
-            new Promise<boolean>((resolve) => {
-              const s = createServer()
-              s.once('error', () => resolve(false))
-              s.listen(port + i, '127.0.0.1', () => s.close(() => resolve(true)))
-            }),
-        ),
-      )
-      if (ok.every(Boolean) && port + 4 < 65536 && (port > 6379 || port + 4 < 6379)) return { port }
-    }
-  }) as System,
+  // Role i listens on port + i (the four queue workers: 0..3).
+  netSystem('tcp', async (env) => ({ port: await env.freePortRange(4) })) as System,
 ]
