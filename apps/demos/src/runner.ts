@@ -2,7 +2,7 @@
  * Runs demos in sequence and narrates them.
  * @module
  */
-import { defaultUrl } from '@unipc/core'
+import { connect, defaultUrl } from '@unipc/core'
 import type { Demo } from './demo.js'
 
 /** Options of {@link runDemos}. */
@@ -39,6 +39,15 @@ export async function runDemos(demos: readonly Demo[], options: RunOptions = {})
   write(
     `unipc demo on ${url ?? `${defaultUrl().split('?')[0]} (the embedded default hub, started if needed)`}`,
   )
+  // One connection first, so an unreachable transport is one clear message instead of five failures.
+  try {
+    const probe = url === undefined ? await connect() : await connect(url)
+    await probe.close()
+  } catch (err) {
+    write(`cannot connect: ${(err as Error).message}`)
+    write('try --url memory: (everything in one process), or start a hub with: npx unipc hub')
+    return demos.map((d) => ({ name: d.name, ok: false, ms: 0, error: err as Error }))
+  }
   const results: DemoResult[] = []
   for (const [i, demo] of demos.entries()) {
     write('')

@@ -28,6 +28,19 @@ describe('demos on memory:', () => {
   })
 })
 
+describe('demos on a transport that is not there', () => {
+  it('say so once, with what to try, and fail every demo', async () => {
+    const lines: string[] = []
+    const results = await runDemos(demos, {
+      url: 'unix:///nonexistent-dir/hub.sock',
+      write: (l) => lines.push(l),
+    })
+    expect(results.every((r) => !r.ok)).toBe(true)
+    expect(lines.filter((l) => l.startsWith('cannot connect'))).toHaveLength(1)
+    expect(lines.join('\n')).toContain('try --url memory:')
+  })
+})
+
 for (const transport of crossProcessTransports()) {
   describe.skipIf(transport.skip !== undefined)(
     `demos on ${transport.name}${transport.skip ? ` (skipped: ${transport.skip})` : ''}`,
