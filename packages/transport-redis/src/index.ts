@@ -10,6 +10,13 @@ import { RedisTransport } from './transport.js'
 
 export type { CompatMode, RedisConfig, RedisTransportOptions } from './config.js'
 export { resolveConfig } from './config.js'
+export {
+  type DurableEvent,
+  type DurableEvents,
+  type DurableEventsOptions,
+  durableEvents,
+} from './durable-events.js'
+export type { DurableEntry, DurableStart } from './native/durable.js'
 export { RedisTransport } from './transport.js'
 
 /**

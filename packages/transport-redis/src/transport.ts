@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import {
   ClosedError,
+  InvalidArgumentError,
   type Limits,
   type MapTransport,
   type MessagingTransport,
@@ -21,6 +22,7 @@ import { type Client, connectClient, createClient } from './client.js'
 import { createRedisIpcFacilities } from './compat/redis-ipc/index.js'
 import type { RedisConfig } from './config.js'
 import { BlockingPool, type RedisContext } from './context.js'
+import { NativeDurableEvents } from './native/durable.js'
 import { NativeMaps } from './native/maps.js'
 import { NativeMessaging } from './native/messaging.js'
 import { NativePubSub } from './native/pubsub.js'
@@ -34,6 +36,8 @@ export interface Facilities {
   readonly pubsub: PubSubTransport
   readonly messaging: MessagingTransport
   readonly supports: Supports
+  /** Durable channels, when the mode has them. */
+  readonly durable?: NativeDurableEvents
   /** Runs once the connections are up (subscribe the inbox, configure Redis…). */
   open(): Promise<void>
   /** Releases held work before the connections close. */
@@ -49,7 +53,8 @@ function createNativeFacilities(ctx: RedisContext): Facilities {
     maps: new NativeMaps(ctx),
     pubsub: new NativePubSub(ctx),
     messaging,
-    supports: { redelivery: true, persistence: true, durableEvents: false, crossProcess: true },
+    durable: new NativeDurableEvents(ctx),
+    supports: { redelivery: true, persistence: true, durableEvents: true, crossProcess: true },
     open: () => messaging.open(),
     close: async () => {
       await Promise.allSettled([queues.releaseAll(), messaging.stopAll()])
@@ -86,7 +91,7 @@ export class RedisTransport implements Transport {
       this.#facilities?.supports ??
       (this.config.compat
         ? { redelivery: false, persistence: true, durableEvents: false, crossProcess: true }
-        : { redelivery: true, persistence: true, durableEvents: false, crossProcess: true })
+        : { redelivery: true, persistence: true, durableEvents: true, crossProcess: true })
     )
   }
 
@@ -124,6 +129,16 @@ export class RedisTransport implements Transport {
     send: (to, data) => this.#f().messaging.send(to, data),
     serve: (method, onRequest) => this.#f().messaging.serve(method, onRequest),
     dispatch: (method, data) => this.#f().messaging.dispatch(method, data),
+  }
+
+  /** Durable channels (native mode only); see `durableEvents()`. */
+  get durable(): NativeDurableEvents {
+    const f = this.#f()
+    if (!f.durable)
+      throw new InvalidArgumentError(
+        `durable events are not available in compat mode '${this.config.compat}'`,
+      )
+    return f.durable
   }
 
   async open(context: OpenContext): Promise<void> {

@@ -23,7 +23,7 @@ export function redisConformance(link: 'unix' | 'tcp'): void {
     { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach },
     {
       name: `redis-${link}`,
-      supports: { redelivery: true, persistence: true, durableEvents: false, crossProcess: true },
+      supports: { redelivery: true, persistence: true, durableEvents: true, crossProcess: true },
       connect: (options) => connect(url(), options),
       peer: { url },
     },
