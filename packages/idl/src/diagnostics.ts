@@ -46,6 +46,10 @@ export const DiagnosticCode = {
   SinceAfterVersion: 'E031',
   /** A name the generated code or the runtime reserves (member `start`, error field `message`…). */
   ReservedName: 'E032',
+  /** Spec files that import each other, directly or not. */
+  ImportCycle: 'E033',
+  /** Two spec files with the same name (they would generate the same module). */
+  ModuleClash: 'E034',
 } as const
 
 /** One of {@link DiagnosticCode}'s values. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import { basename, dirname, join, relative } from 'node:path'
 import type { SpecFile } from './ast.js'
 import { check } from './check.js'
 import { type Diagnostic, DiagnosticCode, sortDiagnostics } from './diagnostics.js'
@@ -35,6 +35,8 @@ export function loadSpec(path: string, read: ReadFile = (p) => readFileSync(p, '
   const sources = new Map<string, string>()
   const diagnostics: Diagnostic[] = []
 
+  const inProgress: string[] = []
+  const moduleOf = new Map<string, string>()
   const visit = (p: string): SpecFile | undefined => {
     const known = files.get(p)
     if (known) return known
@@ -48,9 +50,32 @@ export function loadSpec(path: string, read: ReadFile = (p) => readFileSync(p, '
     const parsed = parse(text, p)
     files.set(p, parsed.file)
     diagnostics.push(...parsed.diagnostics)
+    inProgress.push(p)
     const imported: SpecFile[] = []
     for (const imp of parsed.file.imports) {
       const target = normalize(join(dirname(p), imp.path))
+      const error = (code: Diagnostic['code'], message: string): void => {
+        diagnostics.push({ severity: 'error', code, message, file: p, span: imp.span })
+      }
+      if (inProgress.includes(target)) {
+        // Generated modules would import each other and read constants before they exist.
+        const cycle = [...inProgress.slice(inProgress.indexOf(target)), target].map((x) => basename(x))
+        error(
+          DiagnosticCode.ImportCycle,
+          `import cycle ${cycle.join(' -> ')}; move the shared declarations into a file both import`,
+        )
+        continue
+      }
+      const module = basename(target).replace(/\.unipc$/, '')
+      const other = moduleOf.get(module)
+      if (other !== undefined && other !== target) {
+        error(
+          DiagnosticCode.ModuleClash,
+          `${target} and ${other} would both generate ${module}.ts; rename one of the files`,
+        )
+        continue
+      }
+      moduleOf.set(module, target)
       const f = visit(target)
       if (f) imported.push(f)
       else
@@ -62,10 +87,12 @@ export function loadSpec(path: string, read: ReadFile = (p) => readFileSync(p, '
           span: imp.span,
         })
     }
+    inProgress.pop()
     diagnostics.push(...check(parsed.file, imported))
     return parsed.file
   }
 
+  moduleOf.set(basename(path).replace(/\.unipc$/, ''), path)
   const root = visit(path)
   if (!root) throw new Error(`cannot read spec file ${path}`)
   files.delete(path)
