@@ -66,7 +66,7 @@ export function loadSpec(path: string, read: ReadFile = (p) => readFileSync(p, '
         )
         continue
       }
-      const module = basename(target).replace(/\.unipc$/, '')
+      const module = basename(target).replace(/\.[^.]+$/, '')
       const other = moduleOf.get(module)
       if (other !== undefined && other !== target) {
         error(
@@ -92,7 +92,7 @@ export function loadSpec(path: string, read: ReadFile = (p) => readFileSync(p, '
     return parsed.file
   }
 
-  moduleOf.set(basename(path).replace(/\.unipc$/, ''), path)
+  moduleOf.set(basename(path).replace(/\.[^.]+$/, ''), path)
   const root = visit(path)
   if (!root) throw new Error(`cannot read spec file ${path}`)
   files.delete(path)

@@ -13,9 +13,9 @@ export interface Resolved {
   readonly file: SpecFile
 }
 
-/** The module name a spec file generates, without extension: `student.unipc` -> `student`. */
+/** The module a spec file generates: its file name without extension (`student.unipc`, `student.lmspc` -> `student`). */
 export function moduleName(file: SpecFile): string {
-  return basename(file.path).replace(/\.unipc$/, '')
+  return basename(file.path).replace(/\.[^.]+$/, '')
 }
 
 /** Resolves type names for one root file and everything it imports. */

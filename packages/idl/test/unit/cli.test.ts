@@ -46,6 +46,14 @@ describe('unipc-idl check', () => {
     expect(json.diagnostics.length).toBe(12)
   })
 
+  it('accepts LibMedium’s .lmspc file name and generates student.ts from it', () => {
+    const dir = temp()
+    writeFileSync(join(dir, 'student.lmspc'), readFileSync(f('student.unipc')))
+    expect(run('check', join(dir, 'student.lmspc')).code).toBe(0)
+    expect(run('gen', join(dir, 'student.lmspc'), '--out', join(dir, 'out')).code).toBe(0)
+    expect(readFileSync(join(dir, 'out', 'student.ts'), 'utf8')).toContain('export class StudentSystemClient')
+  })
+
   it('exits 2 on bad usage', () => {
     expect(run().code).toBe(2)
     expect(run('check').code).toBe(2)
