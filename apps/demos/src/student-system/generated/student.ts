@@ -4,7 +4,7 @@
 // biome-ignore-all lint: generated code
 
 import { type Bus, type CallOptions, type Closable, InvalidArgumentError } from '@unipc/core'
-import { type Binding, type EventStream, publishEvent, subscribeEvent } from '@unipc/idl/runtime'
+import { type Binding, type EventStream, publishEvent, subscribeEvent, typedModel } from '@unipc/idl/runtime'
 import { type ClientOptions, createClient, defineError, defineService, type Fields, type ModelType, serve, type ServeOptions, type ServiceClient, type ServiceContext, type ServiceImpl, t } from '@unipc/rpc-streams'
 
 // namespace com.pcthingz.libmedium.student
@@ -19,7 +19,7 @@ export interface Student {
 /**
  * Runtime descriptor of {@link Student}.
  */
-export const Student: ModelType<Fields, Student> = t.model('Student', {
+export const Student: ModelType<Fields, Student> = typedModel<Student>()('Student', {
   id: t.string(),
   first_name: t.string(),
   last_name: t.string(),
