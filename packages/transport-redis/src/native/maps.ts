@@ -44,13 +44,38 @@ export class NativeMaps implements MapTransport {
   }
 
   async watch(map: string, onChange: MapChangeListener): Promise<Closable> {
-    const channel = mapKey(this.ctx.config.prefix, map)
-    const remove = await this.ctx.sub.subscribe(channel, (_channel, message) => {
+    const key = mapKey(this.ctx.config.prefix, map)
+    // Keys known to exist, so a resync after a reconnect can also report keys deleted meanwhile.
+    const known = new Set<string>()
+    const remove = await this.ctx.sub.subscribe(key, (_channel, message) => {
       const change = parseChange(message)
-      if (change) onChange(change.key, change.value)
-      else this.ctx.logger.warn(`unipc: ignored a malformed change notification on ${channel}`)
+      if (!change) {
+        this.ctx.logger.warn(`unipc: ignored a malformed change notification on ${key}`)
+        return
+      }
+      if (change.value === undefined) known.delete(change.key)
+      else known.add(change.key)
+      onChange(change.key, change.value)
     })
-    return { close: remove }
+    for (const k of await this.ctx.cmd.hkeys(key).catch(() => [] as string[])) known.add(k)
+    // Changes made while the connection was down were not seen: report the current contents (the
+    // core drops values identical to what it last saw) and the keys that disappeared.
+    const offReconnect = this.ctx.onReconnect(() => {
+      void this.getAll(map)
+        .then((now) => {
+          for (const [k, v] of now) onChange(k, v)
+          for (const k of [...known]) if (!now.has(k)) onChange(k, undefined)
+          known.clear()
+          for (const k of now.keys()) known.add(k)
+        })
+        .catch((err) => this.ctx.logger.debug(`unipc: resync of ${map} after a reconnect failed`, err))
+    })
+    return {
+      close: async () => {
+        offReconnect()
+        await remove()
+      },
+    }
   }
 }
 

@@ -102,7 +102,7 @@ describe('faults across processes', () => {
     expect(consumers.split('\n').filter((l) => l === 'name').length).toBe(1)
   })
 
-  it('after a restart that lost all data, servers and workers register again and the group is recreated', async () => {
+  it('after a restart that lost all data, servers and workers register again, the group is recreated and watchers resync', async () => {
     const volatile = await startRedis()
     const open = (component?: string): Promise<Bus> =>
       connect(`${volatile.unixUrl}?workerTtl=${TTL}`, { component, timeout: 5000 }).then((b) => {
@@ -115,7 +115,13 @@ describe('faults across processes', () => {
       await server.commands.handle((n: number) => n * 2)
       const client = await open()
       expect(await client.requests.call('vol.echo', 'a')).toBe('a')
+      const seen: unknown[] = []
+      client.settings.watch('vol', 'k').subscribe((v) => seen.push(v))
+      await client.settings.set('vol', 'k', 'kept?')
+      await waitFor(() => seen.includes('kept?'))
       await volatile.restart({ hard: true })
+      // The watcher resyncs after the reconnect: the setting is gone with the data.
+      await waitFor(() => seen.lastIndexOf(undefined) > seen.indexOf('kept?'), 15_000)
       await waitFor(
         async () => (await client.requests.call('vol.echo', 'b', { timeout: 1000 }).catch(() => '')) === 'b',
         15_000,
