@@ -14,6 +14,8 @@ import { ShmLink } from './link.js'
 import { addon } from './load-addon.js'
 import { type BusPaths, bellPath } from './paths.js'
 
+const ADDRESS = /^shm:[A-Za-z0-9_.-]{1,64}:\d{1,10}-[0-9a-f]{8}$/
+
 /** Options of {@link startBroker}. */
 export interface BrokerOptions {
   /** Largest ring capacity a bus may ask for. */
@@ -77,7 +79,12 @@ export async function startBroker(
       native = addon.Link.open(segment, maxCapacity)
       const link = new ShmLink(native, segment, paths.bus, socket, pid)
       link.setPeerBell(peerBell)
-      const address = `shm:${paths.bus}:${process.pid}.${++nextClient}:${pid}`
+      // A bus proposes its inbox address (it names its own socket for direct links, see peers.ts).
+      const proposed = typeof hello.address === 'string' ? hello.address : ''
+      const address =
+        ADDRESS.test(proposed) && proposed.startsWith(`shm:${paths.bus}:`) && !broker.hasAddress(proposed)
+          ? proposed
+          : `shm:${paths.bus}:${process.pid}.${++nextClient}:${pid}`
       const client: Client = {
         link,
         pid,

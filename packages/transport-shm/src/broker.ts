@@ -102,6 +102,11 @@ export class Broker {
     this.#byAddress.set(client.address, client)
   }
 
+  /** True when a connected bus has this inbox address. */
+  hasAddress(address: string): boolean {
+    return this.#byAddress.has(address)
+  }
+
   /** Forgets a client (its process died or it closed) and releases everything it held. */
   remove(link: ShmLink): void {
     const client = this.clients.get(link)

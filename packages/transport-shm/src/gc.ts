@@ -6,7 +6,7 @@
  */
 import { readdirSync, statSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { pidAlive, segmentCreator, segmentPrefix } from './paths.js'
+import { parseSegmentName, pidAlive, segmentPrefix } from './paths.js'
 
 /** Where Linux shows POSIX shared memory. */
 export const SHM_DIR = '/dev/shm'
@@ -17,6 +17,8 @@ const BLOB_GRACE_MS = 10_000
 export interface SegmentInfo {
   /** The POSIX name, `/unipc-…`. */
   readonly name: string
+  /** The bus name it belongs to. */
+  readonly bus: string
   /** `link` (a bus's rings) or `blob` (one large payload). */
   readonly kind: 'link' | 'blob'
   readonly creatorPid: number
@@ -39,12 +41,14 @@ export function listSegments(): SegmentInfo[] {
   for (const file of names) {
     const name = `/${file}`
     if (!name.startsWith(segmentPrefix)) continue
-    const pid = segmentCreator(name)
-    if (pid === undefined) continue
+    const parsed = parseSegmentName(name)
+    if (parsed === undefined) continue
+    const pid = parsed.pid
     try {
       const st = statSync(join(SHM_DIR, file))
       out.push({
         name,
+        bus: parsed.bus,
         kind: /-b\d+-[0-9a-f]+$/.test(name) ? 'blob' : 'link',
         creatorPid: pid,
         creatorAlive: pidAlive(pid),
@@ -69,11 +73,17 @@ export interface SweepResult {
  * Removes segments whose creator died (blobs only after a grace period: their reader may still be
  * about to take them) and, when `dir` is given, doorbell FIFOs of dead processes in it.
  * @param dir - a bus directory to clean as well
+ * @param bus - only segments of this bus (what a bus does when it opens); default all
  */
-export function sweepStale(dir?: string): SweepResult {
+export function sweepStale(dir?: string, bus?: string): SweepResult {
   const segments: string[] = []
   for (const s of listSegments()) {
-    if (s.creatorAlive || (s.kind === 'blob' && s.ageMs < BLOB_GRACE_MS)) continue
+    if (
+      (bus !== undefined && s.bus !== bus) ||
+      s.creatorAlive ||
+      (s.kind === 'blob' && s.ageMs < BLOB_GRACE_MS)
+    )
+      continue
     try {
       unlinkSync(join(SHM_DIR, s.name.slice(1)))
       segments.push(s.name)
@@ -90,8 +100,8 @@ export function sweepStale(dir?: string): SweepResult {
       // no directory yet
     }
     for (const f of files) {
-      const m = /\.(\d+)-[0-9a-f]+\.bell$/.exec(f)
-      if (!m || pidAlive(Number(m[1]))) continue
+      const m = /\.(\d+)-[0-9a-f]+\.(bell|sock)$/.exec(f)
+      if (!m || pidAlive(Number(m[1])) || (bus !== undefined && !f.startsWith(`${bus}.`))) continue
       try {
         unlinkSync(join(dir, f))
         bells.push(join(dir, f))

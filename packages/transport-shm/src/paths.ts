@@ -78,10 +78,10 @@ export function segmentName(bus: string, kind: 'l' | 'b'): string {
   return `${segmentPrefix}${bus}-${kind}${process.pid}-${randomBytes(6).toString('hex')}`
 }
 
-/** The pid a segment name was made by, or undefined when the name is not one of ours. */
-export function segmentCreator(name: string): number | undefined {
-  const m = /^\/unipc-\d+-[A-Za-z0-9_.-]+-[lb](\d+)-[0-9a-f]+$/.exec(name)
-  return m ? Number(m[1]) : undefined
+/** The bus and creator pid of a segment name, or undefined when the name is not one of ours. */
+export function parseSegmentName(name: string): { bus: string; pid: number } | undefined {
+  const m = /^\/unipc-\d+-([A-Za-z0-9_.-]+)-[lb](\d+)-[0-9a-f]+$/.exec(name)
+  return m ? { bus: m[1] as string, pid: Number(m[2]) } : undefined
 }
 
 /**

@@ -30,6 +30,7 @@ import { PROTOCOL_VERSION, readJsonLine, watchForEof, writeJsonLine } from './ha
 import { type Frame, ShmLink } from './link.js'
 import { addon } from './load-addon.js'
 import { type BusPaths, bellPath, busPaths, segmentName } from './paths.js'
+import { Peers } from './peers.js'
 import { spawnBroker } from './spawn-broker.js'
 import { FieldWriter, Op, readEntries, Status } from './wire.js'
 
@@ -53,7 +54,8 @@ interface PendingReply {
   readonly reject: (e: Error) => void
 }
 
-const CONNECT_TIMEOUT_MS = 10_000
+/** How long a bus waits for an auto-started broker (a loaded machine starts node slowly). */
+const CONNECT_TIMEOUT_MS = 30_000
 
 /** A bus's connection to `shm://<bus>`. */
 export class ShmTransport implements Transport {
@@ -74,6 +76,7 @@ export class ShmTransport implements Transport {
   readonly #servers = new Map<number, (d: Delivery) => void>()
   #inbox: ((data: Uint8Array) => void) | undefined
   #endpoint: Endpoint | undefined
+  #peers: Peers | undefined
   #link: ShmLink | undefined
   #address = ''
   #brokerPid = 0
@@ -95,21 +98,26 @@ export class ShmTransport implements Transport {
     this.#logger = context.logger
     this.#onState = context.onState
     const paths = busPaths(this.#options.bus, this.#options.dir)
-    // Segments and doorbells left by killed processes go before we add ours.
-    const swept = sweepStale(paths.dir)
+    // Segments, doorbells and sockets of this bus left by killed processes go before we add ours.
+    const swept = sweepStale(paths.dir, paths.bus)
     if (swept.segments.length + swept.bells.length > 0)
       this.#logger.info(`unipc shm: removed ${swept.segments.length} stale segment(s) of dead processes`)
     const socket = await this.#connect(paths)
     const endpoint = new Endpoint(
       bellPath(paths.dir, paths.bus),
-      (_link, frame) => this.#onFrame(frame),
-      (_link, err) =>
-        this.#fail(new ConnectionError(`shm link to the broker failed: ${err.message}`, { cause: err })),
+      (link, frame) => this.#onFrame(link, frame),
+      (link, err) => {
+        if (link === this.#link)
+          this.#fail(new ConnectionError(`shm link to the broker failed: ${err.message}`, { cause: err }))
+        else this.#logger.warn(`unipc shm: dropped the direct link with pid ${link.peerPid}: ${err.message}`)
+      },
       this.#logger,
     )
+    const peers = new Peers(paths, endpoint, this.#options.ringSize, context.component ?? '', this.#logger)
     const segment = segmentName(paths.bus, 'l')
     let native: ReturnType<typeof addon.Link.create> | undefined
     try {
+      await peers.listen()
       native = addon.Link.create(segment, this.#options.ringSize)
       writeJsonLine(socket, {
         v: PROTOCOL_VERSION,
@@ -117,6 +125,7 @@ export class ShmTransport implements Transport {
         segment,
         bell: endpoint.bellPath,
         component: context.component ?? '',
+        address: peers.address,
       })
       const welcome = await readJsonLine(socket, 5000)
       if (welcome.ok !== true)
@@ -133,6 +142,7 @@ export class ShmTransport implements Transport {
       this.#address = welcome.address
       this.#brokerPid = welcome.pid
       this.#endpoint = endpoint
+      this.#peers = peers
       endpoint.add(link)
       watchForEof(socket, () =>
         this.#fail(
@@ -144,6 +154,7 @@ export class ShmTransport implements Transport {
     } catch (err) {
       native?.close()
       addon.unlinkSegment(segment)
+      peers.close()
       endpoint.close()
       socket.destroy()
       this.#state = 'closed'
@@ -155,6 +166,7 @@ export class ShmTransport implements Transport {
   async close(): Promise<void> {
     if (this.#state === 'closed') return
     this.#state = 'closed'
+    this.#peers?.close()
     this.#endpoint?.close()
     this.#rejectAll(new ClosedError('shm operation'))
   }
@@ -196,6 +208,7 @@ export class ShmTransport implements Transport {
     this.#state = 'broken'
     this.#failure = err
     this.#logger.warn(`unipc shm: ${err.message}`)
+    this.#peers?.close()
     this.#endpoint?.close()
     this.#rejectAll(err)
     this.#onState('closed', err)
@@ -239,8 +252,9 @@ export class ShmTransport implements Transport {
     return this.#nextId
   }
 
-  #onFrame(f: Frame): void {
-    const link = this.#link as ShmLink
+  #onFrame(link: ShmLink, f: Frame): void {
+    if (link !== this.#link && f.op !== Op.Inbox)
+      throw new ProtocolError(`a direct link may only carry inbox messages, not op ${f.op}`)
     const r = f.fields
     switch (f.op) {
       case Op.Reply: {
