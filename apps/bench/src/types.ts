@@ -87,7 +87,7 @@ export interface SetupEnv {
   /** The first of `n` consecutive free TCP ports on 127.0.0.1 (none of them 6379). */
   freePortRange(n: number): Promise<number>
   /** A redis-server of its own (unix socket and TCP port), stopped at the end of the run. */
-  redis(): Promise<{ port: number; socket: string; version: string }>
+  redis(): Promise<{ port: number; socket: string }>
   /** Runs a .ts file in a child process; resolves when it prints a line matching `ready`. */
   spawnService(file: string, args: string[], ready: RegExp): Promise<{ stop(): Promise<void> }>
   /** Registers cleanup work run at the end of the whole benchmark run. */
@@ -114,4 +114,9 @@ export interface System<C = unknown> extends Roles<C> {
    * The returned config is passed (as JSON) to every role.
    */
   setup?(env: SetupEnv): Promise<C>
+  /**
+   * Imports the system's libraries in a role process before its roles open. All processes of a run
+   * start at once and preload in parallel, which keeps the time between runs short.
+   */
+  preload?(config: C): Promise<unknown>
 }

@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, spawnTs } from '@unipc/testkit'
+import { freePort, spawnTs, startRedis } from '@unipc/testkit'
 import type { SetupEnv } from '../types.js'
-import { type RedisServer, startRedisServer } from './redis.js'
 
 /** A SetupEnv plus the teardown of everything it started. */
 export interface HarnessEnv extends SetupEnv {
@@ -19,7 +18,7 @@ export interface HarnessEnv extends SetupEnv {
 /** Creates the environment shared by every system of one benchmark run. */
 export function createEnv(): HarnessEnv {
   const teardowns: (() => Promise<void> | void)[] = []
-  let redis: Promise<RedisServer> | undefined
+  let redis: Promise<{ port: number; socket: string }> | undefined
   const env: HarnessEnv = {
     tempDir() {
       // Short paths: unix socket paths are limited to 107 bytes.
@@ -40,13 +39,14 @@ export function createEnv(): HarnessEnv {
     async redis() {
       // One redis-server for the whole run: every Redis-based system measures against the same one.
       redis ??= (async () => {
-        const dir = env.tempDir()
-        const server = await startRedisServer(dir, await freePort())
+        // Fan-out pushes many events at subscribers: keep Redis from disconnecting them at its
+        // default pub/sub output limits (the harness's credit window bounds what is in flight).
+        const server = await startRedis({ args: ['--client-output-buffer-limit', 'pubsub 256mb 128mb 60'] })
         teardowns.push(() => server.stop())
-        return server
+        return { port: server.port, socket: server.socketPath }
       })()
       const r = await redis
-      return { port: r.port, socket: r.socket, version: r.version }
+      return { port: r.port, socket: r.socket }
     },
     async spawnService(file, args, ready) {
       const child = spawnTs(file, args)

@@ -51,6 +51,7 @@ export interface SubscriberReport {
 
 /** Child -> harness. */
 export type ChildMessage =
+  | { type: 'loaded' }
   | { type: 'ready' }
   | { type: 'result'; result: DriverResult }
   | { type: 'report'; index: number; report: SubscriberReport }
@@ -58,6 +59,7 @@ export type ChildMessage =
 
 /** Harness -> child. */
 export type ParentMessage =
+  | { type: 'open' }
   | { type: 'go' }
   | { type: 'finish'; firstSeq: number; lastSeq: number }
   | { type: 'stop' }

@@ -23,16 +23,25 @@ async function main(): Promise<void> {
   const def = scenarioDefs[spec.scenario]
   const opened: Closable[] = []
   const counters = new Map<number, SubscriberCounter>()
+  let open: () => void = () => {}
+  const openP = new Promise<void>((r) => {
+    open = r
+  })
   let go: () => void = () => {}
   const goP = new Promise<void>((r) => {
     go = r
   })
+  let stopped = false
   let stop: () => void = () => {}
   const stopP = new Promise<void>((r) => {
-    stop = r
+    stop = () => {
+      stopped = true
+      r()
+    }
   })
   process.on('message', (msg: ParentMessage) => {
-    if (msg.type === 'go') go()
+    if (msg.type === 'open') open()
+    else if (msg.type === 'go') go()
     else if (msg.type === 'finish') {
       for (const [index, c] of counters) {
         void c.finish(msg.firstSeq, msg.lastSeq).then((report) => send({ type: 'report', index, report }))
@@ -41,6 +50,12 @@ async function main(): Promise<void> {
   })
   process.on('disconnect', () => stop())
 
+  // Every process of a run starts at once and loads its libraries in parallel; roles open in order
+  // (servers before clients) when the harness says so.
+  await system.preload?.(spec.config as never)
+  send({ type: 'loaded' })
+  await Promise.race([openP, stopP])
+  if (stopped) process.exit(0)
   const payload = makePayload(def.payloadSize)
   let drive: (() => Promise<DriverResult>) | undefined
   const config = spec.config as never

@@ -45,7 +45,16 @@ interface Child {
   readonly proc: ChildProcess
   readonly roles: RoleSpec['roles']
   stderr: string
+  loaded: Promise<void>
   ready: Promise<void>
+}
+
+/** Every role process alive, so that an interrupted benchmark can kill them all. */
+const live = new Set<ChildProcess>()
+
+/** Kills every role process still running (on SIGINT/SIGTERM of the harness). */
+export function killAllRoles(): void {
+  for (const p of live) p.kill('SIGKILL')
 }
 
 let runCounter = 0
@@ -88,11 +97,17 @@ export async function runOnce(req: RunRequest): Promise<RunOutcome> {
       stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'pipe', 'ipc'],
       serialization: 'json',
     })
+    live.add(proc)
+    proc.once('exit', () => live.delete(proc))
     let readyResolve: () => void = () => {}
+    let loadedResolve: () => void = () => {}
     const child: Child = {
       proc,
       roles,
       stderr: '',
+      loaded: new Promise<void>((r) => {
+        loadedResolve = r
+      }),
       ready: new Promise<void>((r) => {
         readyResolve = r
       }),
@@ -103,6 +118,9 @@ export async function runOnce(req: RunRequest): Promise<RunOutcome> {
     const label = roles.map((r) => `${r.role}${r.count > 1 ? ` ${r.index}` : ''}`).join('+')
     proc.on('message', (msg: ChildMessage) => {
       switch (msg.type) {
+        case 'loaded':
+          loadedResolve()
+          break
         case 'ready':
           readyResolve()
           break
@@ -128,29 +146,42 @@ export async function runOnce(req: RunRequest): Promise<RunOutcome> {
     return child
   }
 
+  // BENCH_DEBUG=1 prints where the time of each run goes.
+  const t0 = Date.now()
+  const mark = (what: string): void => {
+    if (process.env.BENCH_DEBUG)
+      process.stderr.write(`  ${req.system}/${req.scenario} ${what} +${Date.now() - t0}ms\n`)
+  }
   const timer = setTimeout(() => fail(new Error(`run timed out after ${req.timeoutMs} ms`)), req.timeoutMs)
   try {
     const roleList = (role: RoleName, count: number): RoleSpec['roles'] =>
       Array.from({ length: count }, (_, index) => ({ role, index, count }))
+    // Start every process at once (they load their libraries in parallel), then open the first
+    // role (servers, workers, the publisher), and only when it is ready the second.
+    const openAll = async (group: Child[]): Promise<void> => {
+      for (const c of group) sendTo(c, { type: 'open' })
+      await Promise.race([Promise.all(group.map((c) => c.ready)), failed])
+    }
     if (req.inProcess) {
       driverChild = start([
         ...roleList(def.first.role, def.first.count),
         ...roleList(def.second.role, def.second.count),
       ])
-      await Promise.race([driverChild.ready, failed])
+      await Promise.race([driverChild.loaded, failed])
+      await openAll([driverChild])
     } else {
-      const first = Array.from({ length: def.first.count }, (_, i) =>
-        start([{ role: def.first.role, index: i, count: def.first.count }]),
-      )
-      await Promise.race([Promise.all(first.map((c) => c.ready)), failed])
-      const second = Array.from({ length: def.second.count }, (_, i) =>
-        start([{ role: def.second.role, index: i, count: def.second.count }]),
-      )
-      await Promise.race([Promise.all(second.map((c) => c.ready)), failed])
+      const first = roleList(def.first.role, def.first.count).map((r) => start([r]))
+      const second = roleList(def.second.role, def.second.count).map((r) => start([r]))
+      await Promise.race([Promise.all([...first, ...second].map((c) => c.loaded)), failed])
+      mark('loaded')
+      await openAll(first)
+      await openAll(second)
       driverChild = [...first, ...second].find((c) => c.roles[0]?.role === def.driver)
     }
+    mark('ready')
     sendTo(driverChild, { type: 'go' })
     const driver = await Promise.race([resultP, failed])
+    mark('result')
     if (driver.fanout) {
       for (const c of children) {
         if (c.roles.some((r) => r.role === 'subscriber')) {
@@ -164,6 +195,7 @@ export async function runOnce(req: RunRequest): Promise<RunOutcome> {
     finished = true
     clearTimeout(timer)
     await stopAll(children)
+    mark('stopped')
   }
 }
 

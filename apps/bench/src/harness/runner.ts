@@ -11,7 +11,7 @@ import { createEnv } from './env.js'
 import type { LoadedSystem } from './load.js'
 import type { RunParams } from './messages.js'
 import { type CellResult, figuresOf, summarizeCell } from './results.js'
-import { runOnce } from './run-once.js'
+import { killAllRoles, runOnce } from './run-once.js'
 
 /** What to run. */
 export interface Plan {
@@ -90,6 +90,13 @@ export async function runPlan(plan: Plan): Promise<CellResult[]> {
   let done = 0
   const started = Date.now()
   const timeoutMs = 60_000 + 4 * (plan.params.warmupMs + plan.params.measureMs)
+  // Interrupted: leave no role process, hub or redis-server behind.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    killAllRoles()
+    void env.teardownAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
   try {
     for (const scenario of plan.scenarios) {
       for (let rep = 1; rep <= plan.repetitions; rep++) {
@@ -153,6 +160,8 @@ export async function runPlan(plan: Plan): Promise<CellResult[]> {
       }
     }
   } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
     await env.teardownAll()
   }
   for (const cell of cells.values()) {

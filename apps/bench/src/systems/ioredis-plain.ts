@@ -112,6 +112,7 @@ function ioredisSystem(link: 'unix' | 'tcp'): System<RedisConfig> {
       const r = await env.redis()
       return link === 'unix' ? { socket: r.socket } : { port: r.port }
     },
+    preload: () => import('ioredis'),
     echoServer: (config, ctx) => listServer(config, `bench:echo:${ctx.runId}`, (item) => [item[1], item[2]]),
     caller: (config, ctx) => listCaller(config, `bench:echo:${ctx.runId}`, ctx),
     async publisher(config, ctx) {

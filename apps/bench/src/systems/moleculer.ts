@@ -113,6 +113,7 @@ function moleculerSystem(kind: 'tcp' | 'redis'): System<MolConfig> {
       if (kind === 'tcp') return { kind, port: await env.freePortRange(5) }
       return { kind, socket: (await env.redis()).socket }
     },
+    preload: () => import('moleculer'),
     echoServer: (config, ctx) =>
       serving(
         broker(config, ctx, 'echoServer', [{ name: 'echo', actions: { echo: (c: Ctx) => c.params.p } }]),

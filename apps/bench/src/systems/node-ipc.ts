@@ -125,6 +125,7 @@ function nodeIpcSystem(link: 'unix' | 'tcp'): System<IpcConfig> {
       await import('node-ipc')
       return link === 'unix' ? { dir: env.tempDir() } : { port: await env.freePort() }
     },
+    preload: () => import('node-ipc'),
     async echoServer(config, ctx) {
       const ipc = await serve(config, ctx, 'echo', (i) =>
         i.server.on('req', (data, socket) => i.server.emit(socket, 'res', data)),

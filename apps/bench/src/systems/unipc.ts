@@ -69,6 +69,10 @@ export function unipcSystem(options: UnipcSystemOptions): System<UnipcConfig> {
       if (options.package) await import(options.package)
       return options.setup(env)
     },
+    async preload() {
+      await import('@unipc/core')
+      if (options.package) await import(options.package)
+    },
     async echoServer(config, ctx) {
       const bus = await connectBus(config)
       await bus.requests.serve(names(ctx).echo, (data) => data)

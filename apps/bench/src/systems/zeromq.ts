@@ -90,6 +90,7 @@ function zmqSystem(link: 'ipc' | 'tcp'): System<ZmqConfig> {
       await zmq()
       return link === 'ipc' ? { dir: env.tempDir() } : { port: await env.freePort() }
     },
+    preload: zmq,
     async echoServer(config, ctx) {
       const { Router } = await zmq()
       const sock = new Router({ linger: 0 })
