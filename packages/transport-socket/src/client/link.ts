@@ -9,6 +9,7 @@ import { connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import {
   AuthError,
+  ClosedError,
   ConnectionError,
   deserializeError,
   ErrorCode,
@@ -41,6 +42,8 @@ export interface LinkEvents {
 /** An open, authenticated connection to a hub. */
 export class Link {
   readonly #pending = new Map<number, Pending>()
+  /** Dispatches not yet confirmed, in rid order. */
+  readonly #dispatches = new Map<number, Pending>()
   #nextRid = 1
   #closed = false
   #writer: FrameWriter
@@ -203,6 +206,25 @@ export class Link {
   }
 
   /**
+   * Sends a Dispatch. The promise rejects at once when the hub finds no server; success is
+   * confirmed later by a cumulative `Dispatched` (callers do not wait for it: they wait for the reply).
+   */
+  dispatch(method: string, data: Uint8Array): Promise<void> {
+    if (this.#closed)
+      return Promise.reject(new ConnectionError(`not connected to the hub at ${this.endpoint.display}`))
+    const rid = this.#nextRid++
+    return new Promise((resolve, reject) => {
+      try {
+        this.post([T.Dispatch, rid, method, data])
+      } catch (err) {
+        reject(err)
+        return
+      }
+      this.#dispatches.set(rid, { resolve: () => resolve(), reject })
+    })
+  }
+
+  /**
    * Sends a frame that has no reply.
    * @throws PayloadTooLargeError when the frame exceeds the hub's limit; ConnectionError when closed
    */
@@ -221,7 +243,8 @@ export class Link {
     this.#writer.flush()
     this.socket.end()
     setTimeout(() => this.socket.destroy(), 500).unref()
-    this.#failPending(new ConnectionError(`the connection to the hub at ${this.endpoint.display} was closed`))
+    // Closed by its owner: the bus is closing, so whatever still waits fails as closed, not as lost.
+    this.#failPending(new ClosedError(`the connection to the hub at ${this.endpoint.display}`))
   }
 
   /** True once closed or lost. */
@@ -231,15 +254,25 @@ export class Link {
 
   #onFrame(msg: WireValue[]): void {
     const type = msg[0]
+    if (type === T.Dispatched) {
+      const upTo = msg[1] as number
+      for (const [rid, p] of this.#dispatches) {
+        if (rid > upTo) break
+        this.#dispatches.delete(rid)
+        p.resolve(msg)
+      }
+      return
+    }
     if (type === T.Ok || type === T.Value || type === T.Entries || type === T.Fail) {
       const rid = msg[1]
       if (rid === 0 && type === T.Fail) {
         this.#lost(failError(msg, this.endpoint))
         return
       }
-      const p = this.#pending.get(rid as number)
+      const p = this.#pending.get(rid as number) ?? this.#dispatches.get(rid as number)
       if (!p) return
       this.#pending.delete(rid as number)
+      this.#dispatches.delete(rid as number)
       if (type === T.Fail) p.reject(failError(msg, this.endpoint))
       else p.resolve(msg)
       return
@@ -260,8 +293,9 @@ export class Link {
       cause instanceof ConnectionError
         ? cause
         : new ConnectionError(`lost the hub at ${this.endpoint.display}: ${cause.message}`, { cause })
-    const pending = [...this.#pending.values()]
+    const pending = [...this.#pending.values(), ...this.#dispatches.values()]
     this.#pending.clear()
+    this.#dispatches.clear()
     for (const p of pending) p.reject(err)
   }
 }

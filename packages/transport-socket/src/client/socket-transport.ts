@@ -330,7 +330,7 @@ export class SocketTransport implements Transport {
         T.Unserve,
       ),
     dispatch: async (method: string, data: Uint8Array): Promise<void> => {
-      await this.#live().request(T.Dispatch, method, data)
+      await this.#live().dispatch(method, data)
     },
   }
 }

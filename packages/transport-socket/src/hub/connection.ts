@@ -17,6 +17,7 @@ import type { Peer } from './peer.js'
 const PRE_AUTH_MAX_FRAME = 4096
 const HANDSHAKE_TIMEOUT_MS = 10_000
 const ADDRESS_RE = /^[A-Za-z0-9_.:-]{1,128}$/
+const DISPATCH_ACK_MS = 20
 
 /** What a connection needs from its hub. */
 export interface ConnectionHost {
@@ -55,6 +56,8 @@ export class HubConnection implements Peer {
   readonly #timer: NodeJS.Timeout
   #authed = false
   #closed = false
+  #dispatchedUpTo = 0
+  #dispatchTimer: NodeJS.Timeout | undefined
 
   constructor(
     socket: Duplex,
@@ -102,6 +105,19 @@ export class HubConnection implements Peer {
       return
     }
     this.#writer.send(encodeFrame(fields))
+  }
+
+  /**
+   * Notes a successful Dispatch. Acknowledgements are cumulative and sent at most every 20 ms, so
+   * a request costs the caller no extra frame: the reply is what it waits for.
+   */
+  dispatched(rid: number): void {
+    this.#dispatchedUpTo = rid
+    if (this.#dispatchTimer) return
+    this.#dispatchTimer = setTimeout(() => {
+      this.#dispatchTimer = undefined
+      this.send([T.Dispatched, this.#dispatchedUpTo])
+    }, DISPATCH_ACK_MS)
   }
 
   /** Replies to request `rid` with an error. */
@@ -198,6 +214,7 @@ export class HubConnection implements Peer {
     if (this.#closed) return
     this.#closed = true
     clearTimeout(this.#timer)
+    clearTimeout(this.#dispatchTimer)
     this.#writer.clear()
     if (this.#authed) this.host.detach(this)
   }

@@ -176,7 +176,7 @@ class HubCore implements ConnectionHost {
         const rid = int(msg, 1)
         try {
           this.messaging.dispatch(str(msg, 2), bin(msg, 3))
-          conn.send([T.Ok, rid])
+          conn.dispatched(rid)
         } catch (err) {
           if (err instanceof ProtocolError) throw err
           conn.fail(rid, err)

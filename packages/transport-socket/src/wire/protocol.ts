@@ -72,12 +72,17 @@ export const T = {
   Serve: 52,
   /** `[Unserve, rid, serverId]` */
   Unserve: 53,
-  /** `[Dispatch, rid, method, data]` → Ok, or Fail with UNIPC_NO_HANDLER */
+  /**
+   * `[Dispatch, rid, method, data]`: Fail with UNIPC_NO_HANDLER at once when nobody serves the
+   * method; success is acknowledged later and cumulatively by `Dispatched`
+   */
   Dispatch: 54,
   /** hub→client `[Request, serverId, tag, data]` */
   Request: 55,
   /** `[Done, tag]`: the server finished the request with this tag (no reply) */
   Done: 56,
+  /** hub→client `[Dispatched, rid]`: every Dispatch up to `rid` not failed was handed to a server */
+  Dispatched: 57,
 } as const
 
 /** The domain-separation string mixed into auth proofs, so a proof is useless for anything else. */

@@ -10,7 +10,7 @@ import { type HubProcess, startHubProcess } from '../helpers/hub-process.js'
 const workerFixture = fileURLToPath(new URL('../fixtures/worker.ts', import.meta.url))
 
 describe('recovery across processes', () => {
-  const stops: (() => Promise<unknown> | void)[] = []
+  const stops: (() => unknown)[] = []
   afterEach(async () => {
     for (const s of stops.splice(0).reverse()) await s()
   })
