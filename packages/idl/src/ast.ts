@@ -227,6 +227,8 @@ export interface SpecFile {
   readonly namespace: { readonly name: string; readonly span: Span } | undefined
   readonly service: ServiceDecl | undefined
   readonly version: { readonly value: number; readonly span: Span } | undefined
+  /** LibMedium's `socket /path`: where its daemon listened (kept for the generated code's docs and constant). */
+  readonly socket: { readonly path: string; readonly span: Span } | undefined
   readonly imports: readonly ImportDecl[]
   readonly types: readonly TypeDecl[]
   readonly members: readonly Member[]

@@ -428,9 +428,16 @@ function reservedNames(diags: DiagnosticBag, file: SpecFile): void {
   }
   const service = file.service?.name
   if (service) {
-    const generated = ['', 'Client', 'ClientOptions', 'Server', 'Component', 'Fingerprint', 'Members'].map(
-      (s) => service + s,
-    )
+    const generated = [
+      '',
+      'Client',
+      'ClientOptions',
+      'Server',
+      'Component',
+      'Socket',
+      'Fingerprint',
+      'Members',
+    ].map((s) => service + s)
     for (const t of file.types)
       if (generated.includes(t.name))
         diags.error(

@@ -39,6 +39,7 @@ export const STATEMENT_KEYWORDS = [
   'service',
   'class',
   'version',
+  'socket',
   'import',
   'model',
   'error',
@@ -89,6 +90,7 @@ class Parser {
     let namespace: SpecFile['namespace']
     let service: ServiceDecl | undefined
     let version: SpecFile['version']
+    let socket: SpecFile['socket']
     const imports: ImportDecl[] = []
     const types: TypeDecl[] = []
     const members: Member[] = []
@@ -143,6 +145,13 @@ class Parser {
             else version = { value, span: v.span }
             break
           }
+          case 'socket': {
+            this.next()
+            const s = this.expect('string', 'the path of the socket')
+            if (socket) this.duplicateHeader('socket', kw.span)
+            else socket = { path: s.value as string, span: s.span }
+            break
+          }
           case 'import': {
             this.next()
             const s = this.expect('string', 'the path of the file to import, in quotes')
@@ -177,7 +186,7 @@ class Parser {
         this.synchronizeStatement(startIndex)
       }
     }
-    return { kind: 'file', path: this.path, namespace, service, version, imports, types, members }
+    return { kind: 'file', path: this.path, namespace, service, version, socket, imports, types, members }
   }
 
   // ---- declarations -------------------------------------------------------------------------

@@ -4,8 +4,9 @@
  */
 import { PRIMITIVES, type PrimitiveName } from './ast.js'
 
-/** Other spellings accepted for primitives (LibMedium's `float` and `double`). */
+/** Other spellings accepted for primitives (LibMedium's `boolean`, `float` and `double`). */
 export const PRIMITIVE_ALIASES: Readonly<Record<string, PrimitiveName>> = {
+  boolean: 'bool',
   float: 'float32',
   double: 'float64',
 }

@@ -15,6 +15,7 @@ export function printSpec(file: SpecFile): string {
     header.push(...docLines(file.service.doc, ''), ...annotationLines(file.service.annotations, ''))
   if (file.service) header.push(`service ${file.service.name}`)
   if (file.version) header.push(`version ${file.version.value}`)
+  if (file.socket) header.push(`socket ${printString(file.socket.path)}`)
   if (header.length > 0) blocks.push(header.join('\n'))
   if (file.imports.length > 0)
     blocks.push(file.imports.map((i) => `import ${printString(i.path)}`).join('\n'))

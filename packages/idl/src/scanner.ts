@@ -116,6 +116,7 @@ export function scan(text: string, diags: DiagnosticBag): Token[] {
     if (isIdentStart(c)) {
       while (i < text.length && isIdentPart(text[i]!)) i++
       push('ident', start)
+      if (text.slice(start, i) === 'socket' && start === firstNonBlank(lineStart)) scanRawLine()
       continue
     }
     if (isDigit(c)) {
@@ -141,6 +142,27 @@ export function scan(text: string, diags: DiagnosticBag): Token[] {
   const end = i
   tokens.push({ kind: 'eof', text: '', span: span(end, line, lineStart), doc: undefined })
   return tokens
+
+  function firstNonBlank(from: number): number {
+    let k = from
+    while (text[k] === ' ' || text[k] === '\t') k++
+    return k
+  }
+
+  /**
+   * LibMedium's `socket /run/x.sock` takes the rest of the line unquoted. Scan it as one string token
+   * (unless it is quoted, or the line is a field or list item named `socket`).
+   */
+  function scanRawLine(): void {
+    let k = i
+    while (text[k] === ' ' || text[k] === '\t') k++
+    const end = text.indexOf('\n', k)
+    const stop = end < 0 ? text.length : end
+    const raw = text.slice(k, stop).replace(/\s+$/, '')
+    if (raw === '' || /^["':,;}(?=]/.test(raw) || raw.startsWith('//')) return
+    i = k + raw.length
+    push('string', k, raw)
+  }
 
   function scanNumber(start: number): void {
     if (text[i] === '0' && (text[i + 1] === 'x' || text[i + 1] === 'X')) {

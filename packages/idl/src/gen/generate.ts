@@ -57,6 +57,7 @@ function generateFile(spec: LoadedSpec, command: string): string {
     declared.push(
       S,
       `${S}Component`,
+      `${S}Socket`,
       `${S}Fingerprint`,
       `${S}Members`,
       `${S}Client`,

@@ -50,6 +50,14 @@ function writeDefinition(c: ServiceContext): void {
   )
   f.line(`export const ${S}Component = '${S}'`)
   f.line('')
+  if (spec.socket) {
+    f.doc(
+      "The socket LibMedium's daemon listened on (`socket` in the spec). With unipc, run a hub there\n" +
+        `(\`unipc hub --listen unix://${spec.socket.path}\`) and connect to \`unix://${spec.socket.path}\`.`,
+    )
+    f.line(`export const ${S}Socket = ${JSON.stringify(spec.socket.path)}`)
+    f.line('')
+  }
   f.doc(
     [spec.service!.doc, `Runtime definition of the ${S} service (its methods), for rpc-streams.`]
       .filter(Boolean)

@@ -16,7 +16,14 @@ let everything: EverythingModule
 let tsc: { code: number | null; output: string }
 
 beforeAll(async () => {
-  const gen = await runIdl(['gen', fixture('student.unipc'), fixture('everything.unipc'), '--out', dir.path])
+  const gen = await runIdl([
+    'gen',
+    fixture('student.unipc'),
+    fixture('everything.unipc'),
+    fixture('libmedium-style.unipc'),
+    '--out',
+    dir.path,
+  ])
   expect(gen.stderr).toBe('')
   expect(gen.code).toBe(0)
   const init = await runIdl(['init-server', fixture('student.unipc'), '--out', dir.path])
@@ -33,7 +40,15 @@ describe('generated code', () => {
     expect(tsc.output).toBe('')
     expect(tsc.code).toBe(0)
     expect(readdirSync(dir.path).sort()).toEqual(
-      ['common.ts', 'dts', 'everything.ts', 'student-server.ts', 'student.ts', 'tsconfig.json'].sort(),
+      [
+        'common.ts',
+        'dts',
+        'everything.ts',
+        'libmedium-style.ts',
+        'student-server.ts',
+        'student.ts',
+        'tsconfig.json',
+      ].sort(),
     )
   })
 
@@ -41,7 +56,13 @@ describe('generated code', () => {
     // Declarations land under dts/<path from the repository root>.
     const dts = join(dir.path, 'dts', relative(join(pkgRoot, '../..'), dir.path))
     const files = readdirSync(dts).filter((f) => f.endsWith('.d.ts'))
-    expect(files.sort()).toEqual(['common.d.ts', 'everything.d.ts', 'student-server.d.ts', 'student.d.ts'])
+    expect(files.sort()).toEqual([
+      'common.d.ts',
+      'everything.d.ts',
+      'libmedium-style.d.ts',
+      'student-server.d.ts',
+      'student.d.ts',
+    ])
     for (const f of files) expect(readFileSync(join(dts, f), 'utf8'), f).not.toMatch(/\bany\b/)
     // The runtime the generated code imports, too.
     const runtime = readFileSync(join(dir.path, 'dts/packages/idl/src/runtime/index.d.ts'), 'utf8')

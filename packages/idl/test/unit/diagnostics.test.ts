@@ -72,6 +72,13 @@ describe('diagnostics', () => {
     ])
   })
 
+  it("reads LibMedium's unquoted socket path, and a field named socket as a field", () => {
+    const { file, diagnostics } = parse('class S\nsocket /run/s.sock\nmodel M {\n  socket: string\n}\n')
+    expect(diagnostics).toEqual([])
+    expect(file.socket?.path).toBe('/run/s.sock')
+    expect(file.types[0]?.kind === 'model' && file.types[0].fields[0]?.name).toBe('socket')
+  })
+
   it('suggests only near misses', () => {
     expect(suggest('Studnet', ['Student', 'Teacher'])).toBe('Student')
     expect(suggest('xyz', ['Student', 'Teacher'])).toBeUndefined()

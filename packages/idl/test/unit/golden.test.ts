@@ -27,7 +27,7 @@ function matchesGolden(file: string, actual: string): void {
 }
 
 describe('golden files', () => {
-  for (const spec of ['everything.unipc', 'student.unipc']) {
+  for (const spec of ['everything.unipc', 'student.unipc', 'libmedium-style.unipc']) {
     it(`${spec} generates exactly the checked-in files`, () => {
       const outputs = generate(load(spec), { command: (f) => `unipc-idl gen ${f.path} --out <dir>` })
       for (const o of outputs) matchesGolden(o.path, o.content)

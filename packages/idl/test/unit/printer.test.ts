@@ -45,6 +45,7 @@ event student_added(time: float64, info: Student)
   it('round-trips the spec that uses every construct', () => {
     roundTrip(fixture('everything.unipc'))
     roundTrip(fixture('student.unipc'))
+    roundTrip(fixture('libmedium-style.unipc'))
   })
 
   it('round-trips 500 random specs: print -> parse gives the same tree', () => {

@@ -200,6 +200,7 @@ export function randomSpec(seed: number): SpecFile {
     namespace: chance(0.7) ? { name: `com.${lower()}.x`, span: S } : undefined,
     service: chance(0.8) ? { kind: 'service', ...base(), name: upper() } : undefined,
     version: chance(0.5) ? { value: 1 + int(20), span: S } : undefined,
+    socket: chance(0.2) ? { path: `/run/${lower()}.sock`, span: S } : undefined,
     imports: times(2, () => ({ kind: 'import', path: `${lower()}/"x".unipc`, span: S })),
     types: times(5, typeDecl),
     members: times(6, member),
