@@ -31,6 +31,13 @@ export class NativeQueues implements QueueTransport {
     )
   }
 
+  /** How many commands wait in the queue (not yet taken by a worker). */
+  async depth(queue: string): Promise<number> {
+    return redisCall(`reading the depth of '${queue}'`, () =>
+      this.ctx.cmd.llen(queueKeys(this.ctx.config.prefix, queue).list),
+    )
+  }
+
   async consume(
     queue: string,
     onDelivery: (delivery: Delivery) => void,

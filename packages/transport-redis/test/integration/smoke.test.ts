@@ -15,6 +15,9 @@ describe('redis transport over a unix socket', () => {
     const a = await connect(redis.unixUrl, { component: 'alpha' })
     const b = await connect(redis.unixUrl, { component: 'beta' })
     try {
+      await b.commands.send('alpha', { n: 0 }, { noReply: true })
+      await b.commands.send('alpha', { n: 0 }, { noReply: true })
+      expect(await a.transport.queues.depth?.('alpha')).toBe(2)
       await a.commands.handle((cmd: { n: number }) => cmd.n * 2)
       expect(await b.commands.send('alpha', { n: 21 })).toBe(42)
       await a.requests.serve('add', (d: { x: number; y: number }) => d.x + d.y)

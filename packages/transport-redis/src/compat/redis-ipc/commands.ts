@@ -78,6 +78,13 @@ export class RedisIpcCommands implements QueueTransport {
     )
   }
 
+  /** How many commands wait in `queues.commands.<queue>`. */
+  async depth(queue: string): Promise<number> {
+    return redisCall(`reading the depth of ${commandQueue(queue)}`, () =>
+      this.ctx.cmd.llen(commandQueue(queue)),
+    )
+  }
+
   async consume(
     queue: string,
     onDelivery: (d: Delivery) => void,
