@@ -12,6 +12,7 @@ import type { RunParams } from './harness/messages.js'
 import type { BenchResults } from './harness/results.js'
 import { runPlan } from './harness/runner.js'
 import { renderMarkdown } from './report/markdown.js'
+import { updateReadme } from './report/readme.js'
 import { progressPrinter, renderTable } from './report/terminal.js'
 import { scenarioDefs } from './scenarios.js'
 import { SCENARIOS, type ScenarioName } from './types.js'
@@ -157,6 +158,12 @@ export async function run(argv: readonly string[]): Promise<number> {
     writeFileSync(join(out, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`)
     writeFileSync(join(out, 'benchmarks.md'), renderMarkdown(results))
     process.stderr.write(`bench: wrote ${join(out, 'benchmarks.md')} and benchmarks.json\n`)
+    // Only a full run of everything into the repo's docs/ updates the README's quoted table.
+    const complete =
+      !opts.quick && !opts.out && opts.only.length === 0 && opts.scenarios.length === SCENARIOS.length
+    if (complete && updateReadme(join(repoRoot, 'README.md'), results)) {
+      process.stderr.write('bench: updated the benchmark table in README.md\n')
+    }
   }
   return 0
 }
