@@ -29,3 +29,10 @@ export async function redisCall<T>(what: string, op: () => Promise<T>): Promise<
     throw toUnipcError(err, what)
   }
 }
+
+/** Maps a rejection of `op` to a unipc error without an extra async frame (hot paths). */
+export function mapRejection<T>(what: string, op: Promise<T>): Promise<T> {
+  return op.catch((err: unknown) => {
+    throw toUnipcError(err, what)
+  })
+}

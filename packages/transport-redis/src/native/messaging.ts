@@ -18,7 +18,7 @@ import {
 import { toBuffer } from '../bytes.js'
 import { type Client, commandBuffer, whenReady } from '../client.js'
 import type { RedisContext } from '../context.js'
-import { redisCall } from '../errors.js'
+import { mapRejection, redisCall } from '../errors.js'
 import { inboxChannel, type MethodKeys, methodKeys, SERVER_GROUP } from './keys.js'
 import { withScripts } from './scripts.js'
 
@@ -55,13 +55,15 @@ export class NativeMessaging implements MessagingTransport {
     this.#handler = handler
   }
 
-  async send(to: string, data: Uint8Array): Promise<void> {
-    const receivers = await redisCall(`sending to ${to}`, () =>
+  send(to: string, data: Uint8Array): Promise<void> {
+    const cluster = this.ctx.config.mode === 'cluster'
+    return mapRejection(
+      `sending to ${to}`,
       this.ctx.cmd.publish(inboxChannel(this.ctx.config.prefix, to), toBuffer(data)),
-    )
-    // In a Cluster PUBLISH counts only the receivers on the node it ran on, so 0 proves nothing there.
-    if (receivers === 0 && this.ctx.config.mode !== 'cluster')
-      throw new ConnectionError(`no bus at address ${to}: it has closed`)
+    ).then((receivers) => {
+      // In a Cluster PUBLISH counts only the receivers on the node it ran on, so 0 proves nothing there.
+      if (receivers === 0 && !cluster) throw new ConnectionError(`no bus at address ${to}: it has closed`)
+    })
   }
 
   async serve(method: string, onRequest: (delivery: Delivery) => void): Promise<Closable> {

@@ -6,8 +6,10 @@
 import type { Closable, MessageListener, PubSubTransport } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
 import type { RedisContext } from '../context.js'
-import { redisCall } from '../errors.js'
+import { mapRejection } from '../errors.js'
 import { escapeGlob, eventChannel, patternToGlob } from './keys.js'
+
+const noop = (): void => {}
 
 /** The native pub/sub facility. */
 export class NativePubSub implements PubSubTransport {
@@ -17,9 +19,11 @@ export class NativePubSub implements PubSubTransport {
     this.#prefix = eventChannel(ctx.config.prefix, '')
   }
 
-  async publish(channel: string, data: Uint8Array): Promise<void> {
-    await redisCall(`publishing on '${channel}'`, () =>
-      this.ctx.cmd.publish(eventChannel(this.ctx.config.prefix, channel), toBuffer(data)),
+  publish(channel: string, data: Uint8Array): Promise<void> {
+    // Hot path: no async wrapper; the rejection is mapped only when it happens.
+    return mapRejection(
+      `publishing on '${channel}'`,
+      this.ctx.cmd.publish(this.#prefix + channel, toBuffer(data)).then(noop),
     )
   }
 
