@@ -64,6 +64,7 @@ export async function connectClient(client: Client, target: string): Promise<voi
 /** Resolves once the client is ready again (after a reconnect), or rejects when it ends. */
 export function whenReady(client: Client): Promise<void> {
   if (client.status === 'ready') return Promise.resolve()
+  if (client.status === 'end') return Promise.reject(new Error('connection ended'))
   return new Promise((resolve, reject) => {
     const onReady = (): void => {
       client.off('end', onEnd)

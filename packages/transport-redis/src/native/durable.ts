@@ -106,7 +106,13 @@ export class NativeDurableEvents {
         } catch (err) {
           if (stopped) return
           this.ctx.logger.debug(`unipc: durable subscription on '${channel}' lost its connection`, err)
-          await whenReady(blocker).catch(() => {})
+          if (
+            !(await whenReady(blocker).then(
+              () => true,
+              () => false,
+            ))
+          )
+            return
           await new Promise((r) => setTimeout(r, 50))
         }
       }

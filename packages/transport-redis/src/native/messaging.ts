@@ -202,7 +202,13 @@ class Server {
       } catch (err) {
         if (this.#stopped) return
         this.ctx.logger.debug(`unipc: server of '${this.method}' lost its connection; resuming`, err)
-        await whenReady(blocker).catch(() => {})
+        if (
+          !(await whenReady(blocker).then(
+            () => true,
+            () => false,
+          ))
+        )
+          return
         await new Promise((r) => setTimeout(r, 50))
         // After a Redis restart the stream and group are gone: create them again.
         await this.#register().catch(() => {})

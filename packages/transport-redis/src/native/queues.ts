@@ -161,7 +161,13 @@ class Worker {
       } catch (err) {
         if (this.#stopped) return
         this.ctx.logger.debug(`unipc: worker on '${this.queue}' lost its connection; resuming`, err)
-        await whenReady(blocker).catch(() => {})
+        if (
+          !(await whenReady(blocker).then(
+            () => true,
+            () => false,
+          ))
+        )
+          return
         await new Promise((r) => setTimeout(r, 50))
       }
     }

@@ -114,7 +114,13 @@ export class RedisIpcCommands implements QueueTransport {
         } catch (err) {
           if (stopped) return
           this.ctx.logger.debug(`unipc: redis-ipc worker on '${queue}' lost its connection`, err)
-          await whenReady(blocker).catch(() => {})
+          if (
+            !(await whenReady(blocker).then(
+              () => true,
+              () => false,
+            ))
+          )
+            return
           continue
         }
         if (!raw) continue
@@ -206,7 +212,13 @@ export class RedisIpcCommands implements QueueTransport {
         raw = await client.blpop(this.resultsKey, 0)
       } catch {
         if (this.#stopped) return
-        await whenReady(client).catch(() => {})
+        if (
+          !(await whenReady(client).then(
+            () => true,
+            () => false,
+          ))
+        )
+          return
         continue
       }
       if (!raw) continue
