@@ -398,6 +398,27 @@ function sinceAfterVersion(diags: DiagnosticBag, file: SpecFile): void {
 
 /** Members of the generated client and server classes, which service members must not shadow. */
 const RESERVED_MEMBERS = ['start', 'stop', 'bus', 'component', 'rpc', 'constructor']
+/** Built-ins the generated TypeScript refers to, which a declaration must not shadow. */
+const GLOBAL_NAMES = [
+  'Array',
+  'AsyncDisposable',
+  'Boolean',
+  'Date',
+  'Error',
+  'InstanceType',
+  'Map',
+  'Number',
+  'Object',
+  'Omit',
+  'Partial',
+  'Pick',
+  'Promise',
+  'Record',
+  'String',
+  'Symbol',
+  'Uint8Array',
+]
+
 /** Fields every error already has (rpc-streams' RESERVED_ERROR_FIELDS). */
 const RESERVED_ERROR_FIELDS = ['name', 'message', 'code', 'stack', 'cause', 'data']
 
@@ -426,6 +447,13 @@ function reservedNames(diags: DiagnosticBag, file: SpecFile): void {
           `every error already has '${f.name}'; give the field of ${t.name} another name`,
         )
   }
+  for (const t of file.types)
+    if (GLOBAL_NAMES.includes(t.name))
+      diags.error(
+        DiagnosticCode.ReservedName,
+        t.nameSpan,
+        `'${t.name}' would hide the JavaScript built-in the generated code uses; rename the ${t.kind}`,
+      )
   const service = file.service?.name
   if (service) {
     const generated = [

@@ -5,7 +5,7 @@
 
 import { type Bus, type CallOptions, type Closable, type CommandContext, InvalidArgumentError, type SendOptions, type StreamOptions, type UnipcObservable } from '@unipc/core'
 import { type Binding, commandDispatcher, type EventStream, publishEvent, sendCommand, settingHandle, type SettingHandle, statusHandle, type StatusHandle, subscribeEvent, typedModel, withTimeout } from '@unipc/idl/runtime'
-import { type ClientOptions, createClient, defineError, defineService, type Fields, type ModelType, serve, type ServeOptions, type ServiceClient, type ServiceContext, type ServiceImpl, type StreamReturn, t, type Type } from '@unipc/rpc-streams'
+import { type ClientOptions, createClient, defineError, defineService, type Fields, type ModelType, serve, type ServeOptions, type ServiceClient, type ServiceContext, type ServiceImpl, type StreamReturn, t, type Type as Type_ } from '@unipc/rpc-streams'
 import { Forbidden, Point } from './common.js'
 
 // namespace com.example.everything
@@ -32,7 +32,7 @@ export type Shape =
 /**
  * Runtime descriptor of {@link Shape}.
  */
-export const Shape: Type<Shape> = t.union([
+export const Shape: Type_<Shape> = t.union([
   t.object({ kind: t.literal('dot'), value: t.ref<Point>('Point') }),
   t.object({ kind: t.literal('circle'), value: t.ref<Circle>('Circle') }),
   t.object({ kind: t.literal('label'), value: t.string() }),
@@ -202,6 +202,19 @@ export function createCircle(init: Omit<Circle, 'radius'> & Partial<Pick<Circle,
 }
 
 /**
+ * Named like a symbol the generated code imports (it gets imported under another name).
+ */
+export interface Type {
+  fields: string[]
+}
+/**
+ * Runtime descriptor of {@link Type}.
+ */
+export const Type: ModelType<Fields, Type> = typedModel<Type>()('Type', {
+  fields: t.array(t.string()),
+})
+
+/**
  * The widget does not exist.
  */
 export const NotFound = defineError('NotFound', { id: t.string(), tried: t.uint32() }, { doc: "The widget does not exist." })
@@ -232,7 +245,7 @@ export const Everything = defineService({
   name: 'com.example.everything.Everything',
   version: '3',
   doc: "A service that uses every construct.",
-  models: [Point, Primitives, Containers, Tree, Circle],
+  models: [Point, Primitives, Containers, Tree, Circle, Type],
   methods: {
     get_tree: {
       params: t.object({ id: t.string() }),
@@ -248,6 +261,12 @@ export const Everything = defineService({
     ping: {
       params: t.object({}),
       errors: [NotFound, Busy],
+    },
+    awkward: {
+      params: t.object({ default: t.string(), options: t.int32(), ctx: t.optional(t.bool()) }),
+      result: t.ref<Type>('Type'),
+      errors: [NotFound, Busy],
+      doc: "Parameters named like words TypeScript or the generated code reserves.",
     },
     old_ping: {
       params: t.object({}),
@@ -267,7 +286,7 @@ export const Everything = defineService({
 /**
  * Fingerprint of Everything's contract as computed by unipc-idl; equals `Everything.fingerprint`.
  */
-export const EverythingFingerprint = 'sha256:f6199dc012c9ad21ff742ada20895db0c47cc67284b480d2ced6280f13ef5729'
+export const EverythingFingerprint = 'sha256:7e08424ae55bffe2c6fe5ce81510c6f118fe98f0c5ff1b3d18aedc16626e9243'
 
 /**
  * Descriptors of Everything's commands, events, settings and status (the members that are not methods).
@@ -384,6 +403,15 @@ export class EverythingClient {
    */
   ping(options?: CallOptions): Promise<void> {
     return this.rpc.ping({}, options)
+  }
+
+  /**
+   * Parameters named like words TypeScript or the generated code reserves.
+   *
+   * @throws {@link NotFound}, {@link Busy}
+   */
+  awkward(default_: string, options_: number, ctx_?: boolean, options?: CallOptions): Promise<Type> {
+    return this.rpc.awkward({ default: default_, options: options_, ctx: ctx_ }, options)
   }
 
   /**
@@ -513,6 +541,13 @@ export abstract class EverythingServer implements AsyncDisposable {
   abstract ping(ctx: ServiceContext): void | Promise<void>
 
   /**
+   * Parameters named like words TypeScript or the generated code reserves.
+   *
+   * @throws {@link NotFound}, {@link Busy}
+   */
+  abstract awkward(default_: string, options_: number, ctx_: boolean | undefined, ctx: ServiceContext): Type | Promise<Type>
+
+  /**
    * @throws {@link NotFound}, {@link Busy}
    * @deprecated
    */
@@ -567,6 +602,7 @@ export abstract class EverythingServer implements AsyncDisposable {
         get_tree: (p, ctx) => this.get_tree(p.id, ctx),
         put: (p, ctx) => this.put(p.shape, p.color, ctx),
         ping: (p, ctx) => this.ping(ctx),
+        awkward: (p, ctx) => this.awkward(p.default, p.options, p.ctx, ctx),
         old_ping: (p, ctx) => this.old_ping(ctx),
         count: (p, ctx) => this.count(p.n, ctx),
       }

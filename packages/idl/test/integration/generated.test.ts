@@ -190,6 +190,9 @@ describe('Everything over memory', () => {
         })
       }
       override ping() {}
+      override awkward(default_: string, options_: number, ctx_: boolean | undefined) {
+        return { fields: [default_, String(options_), String(ctx_)] }
+      }
       override old_ping() {
         return true
       }
@@ -222,6 +225,7 @@ describe('Everything over memory', () => {
     expect(c.by_id.get(7)?.u8).toBe(255)
     expect(c.by_id.get(7)?.at).toEqual(new Date('2024-01-01T00:00:00Z'))
     await expect(client.ping()).resolves.toBeUndefined()
+    expect(await client.awkward('d', 2)).toEqual({ fields: ['d', '2', 'undefined'] })
     await expect(client.old_ping()).resolves.toBe(true)
   })
 
