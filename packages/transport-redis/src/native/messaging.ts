@@ -159,8 +159,26 @@ class Server {
         )
       }
       await this.#claim()
+      if (++this.#ticks % 30 === 0) await this.#pruneConsumers()
     } catch (err) {
       this.ctx.logger.debug(`unipc: server heartbeat of '${this.method}' failed`, err)
+    }
+  }
+
+  #ticks = 0
+  /**
+   * Deletes consumers of crashed servers once nothing is pending on them and they have been idle
+   * for 10 TTLs, so the group does not collect a consumer per crash.
+   */
+  async #pruneConsumers(): Promise<void> {
+    const rows = (await this.ctx.cmd.xinfo('CONSUMERS', this.keys.stream, SERVER_GROUP)) as unknown[][]
+    const limit = this.ctx.config.workerTtl * 10
+    for (const row of rows) {
+      const info: Record<string, unknown> = {}
+      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1]
+      const name = String(info.name)
+      if (name !== this.consumer && info.pending === 0 && Number(info.idle) > limit)
+        await this.ctx.cmd.xgroup('DELCONSUMER', this.keys.stream, SERVER_GROUP, name)
     }
   }
 

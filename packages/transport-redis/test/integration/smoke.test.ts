@@ -1,5 +1,5 @@
 import { connect } from '@unipc/core'
-import { startRedis, type TestRedis } from '@unipc/testkit'
+import { startRedis, type TestRedis, waitFor } from '@unipc/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 let redis: TestRedis
@@ -36,6 +36,23 @@ describe('redis transport over a unix socket', () => {
     } finally {
       await a.close()
       await b.close()
+    }
+  })
+})
+
+describe('request stream hygiene', () => {
+  it('deletes the consumers of crashed servers once they are idle and hold nothing', async () => {
+    const bus = await connect(`${redis.unixUrl}?workerTtl=100`, { component: 'hyg' })
+    try {
+      await bus.requests.serve('hyg.m', () => 1)
+      await redis.cli('XGROUP', 'CREATECONSUMER', 'unipc:rq:{hyg.m}', 'servers', 'ghost')
+      const names = async (): Promise<string> =>
+        redis.cli('XINFO', 'CONSUMERS', 'unipc:rq:{hyg.m}', 'servers')
+      expect(await names()).toContain('ghost')
+      await waitFor(async () => !(await names()).includes('ghost'), 10_000)
+      expect(await bus.requests.call('hyg.m')).toBe(1)
+    } finally {
+      await bus.close()
     }
   })
 })
