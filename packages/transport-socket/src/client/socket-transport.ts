@@ -13,6 +13,7 @@ import {
   type Delivery,
   type Limits,
   type Logger,
+  lostCallReply,
   type MapChangeListener,
   type MessageListener,
   type OpenContext,
@@ -95,7 +96,14 @@ export class SocketTransport implements Transport {
 
   #dial(): Promise<Link> {
     return Link.open(this.#endpoint, this.address, this.#context?.component, {
-      onFrame: (msg) => this.#onFrame(msg),
+      onFrame: (msg) => {
+        try {
+          this.#onFrame(msg)
+        } catch (err) {
+          // A throwing listener must not break the link for everything else.
+          this.#logger.error('unipc: a socket transport listener threw', err)
+        }
+      },
       onClose: (cause) => this.#onLost(cause),
     })
   }
@@ -210,9 +218,16 @@ export class SocketTransport implements Transport {
         return
       case T.Request: {
         const r = this.#regs.get(msg[1] as number)
-        if (r?.kind !== 'serve') return
         const tag = msg[2] as number
         const link = this.#link
+        if (r?.kind !== 'serve') {
+          // This server stopped serving while the request was on its way: fail the call now
+          // rather than let the caller wait for its timeout.
+          const lost = lostCallReply(msg[3] as Uint8Array, 'the server stopped serving the method')
+          if (lost) link?.post([T.Send, lost.to, lost.frame])
+          link?.post([T.Done, tag])
+          return
+        }
         let done = false
         r.onRequest({
           data: msg[3] as Uint8Array,

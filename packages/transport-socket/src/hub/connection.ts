@@ -57,6 +57,7 @@ export class HubConnection implements Peer {
   #authed = false
   #closed = false
   #dispatchedUpTo = 0
+  #tooSlow = false
   #dispatchTimer: NodeJS.Timeout | undefined
 
   constructor(
@@ -85,11 +86,15 @@ export class HubConnection implements Peer {
 
   send(fields: WireValue[]): void {
     if (this.#closed) return
+    if (this.#tooSlow) return
     if (this.#writer.buffered > this.host.outboundLimit + this.host.maxFrame) {
       this.host.logger.warn(
         `unipc-hub: closing ${this.#who()}: it reads too slowly (${this.#writer.buffered} bytes waiting)`,
       )
-      this.close()
+      // Closed on the next turn, not inside the broker loop that is sending to it; what it held
+      // is redelivered then.
+      this.#tooSlow = true
+      setImmediate(() => this.close())
       return
     }
     this.#writer.send(encodeFrame(fields))

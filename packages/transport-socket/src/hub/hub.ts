@@ -101,6 +101,8 @@ class HubCore implements ConnectionHost {
   readonly pubsub = new PubSubBroker()
   readonly messaging = new MessagingBroker()
   readonly #state: StateFileWriter | undefined
+  /** Every open connection, authenticated or not (close() must end them all). */
+  readonly #all = new Set<HubConnection>()
   #droppedBefore = 0
   #nextConn = 1
   #closing: Promise<void> | undefined
@@ -136,7 +138,14 @@ class HubCore implements ConnectionHost {
         socket.destroy()
         return
       }
-      new HubConnection(socket, this, { token: listener.token, name: listener.endpoint.display }, remote)
+      const conn = new HubConnection(
+        socket,
+        this,
+        { token: listener.token, name: listener.endpoint.display },
+        remote,
+      )
+      this.#all.add(conn)
+      socket.once('close', () => this.#all.delete(conn))
     })
     this.listeners.push(l)
     this.logger.info(`unipc-hub: listening on ${l.url}`)
@@ -272,7 +281,7 @@ class HubCore implements ConnectionHost {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const c of [...this.connections]) c.close()
+      for (const c of [...this.#all, ...this.connections]) c.close()
       await Promise.all(this.listeners.map((l) => l.close()))
       if (this.#state) {
         await this.#state.flush()
