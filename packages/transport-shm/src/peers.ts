@@ -41,6 +41,7 @@ export class Peers {
   readonly #socketPath: string
   readonly #peers = new Map<string, Peer>()
   readonly #w = new FieldWriter()
+  readonly #connecting = new Set<Promise<void>>()
   #server: Server | undefined
   #closed = false
 
@@ -94,7 +95,9 @@ export class Peers {
     if (!path) return false
     peer = { link: undefined, queue: [data] }
     this.#peers.set(to, peer)
-    void this.#connect(to, path, peer)
+    const connecting = this.#connect(to, path, peer)
+    this.#connecting.add(connecting)
+    void connecting.finally(() => this.#connecting.delete(connecting))
     return true
   }
 
@@ -170,6 +173,20 @@ export class Peers {
     this.endpoint.links.delete(link)
     link.close()
     if (to !== undefined && this.#peers.get(to)?.link === link) this.#peers.delete(to)
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until messages already sent have left this process: links still
+   * connecting are up and no link holds writes back for lack of ring space. Called before close,
+   * so a reply sent just before the bus closes still arrives.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const backlog = [...this.endpoint.links].some((l) => l.pendingWrites > 0)
+      if (this.#connecting.size === 0 && !backlog) return
+      await Promise.race([...this.#connecting, new Promise((r) => setTimeout(r, 5))])
+    }
   }
 
   /** Stops listening and closes every direct link (the endpoint closes the links themselves). */

@@ -78,10 +78,14 @@ export class ShmTransport implements Transport {
   #endpoint: Endpoint | undefined
   #peers: Peers | undefined
   #link: ShmLink | undefined
+  #paths: BusPaths | undefined
+  #closing: Promise<void> | undefined
+  #component = ''
+  /** How to register each live consumer, watch, subscription and server again after a reconnect. */
+  readonly #registrations = new Map<number, () => Promise<void>>()
   #address = ''
-  #brokerPid = 0
   #nextId = 0
-  #state: 'new' | 'opening' | 'open' | 'broken' | 'closed' = 'new'
+  #state: 'new' | 'opening' | 'open' | 'reconnecting' | 'broken' | 'closed' = 'new'
   #failure: Error | undefined
   #logger: Logger = silentLogger
   #onState: OpenContext['onState'] = () => {}
@@ -102,30 +106,49 @@ export class ShmTransport implements Transport {
     const swept = sweepStale(paths.dir, paths.bus)
     if (swept.segments.length + swept.bells.length > 0)
       this.#logger.info(`unipc shm: removed ${swept.segments.length} stale segment(s) of dead processes`)
-    const socket = await this.#connect(paths)
     const endpoint = new Endpoint(
       bellPath(paths.dir, paths.bus),
       (link, frame) => this.#onFrame(link, frame),
       (link, err) => {
         if (link === this.#link)
-          this.#fail(new ConnectionError(`shm link to the broker failed: ${err.message}`, { cause: err }))
+          this.#lost(new ConnectionError(`shm link to the broker failed: ${err.message}`, { cause: err }))
         else this.#logger.warn(`unipc shm: dropped the direct link with pid ${link.peerPid}: ${err.message}`)
       },
       this.#logger,
     )
     const peers = new Peers(paths, endpoint, this.#options.ringSize, context.component ?? '', this.#logger)
+    this.#paths = paths
+    this.#component = context.component ?? ''
+    this.#endpoint = endpoint
+    this.#peers = peers
+    try {
+      await peers.listen()
+      await this.#attach()
+    } catch (err) {
+      peers.close()
+      endpoint.close()
+      this.#state = 'closed'
+      throw err
+    }
+    if (this.#state === 'opening') this.#state = 'open'
+  }
+
+  /** Links this bus to the broker (starting one if needed): handshake, segment, doorbells. */
+  async #attach(): Promise<void> {
+    const paths = this.#paths as BusPaths
+    const endpoint = this.#endpoint as Endpoint
+    const socket = await this.#connect(paths)
     const segment = segmentName(paths.bus, 'l')
     let native: ReturnType<typeof addon.Link.create> | undefined
     try {
-      await peers.listen()
       native = addon.Link.create(segment, this.#options.ringSize)
       writeJsonLine(socket, {
         v: PROTOCOL_VERSION,
         pid: process.pid,
         segment,
         bell: endpoint.bellPath,
-        component: context.component ?? '',
-        address: peers.address,
+        component: this.#component,
+        address: (this.#peers as Peers).address,
       })
       const welcome = await readJsonLine(socket, 5000)
       if (welcome.ok !== true)
@@ -136,39 +159,74 @@ export class ShmTransport implements Transport {
         typeof welcome.pid !== 'number'
       )
         throw new ProtocolError('shm broker sent an incomplete welcome')
+      if (this.#address && welcome.address !== this.#address)
+        throw new ConnectionError(`the new shm broker gave this bus another address (${welcome.address})`)
       const link = new ShmLink(native, segment, paths.bus, socket, welcome.pid)
       link.setPeerBell(welcome.bell)
       this.#link = link
       this.#address = welcome.address
-      this.#brokerPid = welcome.pid
-      this.#endpoint = endpoint
-      this.#peers = peers
       endpoint.add(link)
+      const brokerPid = welcome.pid
       watchForEof(socket, () =>
-        this.#fail(
-          new ConnectionError(
-            `the shm broker of bus '${paths.bus}' (pid ${this.#brokerPid}) is gone; connect again to start a new one`,
-          ),
-        ),
+        this.#lost(new ConnectionError(`the shm broker of bus '${paths.bus}' (pid ${brokerPid}) is gone`)),
       )
     } catch (err) {
       native?.close()
       addon.unlinkSegment(segment)
-      peers.close()
-      endpoint.close()
       socket.destroy()
-      this.#state = 'closed'
       throw err
     }
-    if (this.#state === 'opening') this.#state = 'open'
+  }
+
+  /**
+   * The broker died (or broke its ring): fail what waits on it, start or find a new broker, and
+   * register this bus's consumers, watches, subscriptions and servers again. The broker's state
+   * (settings, status, queued commands) died with it: shm keeps no state on disk.
+   */
+  #lost(err: ConnectionError): void {
+    if (this.#state !== 'open') return
+    this.#state = 'reconnecting'
+    const old = this.#link
+    this.#link = undefined
+    if (old) {
+      this.#endpoint?.links.delete(old)
+      old.close()
+    }
+    this.#failure = err
+    this.#logger.warn(`unipc shm: ${err.message}; reconnecting`)
+    this.#rejectAll(err)
+    this.#onState('reconnecting', err)
+    void (async () => {
+      try {
+        await this.#attach()
+        if ((this.#state as string) !== 'reconnecting') {
+          // Closed meanwhile: the new link goes too.
+          this.#link?.close()
+          return
+        }
+        this.#state = 'open'
+        await Promise.all([...this.#registrations.values()].map((again) => again()))
+        this.#onState('connected')
+      } catch (cause) {
+        this.#fail(
+          new ConnectionError(`cannot reconnect to the shm broker: ${(cause as Error).message}`, { cause }),
+        )
+      }
+    })()
   }
 
   async close(): Promise<void> {
-    if (this.#state === 'closed') return
-    this.#state = 'closed'
-    this.#peers?.close()
-    this.#endpoint?.close()
-    this.#rejectAll(new ClosedError('shm operation'))
+    if (this.#state === 'closed' || this.#closing) return this.#closing
+    // Replies the core sent just before closing are still on their way (a direct link may be
+    // connecting, a ring may be full): let them leave first, briefly.
+    this.#closing = (async () => {
+      if (this.#state === 'open') await this.#peers?.drain(2000)
+      this.#state = 'closed'
+      this.#peers?.close()
+      this.#endpoint?.close()
+      this.#rejectAll(new ClosedError('shm operation'))
+    })()
+    return this.#closing
   }
 
   /** Connects to the bus's broker socket, starting a broker when none answers. */
@@ -222,7 +280,10 @@ export class ShmTransport implements Transport {
 
   #assert(what: string): ShmLink {
     if (this.#state === 'open' && this.#link) return this.#link
-    if (this.#state === 'broken') throw this.#failure as Error
+    if (this.#state === 'broken' || this.#state === 'reconnecting') {
+      const failure = this.#failure as Error
+      throw new ConnectionError(`${what} failed: ${failure.message}`, { cause: failure })
+    }
     throw new ClosedError(what)
   }
 
@@ -234,9 +295,10 @@ export class ShmTransport implements Transport {
     data?: Uint8Array,
     parse?: (f: Frame) => T,
   ): Promise<T> {
-    const link = this.#assert(what)
-    const corr = this.#newId()
+    // Inside the executor: a closed or broken transport rejects, it never throws synchronously.
     return new Promise<T>((resolve, reject) => {
+      const link = this.#assert(what)
+      const corr = this.#newId()
       this.#pending.set(corr, {
         parse: parse ?? (() => undefined),
         resolve: resolve as (v: unknown) => void,
@@ -331,16 +393,37 @@ export class ShmTransport implements Transport {
     }
   }
 
-  /** A handle whose close() sends `op` with `id` and forgets the local registration. */
-  #closable(registry: Map<number, unknown>, id: number, op: number, what: string): Closable {
+  /**
+   * Registers a consumer, watch, subscription or server: remembers `callback` under a new id,
+   * tells the broker (again after a reconnect), and returns a handle whose close() undoes both.
+   */
+  async #register<T>(
+    registry: Map<number, T>,
+    callback: T,
+    what: string,
+    op: number,
+    closeOp: number,
+    write: (w: FieldWriter) => void,
+  ): Promise<Closable> {
+    const id = this.#newId()
+    registry.set(id, callback)
+    const announce = (): Promise<void> => this.#call(what, op, (w) => write(w.u32(id)))
+    try {
+      await announce()
+    } catch (err) {
+      registry.delete(id)
+      throw err
+    }
+    this.#registrations.set(id, announce)
     let closed = false
     return {
       close: async () => {
         if (closed) return
         closed = true
         registry.delete(id)
+        this.#registrations.delete(id)
         if (this.#state !== 'open') return
-        await this.#call(what, op, (w) => w.u32(id))
+        await this.#call(what, closeOp, (w) => w.u32(id))
       },
     }
   }
@@ -353,10 +436,9 @@ export class ShmTransport implements Transport {
       onDelivery: (d: Delivery) => void,
       options: ConsumeOptions,
     ): Promise<Closable> => {
-      const id = this.#newId()
-      this.#consumers.set(id, onDelivery)
-      await this.#call('shm consume', Op.Consume, (w) => w.u32(id).str(queue).u32(options.concurrency))
-      return this.#closable(this.#consumers, id, Op.Unconsume, 'shm consume')
+      return this.#register(this.#consumers, onDelivery, 'shm consume', Op.Consume, Op.Unconsume, (w) =>
+        w.str(queue).u32(options.concurrency),
+      )
     },
   }
 
@@ -388,28 +470,21 @@ export class ShmTransport implements Transport {
         for (const k of keys) w.str(k)
       }),
     watch: async (map: string, onChange: MapChangeListener): Promise<Closable> => {
-      const id = this.#newId()
-      this.#watches.set(id, onChange)
-      await this.#call('shm watch', Op.Watch, (w) => w.u32(id).str(map))
-      return this.#closable(this.#watches, id, Op.Unwatch, 'shm watch')
+      return this.#register(this.#watches, onChange, 'shm watch', Op.Watch, Op.Unwatch, (w) => w.str(map))
     },
   }
 
   readonly pubsub = {
     publish: (channel: string, data: Uint8Array): void => {
+      // Events are at-most-once: while the broker is being replaced they are dropped, not thrown.
+      if (this.#state === 'reconnecting') return
       const link = this.#assert('shm publish')
       link.send(Op.Publish, this.#w.reset().str(channel), data)
     },
     subscribe: async (pattern: string, onMessage: MessageListener): Promise<Closable> => {
-      const id = this.#newId()
-      this.#subs.set(id, onMessage)
-      try {
-        await this.#call('shm subscribe', Op.Subscribe, (w) => w.u32(id).str(pattern))
-      } catch (err) {
-        this.#subs.delete(id)
-        throw err
-      }
-      return this.#closable(this.#subs, id, Op.Unsubscribe, 'shm subscribe')
+      return this.#register(this.#subs, onMessage, 'shm subscribe', Op.Subscribe, Op.Unsubscribe, (w) =>
+        w.str(pattern),
+      )
     },
   }
 
@@ -425,16 +500,23 @@ export class ShmTransport implements Transport {
         this.#inbox = handler
       },
       send: (to: string, data: Uint8Array): void => {
+        if (this.#state !== 'open' && this.#state !== 'reconnecting') this.#assert('shm send')
+        if (to === self.#address) {
+          // To ourselves (a bus calling its own server): no link needed, still asynchronous.
+          queueMicrotask(() => self.#inbox?.(data))
+          return
+        }
+        // Straight to the other bus when `to` is a direct address (see peers.ts).
+        if (self.#peers?.send(to, data)) return
+        // Otherwise through the broker. corr 0: fire-and-forget; a gone address is dropped
+        // (replies to callers that left have nobody to read them).
         const link = this.#assert('shm send')
-        // corr 0: fire-and-forget. A gone address is dropped by the broker (replies to callers that
-        // left have nobody to read them); requests to a dead server fail through lostCallReply.
         link.send(Op.Send, this.#w.reset().u32(0).str(to), data)
       },
       serve: async (method: string, onRequest: (d: Delivery) => void): Promise<Closable> => {
-        const id = this.#newId()
-        this.#servers.set(id, onRequest)
-        await this.#call('shm serve', Op.Serve, (w) => w.u32(id).str(method))
-        return this.#closable(this.#servers, id, Op.Unserve, 'shm serve')
+        return this.#register(this.#servers, onRequest, 'shm serve', Op.Serve, Op.Unserve, (w) =>
+          w.str(method),
+        )
       },
       dispatch: (method: string, data: Uint8Array): Promise<void> =>
         this.#call('shm dispatch', Op.Dispatch, (w) => w.str(method), data),
