@@ -141,13 +141,19 @@ export class Commands {
       signal: controller.signal,
       deadline: frame.deadline || undefined,
     }
+    let interrupted = false
     try {
       const command = rt.decode(frame.body)
       const result = await handler(command, ctx)
       if (frame.replyTo)
         rt.sendFrame(frame.replyTo, { kind: FrameKind.Result, id: frame.id, body: rt.encode(result) })
     } catch (err) {
-      if (frame.replyTo) {
+      if (rt.closed && controller.signal.aborted && rt.transport.supports.redelivery) {
+        // The bus closing interrupted the handler: the command is left unacknowledged, so the
+        // transport hands it to another worker (flagged redelivered) instead of failing the sender.
+        interrupted = true
+        rt.options.logger.debug(`unipc: command ${frame.id} interrupted by close; it will be redelivered`)
+      } else if (frame.replyTo) {
         rt.sendFrame(frame.replyTo, {
           kind: FrameKind.Error,
           id: frame.id,
@@ -161,7 +167,7 @@ export class Commands {
     } finally {
       clearTimeout(timer)
       rt.closingSignal.removeEventListener('abort', onClose)
-      delivery.ack()
+      if (!interrupted) delivery.ack()
     }
   }
 }

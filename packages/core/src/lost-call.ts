@@ -4,7 +4,7 @@
  * call at once with a ConnectionError naming the dead peer.
  * @module
  */
-import { ConnectionError, serializeError } from './errors.js'
+import { ConnectionError, type SerializedError, serializeError } from './errors.js'
 import { decodeCommand, decodeRequest, encodeInbox, FrameKind } from './internal/frames.js'
 
 /**
@@ -34,6 +34,14 @@ export function lostCallReply(
     }
   }
   if (!replyTo) return undefined
-  const error = { ...serializeError(new ConnectionError(reason)), data: { peerLost: true } }
-  return { to: replyTo, frame: encodeInbox({ kind: FrameKind.Error, id, error }) }
+  return { to: replyTo, frame: encodeInbox({ kind: FrameKind.Error, id, error: peerLostError(reason) }) }
+}
+
+/**
+ * The error a caller receives (as ConnectionError) when the process or bus handling its call went
+ * away before answering.
+ * @param reason - what happened
+ */
+export function peerLostError(reason: string): SerializedError {
+  return { ...serializeError(new ConnectionError(reason)), data: { peerLost: true } }
 }

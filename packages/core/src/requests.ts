@@ -5,12 +5,13 @@
  * @module
  */
 import { Observable, type Subscriber } from 'rxjs'
-import { AbortError, deserializeError, InvalidArgumentError, TimeoutError } from './errors.js'
+import { AbortError, ClosedError, deserializeError, InvalidArgumentError, TimeoutError } from './errors.js'
 import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
 import { encodableError } from './internal/error-frame.js'
 import { decodeRequest, encodeRequest, FrameKind, type ReplyFrame, RequestFlag } from './internal/frames.js'
 import { abortReason, activeKey, type Runtime } from './internal/runtime.js'
 import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
+import { peerLostError } from './lost-call.js'
 import { assertName } from './names.js'
 import { UnipcObservable } from './observable.js'
 import type { Closable, Delivery } from './spi.js'
@@ -249,7 +250,7 @@ export class Requests {
         sender: rt.options.component ?? '',
         window,
       })
-      Promise.resolve(rt.transport.messaging.dispatch(method, frame)).catch(fail)
+      Promise.resolve(rt.transport.messaging.dispatch(method, frame)).catch((err) => rt.closed || fail(err))
     } catch (err) {
       queueMicrotask(() => fail(err as Error))
     }
@@ -275,8 +276,35 @@ export class Requests {
     let credit = frame.window
     let wakeCredit: (() => void) | undefined
     let cancelledByCaller = false
+    let settled = false
+    let expired = false
+    const reply = (f: Parameters<Runtime['sendFrame']>[1]): void => {
+      if (f.kind === FrameKind.Result || f.kind === FrameKind.Error || f.kind === FrameKind.End) {
+        // Past its deadline the caller has failed the call with its own TimeoutError: a late answer
+        // would race that timer and make the outcome depend on timing.
+        if (settled || expired) return
+        settled = true
+      }
+      rt.sendFrame(frame.replyTo, f)
+    }
+    // This bus closed before the handler answered: tell the caller now rather than at its timeout.
+    const lost = (): void => {
+      if (settled || cancelledByCaller) return
+      reply({
+        kind: FrameKind.Error,
+        id: frame.id,
+        error: peerLostError(`the server of '${frame.method}' closed before it answered`),
+      })
+    }
+    const onBusClose = (): void => {
+      controller.abort(new ClosedError(`request '${frame.method}'`))
+      wakeCredit?.()
+    }
+    rt.closingSignal.addEventListener('abort', onBusClose, { once: true })
     rt.active.set(key, {
       cancel() {
+        // Called by the caller's Cancel frame, or by close() for handlers still running after the drain.
+        if (rt.closed) return lost()
         cancelledByCaller = true
         controller.abort(new AbortError(`request '${frame.method}'`))
         wakeCredit?.()
@@ -289,6 +317,7 @@ export class Requests {
     const timer =
       frame.deadline > 0
         ? setTimeout(() => {
+            expired = true
             controller.abort(new TimeoutError(`request '${frame.method}'`, frame.deadline - Date.now()))
             wakeCredit?.()
           }, frame.deadline - Date.now())
@@ -302,7 +331,6 @@ export class Requests {
       caller: frame.replyTo,
       redelivered: delivery.redelivered,
     }
-    const reply = (f: Parameters<Runtime['sendFrame']>[1]): void => rt.sendFrame(frame.replyTo, f)
     try {
       if (frame.flags & RequestFlag.WantAccept)
         reply({ kind: FrameKind.Accepted, id: frame.id, server: rt.address })
@@ -322,6 +350,7 @@ export class Requests {
         }
         await pumpStream(result, controller.signal, waitCredit, sendItem, () => credit > 0)
         if (!controller.signal.aborted) reply({ kind: FrameKind.End, id: frame.id })
+        else if (rt.closed) lost()
       } else {
         if (isStreamLike(result)) {
           throw new InvalidArgumentError(
@@ -331,9 +360,11 @@ export class Requests {
         reply({ kind: FrameKind.Result, id: frame.id, body: rt.encode(result) })
       }
     } catch (err) {
-      if (!cancelledByCaller)
+      if (rt.closed && controller.signal.aborted) lost()
+      else if (!cancelledByCaller)
         reply({ kind: FrameKind.Error, id: frame.id, error: encodableError(err, rt.options.sendErrorStacks) })
     } finally {
+      rt.closingSignal.removeEventListener('abort', onBusClose)
       clearTimeout(timer)
       rt.active.delete(key)
       delivery.ack()

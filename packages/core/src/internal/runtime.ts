@@ -43,6 +43,7 @@ export class Runtime {
   readonly active = new Map<string, ActiveCall>()
   readonly #resources = new Set<Closable>()
   readonly #work = new Set<Promise<unknown>>()
+  readonly #closingSends = new Set<Promise<unknown>>()
   readonly #closing = new AbortController()
   #nextId = 1
 
@@ -132,7 +133,15 @@ export class Runtime {
     }
     try {
       const r = this.transport.messaging.send(to, bytes)
-      if (r) r.catch((err) => this.options.logger.debug(`unipc: send to ${to} failed`, err))
+      if (r) {
+        const sent = r.catch((err) => this.options.logger.debug(`unipc: send to ${to} failed`, err))
+        // Replies sent while closing (drained handlers, "server closed" errors) must reach the
+        // transport before it closes: shutdown() waits for these.
+        if (this.closed) {
+          this.#closingSends.add(sent)
+          void sent.finally(() => this.#closingSends.delete(sent))
+        }
+      }
     } catch (err) {
       this.options.logger.debug(`unipc: send to ${to} failed`, err)
     }
@@ -158,17 +167,9 @@ export class Runtime {
     const resources = [...this.#resources]
     this.#resources.clear()
     await Promise.allSettled(resources.map((r) => r.close()))
-    if (this.#work.size > 0) {
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([
-        Promise.allSettled([...this.#work]),
-        new Promise((r) => {
-          timer = setTimeout(r, this.options.drainTimeout)
-        }),
-      ])
-      clearTimeout(timer)
-    }
+    await settleWithin(this.#work, this.options.drainTimeout)
     for (const active of this.active.values()) active.cancel()
+    await settleWithin(this.#closingSends, this.options.drainTimeout)
   }
 
   #onInbox(bytes: Uint8Array): void {
@@ -194,6 +195,19 @@ export class Runtime {
     if (frame.kind === FrameKind.Cancel) active.cancel()
     else active.grant(frame.credit)
   }
+}
+
+/** Waits until every promise in `pending` settled, or `ms` passed. */
+async function settleWithin(pending: ReadonlySet<Promise<unknown>>, ms: number): Promise<void> {
+  if (pending.size === 0) return
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    Promise.allSettled([...pending]),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms)
+    }),
+  ])
+  clearTimeout(timer)
 }
 
 /** Key of a server-side call: the caller's address and its call id. */

@@ -85,7 +85,9 @@ export function sendOrFail(rt: Runtime, id: number, send: () => Promise<void> | 
   const fail = (err: unknown): void => rt.calls.get(id)?.fail(err as Error)
   try {
     const r = send()
-    if (r) r.catch(fail)
+    // Once this bus is closing, a rejection is the transport shutting down under the send: the call
+    // fails with ClosedError when close() completes, not with the transport's ConnectionError.
+    if (r) r.catch((err) => rt.closed || fail(err))
   } catch (err) {
     fail(err)
   }
