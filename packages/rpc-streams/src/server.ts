@@ -161,22 +161,38 @@ function handlerFor(
     const params = data ?? {}
     if (check) validate(m.params, params, { resolve: service.resolve, path: 'params' })
     const ctx = contextFor(service.name, m.name, rctx)
-    if (cache && !m.stream) return cache.run(ctx.callId, async () => fn(params, ctx))
+    if (cache && !m.stream) return cache.run(ctx.callId, () => fn(params, ctx))
     return fn(params, ctx)
   }
 }
 
 function contextFor(service: string, method: string, rctx: RequestContext): ServiceContext {
-  const deadline = rctx.deadline
-  return {
-    service,
-    method,
-    caller: rctx.sender,
-    callerAddress: rctx.caller,
-    callId: `${rctx.caller}#${rctx.id}`,
-    redelivered: rctx.redelivered,
-    deadline,
-    remaining: () => (deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, deadline - Date.now())),
-    signal: rctx.signal,
+  return new CallContext(service, method, rctx)
+}
+
+/** The context of one call (a class, so the hot path allocates one object and no closures). */
+class CallContext implements ServiceContext {
+  readonly caller: string
+  readonly callerAddress: string
+  readonly callId: string
+  readonly redelivered: boolean
+  readonly deadline: number | undefined
+  readonly signal: AbortSignal
+
+  constructor(
+    readonly service: string,
+    readonly method: string,
+    rctx: RequestContext,
+  ) {
+    this.caller = rctx.sender
+    this.callerAddress = rctx.caller
+    this.callId = `${rctx.caller}#${rctx.id}`
+    this.redelivered = rctx.redelivered
+    this.deadline = rctx.deadline
+    this.signal = rctx.signal
+  }
+
+  remaining(): number {
+    return this.deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, this.deadline - Date.now())
   }
 }

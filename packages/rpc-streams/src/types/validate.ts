@@ -41,6 +41,11 @@ interface Problem {
   message: string
 }
 
+/** The problem "expected <what>, got <value>" (a function, not a closure: validation is on every call's path). */
+function expected(path: string, value: unknown, what: string): Problem {
+  return { path, message: `expected ${what}, got ${describe(value)}` }
+}
+
 const join = (path: string, key: string): string => (path ? `${path}.${key}` : key)
 
 function describe(value: unknown): string {
@@ -70,32 +75,33 @@ function check(
   depth: number,
 ): Problem | undefined {
   if (depth > MAX_DEPTH) return { path, message: `nested more than ${MAX_DEPTH} levels deep` }
-  const expect = (what: string): Problem => ({ path, message: `expected ${what}, got ${describe(value)}` })
   const d = asDescriptor(type)
   switch (d.kind) {
     case 'string':
-      return typeof value === 'string' ? undefined : expect('a string')
+      return typeof value === 'string' ? undefined : expected(path, value, 'a string')
     case 'bool':
-      return typeof value === 'boolean' ? undefined : expect('a boolean')
+      return typeof value === 'boolean' ? undefined : expected(path, value, 'a boolean')
     case 'float32':
     case 'float64':
-      return typeof value === 'number' ? undefined : expect('a number')
+      return typeof value === 'number' ? undefined : expected(path, value, 'a number')
     case 'bigint':
-      return typeof value === 'bigint' ? undefined : expect('a bigint')
+      return typeof value === 'bigint' ? undefined : expected(path, value, 'a bigint')
     case 'binary':
-      return value instanceof Uint8Array ? undefined : expect('bytes (Uint8Array)')
+      return value instanceof Uint8Array ? undefined : expected(path, value, 'bytes (Uint8Array)')
     case 'timestamp':
-      return value instanceof Date && !Number.isNaN(value.getTime()) ? undefined : expect('a valid Date')
+      return value instanceof Date && !Number.isNaN(value.getTime())
+        ? undefined
+        : expected(path, value, 'a valid Date')
     case 'any':
       return undefined
     case 'void':
-      return value === undefined || value === null ? undefined : expect('no value')
+      return value === undefined || value === null ? undefined : expected(path, value, 'no value')
     case 'literal':
-      return value === d.value ? undefined : expect(JSON.stringify(d.value))
+      return value === d.value ? undefined : expected(path, value, JSON.stringify(d.value))
     case 'enum':
       return typeof value === 'string' && d.values.includes(value)
         ? undefined
-        : expect(`one of ${d.values.map((v) => JSON.stringify(v)).join(', ')}`)
+        : expected(path, value, `one of ${d.values.map((v) => JSON.stringify(v)).join(', ')}`)
     case 'optional':
       return value === undefined || value === null
         ? undefined
@@ -103,7 +109,7 @@ function check(
     case 'nullable':
       return value === null ? undefined : check(d.inner, value, path, resolve, depth + 1)
     case 'array': {
-      if (!Array.isArray(value)) return expect('an array')
+      if (!Array.isArray(value)) return expected(path, value, 'an array')
       for (let i = 0; i < value.length; i++) {
         const p = check(d.items, value[i], `${path}[${i}]`, resolve, depth + 1)
         if (p) return p
@@ -111,7 +117,7 @@ function check(
       return undefined
     }
     case 'map': {
-      if (!(value instanceof Map)) return expect('a Map')
+      if (!(value instanceof Map)) return expected(path, value, 'a Map')
       for (const [k, v] of value) {
         const kp = `${path}[${String(k)}]`
         const p =
@@ -121,7 +127,7 @@ function check(
       return undefined
     }
     case 'record': {
-      if (!isPlainObject(value)) return expect('an object')
+      if (!isPlainObject(value)) return expected(path, value, 'an object')
       for (const k of Object.keys(value)) {
         const p = check(d.value, value[k], join(path, k), resolve, depth + 1)
         if (p) return p
@@ -132,11 +138,12 @@ function check(
       for (const variant of d.variants) {
         if (check(variant, value, path, resolve, depth + 1) === undefined) return undefined
       }
-      return expect(`one of the ${d.variants.length} variants of the union`)
+      return expected(path, value, `one of the ${d.variants.length} variants of the union`)
     }
     case 'object':
     case 'model': {
-      if (!isPlainObject(value)) return expect(d.kind === 'model' ? `a ${d.name} object` : 'an object')
+      if (!isPlainObject(value))
+        return expected(path, value, d.kind === 'model' ? `a ${d.name} object` : 'an object')
       for (const name of Object.keys(d.fields)) {
         const ft = d.fields[name] as Type
         const fv = value[name]
@@ -156,8 +163,11 @@ function check(
       const kind = (d as { kind: string }).kind
       if (isIntKind(kind)) {
         const [min, max] = INT_RANGES[kind]
-        if (typeof value !== 'number' || !Number.isInteger(value)) return expect(`an integer (${kind})`)
-        return value < min || value > max ? expect(`an integer in ${min}..${max} (${kind})`) : undefined
+        if (typeof value !== 'number' || !Number.isInteger(value))
+          return expected(path, value, `an integer (${kind})`)
+        return value < min || value > max
+          ? expected(path, value, `an integer in ${min}..${max} (${kind})`)
+          : undefined
       }
       return { path, message: `has a descriptor of unknown kind '${kind}'` }
     }
