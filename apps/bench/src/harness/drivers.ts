@@ -190,10 +190,10 @@ export class SubscriberCounter {
     }
   }
 
-  /** Waits until `lastSeq` arrived or nothing came for 500 ms, then counts what arrived in [first, last]. */
+  /** Waits until `lastSeq` arrived or nothing came for 2 s, then counts what arrived in [first, last]. */
   async finish(firstSeq: number, lastSeq: number): Promise<SubscriberReport> {
     const deadline = Date.now() + 10_000
-    while (this.highest < lastSeq && Date.now() - this.#lastEventAt < 500 && Date.now() < deadline) {
+    while (this.highest < lastSeq && Date.now() - this.#lastEventAt < 2_000 && Date.now() < deadline) {
       await sleep(5)
     }
     let received = 0

@@ -125,9 +125,20 @@ export function renderMarkdown(r: BenchResults): string {
     'The speed targets of the transport issues (socket #4, Redis #5, shared memory #6), checked on this run.',
     '',
   )
+  const checks = checkTargets(r)
+  for (const system of [...new Set(checks.map((c) => c.system))]) {
+    const mine = checks.filter((c) => c.system === system)
+    const met = mine.filter((c) => c.status === 'met').length
+    const open = mine.filter((c) => c.status === 'not met').length
+    const unmeasured = mine.length - met - open
+    out.push(
+      `- **${system}** (#${mine[0]!.issue}): ${met} of ${mine.length} met, ${open} not met${unmeasured ? `, ${unmeasured} not measured` : ''}`,
+    )
+  }
+  out.push('')
   out.push(row(['issue', 'system', 'target', 'measured', 'status']))
   out.push(row(['---', '---', '---', '---', '---']))
-  for (const t of checkTargets(r)) {
+  for (const t of checks) {
     const mark = t.status === 'met' ? '✅ met' : t.status === 'not met' ? '❌ not met' : '– not measured'
     out.push(row([`#${t.issue}`, t.system, t.text, t.measured, mark]))
   }

@@ -16,9 +16,9 @@ export interface Target {
   readonly system: string
   readonly text: string
   readonly scenario: ScenarioName
-  /** `ratio`: system / `against` compared with `threshold`; `absolute`: the figure itself; `beats`: better than `against`. */
+  /** `ratio`: system / `against[0]` compared with `threshold`; `absolute`: the figure itself; `beats`: better than every system in `against`. */
   readonly kind: 'ratio' | 'absolute' | 'beats'
-  readonly against?: string
+  readonly against?: readonly string[]
   readonly threshold?: number
 }
 
@@ -53,19 +53,12 @@ export function allTargets(): Target[] {
   for (const link of ['unix', 'tcp']) {
     const system = `unipc socket ${link}`
     for (const [scenario, threshold, text] of socketRatios) {
-      t.push({ issue: 4, system, text, scenario, kind: 'ratio', against: `net-msgpack ${link}`, threshold })
+      t.push({ issue: 4, system, text, scenario, kind: 'ratio', against: [`net-msgpack ${link}`], threshold })
     }
-    for (const peer of socketPeers[link]!) {
-      for (const scenario of ['rtt', 'throughput', 'fanout', 'large', 'queue'] as ScenarioName[]) {
-        t.push({
-          issue: 4,
-          system,
-          text: `beats ${peer} on ${scenarioDefs[scenario].title}`,
-          scenario,
-          kind: 'beats',
-          against: peer,
-        })
-      }
+    const peers = socketPeers[link]!
+    for (const scenario of ['rtt', 'throughput', 'fanout', 'large', 'queue'] as ScenarioName[]) {
+      const text = `beats ${peers.join(', ')} on ${scenarioDefs[scenario].title}`
+      t.push({ issue: 4, system, text, scenario, kind: 'beats', against: peers })
     }
     const redis = `unipc redis ${link}`
     for (const [scenario, threshold, text] of redisRatios) {
@@ -75,7 +68,7 @@ export function allTargets(): Target[] {
         text,
         scenario,
         kind: 'ratio',
-        against: `ioredis ${link}`,
+        against: [`ioredis ${link}`],
         threshold,
       })
     }
@@ -86,7 +79,7 @@ export function allTargets(): Target[] {
         text: `ahead of moleculer redis on ${scenarioDefs[scenario].title}`,
         scenario,
         kind: 'beats',
-        against: 'moleculer redis',
+        against: ['moleculer redis'],
       })
     }
   }
@@ -97,7 +90,7 @@ export function allTargets(): Target[] {
       text: 'round trip p50 ≤ 0.6× node:net unix',
       scenario: 'rtt',
       kind: 'ratio',
-      against: 'net-msgpack unix',
+      against: ['net-msgpack unix'],
       threshold: 0.6,
     },
     {
@@ -125,7 +118,8 @@ export function allTargets(): Target[] {
       threshold: 3_000,
     },
   )
-  return t
+  // Stable sort: issue by issue, each in the order above.
+  return t.sort((a, b) => a.issue - b.issue)
 }
 
 const median = (c: CellResult | undefined): number | undefined =>
@@ -135,36 +129,33 @@ const median = (c: CellResult | undefined): number | undefined =>
 export function checkTargets(results: BenchResults): TargetCheck[] {
   const cell = (system: string, scenario: ScenarioName) =>
     results.cells.find((c) => c.system === system && c.scenario === scenario)
-  return allTargets().map((t) => {
+  return allTargets().map((t): TargetCheck => {
     const lower = scenarioDefs[t.scenario].lowerIsBetter
+    const unit = scenarioDefs[t.scenario].unit
     const mine = median(cell(t.system, t.scenario))
-    const other = t.against ? median(cell(t.against, t.scenario)) : undefined
-    if (mine === undefined || (t.kind !== 'absolute' && other === undefined)) {
-      const missing = mine === undefined ? t.system : t.against
-      return { ...t, status: 'not measured', measured: `${missing} not measured in this run` }
-    }
+    if (mine === undefined)
+      return { ...t, status: 'not measured', measured: `${t.system} not measured in this run` }
     if (t.kind === 'absolute') {
       const ok = lower ? mine <= t.threshold! : mine >= t.threshold!
-      return {
-        ...t,
-        status: ok ? 'met' : 'not met',
-        measured: `${num(mine)} ${scenarioDefs[t.scenario].unit}`,
-      }
+      return { ...t, status: ok ? 'met' : 'not met', measured: `${num(mine)} ${unit}` }
     }
-    const ratio = mine / other!
+    const others = (t.against ?? []).map((name) => ({ name, value: median(cell(name, t.scenario)) }))
+    const measured = others.filter((o): o is { name: string; value: number } => o.value !== undefined)
+    if (measured.length === 0) {
+      return { ...t, status: 'not measured', measured: `${t.against?.join(', ')} not measured in this run` }
+    }
     if (t.kind === 'ratio') {
+      const ratio = mine / measured[0]!.value
       const ok = lower ? ratio <= t.threshold! : ratio >= t.threshold!
       return {
         ...t,
         status: ok ? 'met' : 'not met',
-        measured: `${ratio.toFixed(2)}× (${num(mine)} vs ${num(other!)})`,
+        measured: `${ratio.toFixed(2)}× (${num(mine)} vs ${num(measured[0]!.value)} ${unit})`,
       }
     }
-    const ok = lower ? mine < other! : mine > other!
-    return {
-      ...t,
-      status: ok ? 'met' : 'not met',
-      measured: `${num(mine)} vs ${num(other!)} (${ratio.toFixed(2)}×)`,
-    }
+    const beaten = measured.filter((o) => (lower ? mine < o.value : mine > o.value))
+    const missing = others.length - measured.length
+    const detail = `${num(mine)} vs ${measured.map((o) => `${o.name} ${num(o.value)}`).join(', ')}${missing ? ` (${missing} not measured)` : ''}`
+    return { ...t, status: beaten.length === measured.length ? 'met' : 'not met', measured: detail }
   })
 }

@@ -1,0 +1,51 @@
+/**
+ * Keeps the transport table of the repo's README quoting the latest full run: the block between
+ * `<!-- bench:start -->` and `<!-- bench:end -->` is replaced by the unipc rows and their baselines.
+ * @module
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import type { BenchResults } from '../harness/results.js'
+import { cellText } from './format.js'
+import { checkTargets } from './targets.js'
+
+const START = '<!-- bench:start -->'
+const END = '<!-- bench:end -->'
+
+/** The block quoted in the README: medians of the unipc transports and the baselines, and the targets tally. */
+export function readmeBlock(r: BenchResults): string {
+  const shown = r.systems.filter((s) => s.group !== 'peer')
+  const lines = [
+    `Measured by \`npm run bench\` on ${r.meta.date.slice(0, 10)} (${r.meta.machine.cores} cores, Node ${r.meta.node}, load ${r.meta.machine.loadavg[0]}; medians of ${r.meta.repetitions}; peers and ratios in [docs/benchmarks.md](docs/benchmarks.md)):`,
+    '',
+    `| system | ${r.scenarios.map((s) => `${s.title} (${s.unit})`).join(' | ')} |`,
+    `| --- | ${r.scenarios.map(() => '---:').join(' | ')} |`,
+  ]
+  for (const s of shown) {
+    const cells = r.scenarios.map((sc) =>
+      cellText(
+        r.cells.find((c) => c.system === s.name && c.scenario === sc.name),
+        false,
+      ),
+    )
+    lines.push(`| ${s.name} | ${cells.join(' | ')} |`)
+  }
+  const checks = checkTargets(r)
+  const met = checks.filter((c) => c.status === 'met').length
+  const notMet = checks.filter((c) => c.status === 'not met').length
+  lines.push(
+    '',
+    `Speed targets of the transport issues: ${met} met, ${notMet} not met, ${checks.length - met - notMet} not measured (see the Targets section of docs/benchmarks.md).`,
+  )
+  return lines.join('\n')
+}
+
+/** Rewrites the README block; returns false when the README has no markers. */
+export function updateReadme(path: string, r: BenchResults): boolean {
+  if (!existsSync(path)) return false
+  const text = readFileSync(path, 'utf8')
+  const a = text.indexOf(START)
+  const b = text.indexOf(END)
+  if (a < 0 || b < a) return false
+  writeFileSync(path, `${text.slice(0, a + START.length)}\n${readmeBlock(r)}\n${text.slice(b)}`)
+  return true
+}
