@@ -8,6 +8,7 @@ export const systemModules: readonly string[] = [
   'unipc-socket.ts',
   'unipc-redis.ts',
   'unipc-shm.ts',
+  'unipc-rpc-streams.ts',
   'net-msgpack.ts',
   'ioredis-plain.ts',
   'zeromq.ts',
