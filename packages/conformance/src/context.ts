@@ -33,6 +33,22 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+/** Resolves with the signal's reason once it aborts (for handlers that wait to be cancelled). */
+export function aborted(signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(signal.reason)
+    else signal.addEventListener('abort', () => resolve(signal.reason), { once: true })
+  })
+}
+
+/** An endless stream of 0, 1, 2… with a short pause between items. */
+export async function* endless(): AsyncGenerator<number> {
+  for (let i = 0; ; i++) {
+    yield i
+    await sleep(5)
+  }
+}
+
 /** Rejects with a message naming `what` when `promise` takes longer than `ms`. */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -146,7 +162,8 @@ export class CaseContext {
 
   /** Opens a bus on the transport under test; it is closed when the case ends. */
   async bus(options: ConnectOptions = {}): Promise<Bus> {
-    const bus = await this.options.connect(options)
+    // A short drain keeps cases whose handlers never finish from waiting 5 s in their cleanup.
+    const bus = await this.options.connect({ drainTimeout: 1_000, ...options })
     this.#buses.push(bus)
     return bus
   }
@@ -156,6 +173,15 @@ export class CaseContext {
     const r = new Recorder(source, this.knobs.waitTimeout)
     this.defer(() => r.unsubscribe())
     return r
+  }
+
+  /**
+   * Marks a promise the case awaits only later (a reply, a call that should fail), so that a
+   * rejection arriving while the case awaits something else is not reported as unhandled.
+   */
+  pending<T>(promise: Promise<T>): Promise<T> {
+    promise.catch(() => {})
+    return promise
   }
 
   /** Waits for `promise`, failing after the wait timeout with a message naming `what`. */

@@ -1,12 +1,16 @@
-import { randomBytes } from 'node:crypto'
-import { connect } from '@unipc/core'
+// The README's example, run on memory: (with a relative import of the suite instead of the package).
+import { connect, createMemoryTransport } from '@unipc/core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { runConformance } from '../src/index.js'
 
-// One world per run, so concurrent runs of other test files never share queues with this one.
-const url = `memory://conformance-${randomBytes(4).toString('hex')}`
+// Every bus of one run must reach the same world (hub, broker, segment): here one memory world.
+const world = `memory://conformance-${process.pid}`
 
 runConformance(
   { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach },
-  { name: 'memory', connect: (options) => connect(url, options) },
+  {
+    name: 'memory',
+    // A new, open bus per call. A transport object works as well as a URL.
+    connect: (options) => connect(createMemoryTransport(new URL(world)), options),
+  },
 )

@@ -3,8 +3,8 @@
  * worker, fire-and-forget, timeouts, abort and redelivery.
  * @module
  */
-import { AbortError, type CommandContext, RemoteError, TimeoutError } from '@unipc/core'
-import { deferred, rejectionOf, sleep } from '../context.js'
+import { AbortError, type Bus, type CommandContext, RemoteError, TimeoutError } from '@unipc/core'
+import { aborted, type CaseContext, deferred, rejectionOf, sleep } from '../context.js'
 import type { Registrar } from '../registrar.js'
 
 /** A thrown error with a code and data, as application handlers throw them. */
@@ -17,6 +17,25 @@ class OrderRejected extends Error {
     super(message)
     this.name = 'OrderRejected'
   }
+}
+
+/**
+ * Sends a command to `component`, closes worker bus `a` once it holds it, starts another worker and
+ * resolves with that worker's reply (the command and whether it came redelivered).
+ */
+async function closeWhileHolding(
+  t: CaseContext,
+  a: Bus,
+  component: string,
+  started: Promise<void>,
+): Promise<unknown> {
+  const sender = await t.bus()
+  const reply = t.pending(sender.commands.send(component, 'job'))
+  await t.within(started, 'worker a taking the command')
+  await a.close()
+  const b = await t.bus({ component })
+  await b.commands.handle((cmd: string, ctx) => ({ cmd, redelivered: ctx.redelivered }))
+  return t.within(reply, 'the redelivered reply')
 }
 
 /** Registers the commands cases. */
@@ -103,7 +122,7 @@ export function commandCases(r: Registrar): void {
     r.test('a command waits in the queue until a worker starts', async (t) => {
       const component = t.name('cmp')
       const sender = await t.bus()
-      const reply = sender.commands.send(component, 'queued-first')
+      const reply = t.pending(sender.commands.send(component, 'queued-first'))
       await sleep(100)
       const worker = await t.bus({ component })
       await worker.commands.handle((cmd: string) => `handled ${cmd}`)
@@ -200,7 +219,7 @@ export function commandCases(r: Registrar): void {
     r.test('aborting a sent command makes send fail with AbortError', async (t) => {
       const sender = await t.bus()
       const controller = new AbortController()
-      const pending = sender.commands.send(t.name('nobody'), 'wait', { signal: controller.signal })
+      const pending = t.pending(sender.commands.send(t.name('nobody'), 'wait', { signal: controller.signal }))
       await sleep(20)
       controller.abort()
       expect(await rejectionOf(pending)).toBeInstanceOf(AbortError)
@@ -270,7 +289,7 @@ export function commandCases(r: Registrar): void {
           return `a finished ${cmd}`
         })
         const sender = await t.bus()
-        const reply = sender.commands.send(component, 'job')
+        const reply = t.pending(sender.commands.send(component, 'job'))
         await t.within(started.promise, 'worker a starting the command')
         const b = await t.bus({ component })
         const seenByB: string[] = []
@@ -286,6 +305,25 @@ export function commandCases(r: Registrar): void {
     )
 
     r.test(
+      'a command interrupted by its worker bus closing is redelivered to another worker, not failed',
+      async (t) => {
+        const component = t.name('cmp')
+        const a = await t.bus({ component })
+        const started = deferred()
+        await a.commands.handle(async (_cmd, ctx) => {
+          started.resolve()
+          await aborted(ctx.signal)
+          throw ctx.signal.reason
+        })
+        expect(await closeWhileHolding(t, a, component, started.promise)).toEqual({
+          cmd: 'job',
+          redelivered: true,
+        })
+      },
+      { requires: ['redelivery'] },
+    )
+
+    r.test(
       'a command held by a worker whose bus closed without finishing is redelivered to another worker',
       async (t) => {
         const component = t.name('cmp')
@@ -295,13 +333,10 @@ export function commandCases(r: Registrar): void {
           started.resolve()
           return new Promise(() => {}) // never finishes: this worker "hangs"
         })
-        const sender = await t.bus()
-        const reply = sender.commands.send(component, 'job')
-        await t.within(started.promise, 'worker a taking the command')
-        await a.close()
-        const b = await t.bus({ component })
-        await b.commands.handle((cmd: string, ctx) => ({ cmd, redelivered: ctx.redelivered }))
-        expect(await t.within(reply, 'the redelivered reply')).toEqual({ cmd: 'job', redelivered: true })
+        expect(await closeWhileHolding(t, a, component, started.promise)).toEqual({
+          cmd: 'job',
+          redelivered: true,
+        })
       },
       { requires: ['redelivery'] },
     )

@@ -177,7 +177,7 @@ export function crossProcessCases(r: Registrar): void {
       async (t) => {
         const prefix = t.name('peer')
         const sender = await t.bus()
-        const reply = sender.commands.send(prefix, { early: true }, { timeout: r.knobs.timeout })
+        const reply = t.pending(sender.commands.send(prefix, { early: true }, { timeout: r.knobs.timeout }))
         await sleep(50)
         const peer = await start(prefix)
         t.defer(() => peer.kill('SIGKILL'))
@@ -213,7 +213,7 @@ export function crossProcessCases(r: Registrar): void {
         const peer = await ownPeer(t)
         const holding = await listen(t, peer.names.holding)
         const client = await t.bus()
-        const pending = client.requests.call(peer.names.hold, null, { timeout: 3_000 })
+        const pending = t.pending(client.requests.call(peer.names.hold, null, { timeout: 3_000 }))
         await holding.count(1)
         await peer.kill('SIGKILL')
         const err = await rejectionOf(pending)
@@ -245,7 +245,9 @@ export function crossProcessCases(r: Registrar): void {
         const peer = await ownPeer(t)
         const holding = await listen(t, peer.names.holding)
         const sender = await t.bus()
-        const reply = sender.commands.send(peer.names.component, { hold: true }, { timeout: r.knobs.timeout })
+        const reply = t.pending(
+          sender.commands.send(peer.names.component, { hold: true }, { timeout: r.knobs.timeout }),
+        )
         await holding.count(1)
         await peer.kill('SIGKILL')
         const worker = await t.bus({ component: peer.names.component })

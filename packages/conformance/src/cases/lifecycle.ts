@@ -3,9 +3,21 @@
  * `Symbol.asyncDispose`, and the transport manifest.
  * @module
  */
-import { ClosedError, type ConnectionState, NoHandlerError } from '@unipc/core'
-import { deferred, rejectionOf } from '../context.js'
+import { ClosedError, ConnectionError, type ConnectionState, NoHandlerError } from '@unipc/core'
+import { aborted, type CaseContext, deferred, endless, rejectionOf } from '../context.js'
 import type { Registrar } from '../registrar.js'
+
+/** Opens an endless stream, closes the client's or the server's bus, and returns the stream's error. */
+async function streamErrorAfterClosing(t: CaseContext, which: 'client' | 'server'): Promise<Error> {
+  const method = t.name('forever')
+  const server = await t.bus()
+  await server.requests.serve(method, endless)
+  const client = await t.bus()
+  const rec = t.record(client.requests.stream(method))
+  await rec.count(2)
+  await (which === 'client' ? client : server).close()
+  return rejectionOf(rec.until(() => false, 'the stream error'))
+}
 
 /** Registers the lifecycle cases. */
 export function lifecycleCases(r: Registrar): void {
@@ -31,7 +43,7 @@ export function lifecycleCases(r: Registrar): void {
         return new Promise(() => {})
       })
       const client = await t.bus()
-      const pending = client.requests.call(method)
+      const pending = t.pending(client.requests.call(method))
       await t.within(started.promise, 'the handler starting')
       await client.close()
       const err = await rejectionOf(pending)
@@ -41,26 +53,14 @@ export function lifecycleCases(r: Registrar): void {
 
     r.test('close() rejects a pending command with ClosedError', async (t) => {
       const sender = await t.bus()
-      const pending = sender.commands.send(t.name('nobody'), 'wait')
+      const pending = t.pending(sender.commands.send(t.name('nobody'), 'wait'))
       await new Promise((resolve) => setTimeout(resolve, 20))
       await sender.close()
       expect(await rejectionOf(pending)).toBeInstanceOf(ClosedError)
     })
 
     r.test('close() ends an open request stream with ClosedError', async (t) => {
-      const method = t.name('forever')
-      const server = await t.bus()
-      await server.requests.serve(method, async function* () {
-        for (let i = 0; ; i++) {
-          yield i
-          await new Promise((resolve) => setTimeout(resolve, 5))
-        }
-      })
-      const client = await t.bus()
-      const rec = t.record(client.requests.stream(method))
-      await rec.count(1)
-      await client.close()
-      expect(await rejectionOf(rec.until(() => false, 'the stream error'))).toBeInstanceOf(ClosedError)
+      expect(await streamErrorAfterClosing(t, 'client')).toBeInstanceOf(ClosedError)
     })
 
     r.test('requests and commands after close() fail with ClosedError', async (t) => {
@@ -120,18 +120,60 @@ export function lifecycleCases(r: Registrar): void {
       const method = t.name('long')
       const server = await t.bus({ drainTimeout: 2_000 })
       const started = deferred()
-      const aborted = deferred()
+      const stopped = deferred()
       await server.requests.serve(method, async (_d, ctx) => {
         started.resolve()
-        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }))
-        aborted.resolve()
+        await aborted(ctx.signal)
+        stopped.resolve()
         return 'stopped'
       })
       const client = await t.bus()
       void client.requests.call(method).catch(() => {})
       await t.within(started.promise, 'the handler starting')
       await server.close()
-      await t.within(aborted.promise, "the handler's signal aborting")
+      await t.within(stopped.promise, "the handler's signal aborting")
+    })
+
+    r.test(
+      'a call whose server bus closes before answering fails at once with ConnectionError',
+      async (t) => {
+        const method = t.name('stuck')
+        const server = await t.bus({ drainTimeout: 100 })
+        const started = deferred()
+        await server.requests.serve(method, () => {
+          started.resolve()
+          return new Promise(() => {}) // ignores its signal: only the drain timeout ends it
+        })
+        const client = await t.bus()
+        const pending = t.pending(client.requests.call(method, null, { timeout: 120_000 }))
+        await t.within(started.promise, 'the handler starting')
+        await server.close()
+        const err = await t.within(rejectionOf(pending), 'the call failing')
+        expect(err).toBeInstanceOf(ConnectionError)
+      },
+    )
+
+    r.test(
+      'a handler that stops on its signal when its bus closes fails the call with ConnectionError',
+      async (t) => {
+        const method = t.name('polite')
+        const server = await t.bus()
+        const started = deferred()
+        await server.requests.serve(method, async (_d, ctx) => {
+          started.resolve()
+          await aborted(ctx.signal)
+          throw ctx.signal.reason
+        })
+        const client = await t.bus()
+        const pending = t.pending(client.requests.call(method, null, { timeout: 120_000 }))
+        await t.within(started.promise, 'the handler starting')
+        await server.close()
+        expect(await t.within(rejectionOf(pending), 'the call failing')).toBeInstanceOf(ConnectionError)
+      },
+    )
+
+    r.test('a stream whose server bus closes ends with ConnectionError', async (t) => {
+      expect(await streamErrorAfterClosing(t, 'server')).toBeInstanceOf(ConnectionError)
     })
 
     r.test('a closed server bus no longer receives calls', async (t) => {

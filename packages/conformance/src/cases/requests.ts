@@ -11,7 +11,7 @@ import {
   type RequestContext,
   TimeoutError,
 } from '@unipc/core'
-import { deferred, rejectionOf, sleep } from '../context.js'
+import { aborted, deferred, rejectionOf, sleep } from '../context.js'
 import type { Registrar } from '../registrar.js'
 
 /** An application error with a code and structured data. */
@@ -163,7 +163,7 @@ export function requestCases(r: Registrar): void {
       const method = t.name('slow')
       const server = await t.bus()
       await server.requests.serve(method, async (_d, ctx) => {
-        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }))
+        await aborted(ctx.signal)
         return 'late'
       })
       const client = await t.bus()
@@ -215,7 +215,7 @@ export function requestCases(r: Registrar): void {
         })
         const client = await t.bus()
         const controller = new AbortController()
-        const pending = client.requests.call(method, 1, { signal: controller.signal })
+        const pending = t.pending(client.requests.call(method, 1, { signal: controller.signal }))
         await t.within(started.promise, 'the handler starting')
         controller.abort()
         expect(await rejectionOf(pending)).toBeInstanceOf(AbortError)
