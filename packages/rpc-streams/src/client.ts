@@ -132,15 +132,18 @@ function unaryMethod(
 ): (params?: unknown, options?: CallOptions) => Promise<unknown> {
   return async (params = {}, options = {}) => {
     if (check) validate(m.params, params, { resolve: service.resolve, path: 'params' })
+    let callOptions: CallOptions = timeout === undefined ? options : { timeout, ...options }
     if (gate.settled) gate.assert(m.name)
-    else await gate.admit(m.name)
+    else {
+      // The first call waits for the schema check, within its own timeout and signal.
+      const started = Date.now()
+      await gate.admitWithin(m.name, callOptions.timeout, callOptions.signal)
+      if (callOptions.timeout !== undefined)
+        callOptions = { ...callOptions, timeout: Math.max(1, callOptions.timeout - (Date.now() - started)) }
+    }
     let result: unknown
     try {
-      result = await bus.requests.call(
-        name,
-        params,
-        timeout === undefined ? options : { timeout, ...options },
-      )
+      result = await bus.requests.call(name, params, callOptions)
     } catch (err) {
       throw reviveError(err, m, service)
     }

@@ -6,7 +6,14 @@
  * that answered is not blocked (see {@link SchemaGate.assert}).
  * @module
  */
-import { type Bus, type Logger, NoHandlerError, SchemaMismatchError } from '@unipc/core'
+import {
+  AbortError,
+  type Bus,
+  type Logger,
+  NoHandlerError,
+  SchemaMismatchError,
+  TimeoutError,
+} from '@unipc/core'
 import type { ServiceDefinition } from '../service.js'
 import { compareSchemas, formatDifference, type SchemaComparison, type SchemaDifference } from './compare.js'
 import { isSchemaInfo, type SchemaInfo, schemaMethod } from './info.js'
@@ -54,6 +61,38 @@ export class SchemaGate {
     if (this.mode === 'off') return
     if (!this.#result) await this.check()
     this.assert(method)
+  }
+
+  /**
+   * {@link SchemaGate.admit} bounded by a call's timeout and signal: the check itself goes on for
+   * later calls, but this call fails with TimeoutError or AbortError when its own time is up.
+   */
+  async admitWithin(
+    method: string,
+    timeout: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (timeout === undefined && signal === undefined) return this.admit(method)
+    const what = `schema check of '${this.service.name}' before calling '${method}'`
+    let timer: NodeJS.Timeout | undefined
+    let onAbort: (() => void) | undefined
+    const limit = new Promise<never>((_, reject) => {
+      if (timeout !== undefined && timeout > 0 && Number.isFinite(timeout))
+        timer = setTimeout(() => reject(new TimeoutError(what, timeout)), timeout)
+      if (signal) {
+        onAbort = () => reject(new AbortError(what, { cause: signal.reason }))
+        if (signal.aborted) onAbort()
+        else signal.addEventListener('abort', onAbort, { once: true })
+      }
+    })
+    const admitted = this.admit(method)
+    admitted.catch(() => {}) // observed below; this keeps a late failure from going unhandled
+    try {
+      await Promise.race([admitted, limit])
+    } finally {
+      clearTimeout(timer)
+      if (onAbort) signal?.removeEventListener('abort', onAbort)
+    }
   }
 
   /** Throws SchemaMismatchError (strict mode) when the last check found `method` incompatible. */

@@ -2,9 +2,18 @@
  * The schema check between real clients and servers (memory transport: the check is transport-independent),
  * including rolling upgrades where v1 and v2 servers and clients run side by side.
  */
-import { type Bus, connect, type Logger, RemoteError, SchemaMismatchError } from '@unipc/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import {
+  AbortError,
+  type Bus,
+  connect,
+  type Logger,
+  RemoteError,
+  SchemaMismatchError,
+  TimeoutError,
+} from '@unipc/core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, defineService, type ServiceServer, serve, t } from '../../src/index.js'
+import { type TransportEnv, transports } from './transports.js'
 
 const StudentV1 = t.model('Student', { id: t.string(), name: t.string() })
 const StudentV2 = t.model('Student', { id: t.string(), name: t.string(), email: t.optional(t.string()) })
@@ -119,34 +128,70 @@ describe('schema check', () => {
     expect(warnings[0]).toContain('method get: params.id: client sends string, server expects int32')
   })
 
-  it('survives a rolling upgrade: v1 and v2 servers and clients side by side', async () => {
+  it("bounds a first call's wait for a slow schema check by the call's own timeout and signal", async () => {
     const url = `memory://schema-${++world}`
-    const v1a = await serve(await bus(url), V1, impl('1'))
-    const v1b = await serve(await bus(url), V1, impl('1'))
-    servers.push(v1a, v1b)
-    const oldClient = createClient(await bus(url), V1)
-    const newClient = createClient(await bus(url), V2)
-    const round = async (): Promise<Set<string>> => {
-      const seen = new Set<string>()
-      for (let i = 0; i < 40; i++) {
-        seen.add((await oldClient.get({ id: String(i) })).name)
-        seen.add((await newClient.get({ id: String(i), verbose: true })).name)
-        for await (const s of oldClient.list({ n: 1 })) seen.add(s.name)
-      }
-      return seen
-    }
-    expect(await round()).toEqual(new Set(['v1']))
-    // Upgrade one instance: both versions serve at once.
-    await v1b.close()
-    servers.push(await serve(await bus(url), V2, impl('2')))
-    expect(await round()).toEqual(new Set(['v1', 'v2']))
-    // The new method is routed to the v2 instance only, whichever instance answered the schema check.
-    expect(await newClient.count()).toBe(7)
-    // Finish the upgrade.
-    await v1a.close()
-    servers.push(await serve(await bus(url), V2, impl('2')))
-    expect(await round()).toEqual(new Set(['v2']))
-    const late = createClient(await bus(url), V1)
-    expect((await late.$checkSchema())?.comparison.incompatible).toEqual([])
+    const server = await bus(url)
+    // A server whose _schema answer is slow: the first call must not wait longer than its timeout.
+    await server.requests.serve('upg.School._schema', async () => {
+      await new Promise((r) => setTimeout(r, 2000))
+      return { name: V1.name, version: V1.version, fingerprint: V1.fingerprint, canonical: V1.canonical }
+    })
+    await server.requests.serve('upg.School.get', ({ id }: { id: string }) => ({ id, name: 'x' }))
+    const client = createClient(await bus(url), V1)
+    const err = await client.get({ id: 'a' }, { timeout: 200 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(TimeoutError)
+    expect((err as Error).message).toContain("schema check of 'upg.School'")
+    const ac = new AbortController()
+    const aborted = client.get({ id: 'a' }, { signal: ac.signal }).catch((e: unknown) => e)
+    ac.abort()
+    expect(await aborted).toBeInstanceOf(AbortError)
+    // Once the check is done, calls go straight through.
+    expect(await client.get({ id: 'b' }, { timeout: 5000 })).toEqual({ id: 'b', name: 'x' })
   })
 })
+
+for (const tc of transports) {
+  describe.skipIf(tc.skip !== undefined)(
+    `rolling upgrade over ${tc.name}${tc.skip ? ` (skipped: ${tc.skip})` : ''}`,
+    () => {
+      let env: TransportEnv
+      beforeAll(async () => {
+        env = await tc.start()
+      })
+      afterAll(async () => {
+        await Promise.allSettled(servers.splice(0).map((s) => s.close()))
+        await env?.close()
+      })
+
+      it('survives a rolling upgrade: v1 and v2 servers and clients side by side', async () => {
+        const v1a = await serve(await env.connect(`c${++world}`), V1, impl('1'))
+        const v1b = await serve(await env.connect(`c${++world}`), V1, impl('1'))
+        servers.push(v1a, v1b)
+        const oldClient = createClient(await env.connect(`c${++world}`), V1)
+        const newClient = createClient(await env.connect(`c${++world}`), V2)
+        const round = async (): Promise<Set<string>> => {
+          const seen = new Set<string>()
+          for (let i = 0; i < 40; i++) {
+            seen.add((await oldClient.get({ id: String(i) })).name)
+            seen.add((await newClient.get({ id: String(i), verbose: true })).name)
+            for await (const s of oldClient.list({ n: 1 })) seen.add(s.name)
+          }
+          return seen
+        }
+        expect(await round()).toEqual(new Set(['v1']))
+        // Upgrade one instance: both versions serve at once.
+        await v1b.close()
+        servers.push(await serve(await env.connect(`c${++world}`), V2, impl('2')))
+        expect(await round()).toEqual(new Set(['v1', 'v2']))
+        // The new method is routed to the v2 instance only, whichever instance answered the schema check.
+        expect(await newClient.count()).toBe(7)
+        // Finish the upgrade.
+        await v1a.close()
+        servers.push(await serve(await env.connect(`c${++world}`), V2, impl('2')))
+        expect(await round()).toEqual(new Set(['v2']))
+        const late = createClient(await env.connect(`c${++world}`), V1)
+        expect((await late.$checkSchema())?.comparison.incompatible).toEqual([])
+      })
+    },
+  )
+}
