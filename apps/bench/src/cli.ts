@@ -25,6 +25,8 @@ export interface CliOptions {
   reps: number | undefined
   out: string | undefined
   write: boolean
+  /** Re-render the reports from this JSON file instead of running. */
+  report: string | undefined
 }
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
@@ -38,6 +40,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     reps: undefined,
     out: undefined,
     write: true,
+    report: undefined,
   }
   const list = (v: string | undefined, flag: string): string[] => {
     if (!v) throw new Error(`${flag} needs a value`)
@@ -61,9 +64,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     } else if (a === '--reps') o.reps = Number(argv[++i])
     else if (a === '--out') o.out = argv[++i]
     else if (a === '--no-write') o.write = false
+    else if (a === '--report') o.report = argv[++i]
     else
       throw new Error(
-        `unknown option '${a}'; options: --quick --only <systems> --scenario <names> --reps <n> --out <dir> --no-write`,
+        `unknown option '${a}'; options: --quick --only <systems> --scenario <names> --reps <n> --out <dir> --no-write --report <json>`,
       )
   }
   if (o.reps !== undefined && (!Number.isInteger(o.reps) || o.reps < 1))
@@ -90,6 +94,13 @@ export async function run(argv: readonly string[]): Promise<number> {
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n`)
     return 2
+  }
+  if (opts.report) {
+    // Re-render from a JSON file of an earlier run (after a change of the report's layout).
+    const results = JSON.parse(readFileSync(opts.report, 'utf8')) as BenchResults
+    process.stdout.write(`${renderTable(results)}\n`)
+    if (opts.write) writeReports(results, opts.out, results.meta.mode === 'full' && !opts.out)
+    return 0
   }
   const { systems: all, broken } = await loadSystems()
   for (const b of broken) process.stderr.write(`bench: adapter ${b.module} did not load: ${b.error}\n`)
@@ -153,17 +164,22 @@ export async function run(argv: readonly string[]): Promise<number> {
   void freemem
   process.stdout.write(`${renderTable(results)}\n`)
   if (opts.write) {
-    const out = opts.out ?? join(repoRoot, 'docs')
-    mkdirSync(out, { recursive: true })
-    writeFileSync(join(out, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`)
-    writeFileSync(join(out, 'benchmarks.md'), renderMarkdown(results))
-    process.stderr.write(`bench: wrote ${join(out, 'benchmarks.md')} and benchmarks.json\n`)
     // Only a full run of everything into the repo's docs/ updates the README's quoted table.
     const complete =
       !opts.quick && !opts.out && opts.only.length === 0 && opts.scenarios.length === SCENARIOS.length
-    if (complete && updateReadme(join(repoRoot, 'README.md'), results)) {
-      process.stderr.write('bench: updated the benchmark table in README.md\n')
-    }
+    writeReports(results, opts.out, complete)
   }
   return 0
+}
+
+/** Writes benchmarks.json and benchmarks.md (and the README block when `readme`). */
+function writeReports(results: BenchResults, outDir: string | undefined, readme: boolean): void {
+  const out = outDir ?? join(repoRoot, 'docs')
+  mkdirSync(out, { recursive: true })
+  writeFileSync(join(out, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`)
+  writeFileSync(join(out, 'benchmarks.md'), renderMarkdown(results))
+  process.stderr.write(`bench: wrote ${join(out, 'benchmarks.md')} and benchmarks.json\n`)
+  if (readme && updateReadme(join(repoRoot, 'README.md'), results)) {
+    process.stderr.write('bench: updated the benchmark table in README.md\n')
+  }
 }

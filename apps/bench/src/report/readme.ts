@@ -30,12 +30,24 @@ export function readmeBlock(r: BenchResults): string {
     lines.push(`| ${s.name} | ${cells.join(' | ')} |`)
   }
   const checks = checkTargets(r)
-  const met = checks.filter((c) => c.status === 'met').length
-  const notMet = checks.filter((c) => c.status === 'not met').length
   lines.push(
     '',
-    `Speed targets of the transport issues: ${met} met, ${notMet} not met, ${checks.length - met - notMet} not measured (see the Targets section of docs/benchmarks.md).`,
+    'Speed targets of the transport issues in this run (details in the Targets section of docs/benchmarks.md):',
+    '',
   )
+  for (const system of [...new Set(checks.map((c) => c.system))]) {
+    const mine = checks.filter((c) => c.system === system)
+    const met = mine.filter((c) => c.status === 'met')
+    const notMet = mine.filter((c) => c.status === 'not met')
+    if (met.length + notMet.length === 0) {
+      lines.push(`- ${system} (#${mine[0]!.issue}): not measured`)
+      continue
+    }
+    const missed = notMet.map((c) => c.short).join('; ')
+    lines.push(
+      `- ${system} (#${mine[0]!.issue}): ${met.length} of ${mine.length} met${missed ? `; not met: ${missed}` : ''}`,
+    )
+  }
   return lines.join('\n')
 }
 

@@ -27,6 +27,8 @@ export interface TargetCheck extends Target {
   readonly status: 'met' | 'not met' | 'not measured'
   /** The measured figure or ratio, as text. */
   readonly measured: string
+  /** A short form for summaries: scenario, what was measured and the target. */
+  readonly short: string
 }
 
 const socketRatios: [ScenarioName, number, string][] = [
@@ -133,16 +135,33 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
     const lower = scenarioDefs[t.scenario].lowerIsBetter
     const unit = scenarioDefs[t.scenario].unit
     const mine = median(cell(t.system, t.scenario))
-    if (mine === undefined)
-      return { ...t, status: 'not measured', measured: `${t.system} not measured in this run` }
+    const title = scenarioDefs[t.scenario].title
+    if (mine === undefined) {
+      return {
+        ...t,
+        status: 'not measured',
+        measured: `${t.system} not measured in this run`,
+        short: `${title} not measured`,
+      }
+    }
     if (t.kind === 'absolute') {
       const ok = lower ? mine <= t.threshold! : mine >= t.threshold!
-      return { ...t, status: ok ? 'met' : 'not met', measured: `${num(mine)} ${unit}` }
+      return {
+        ...t,
+        status: ok ? 'met' : 'not met',
+        measured: `${num(mine)} ${unit}`,
+        short: `${title} ${num(mine)} (target ${lower ? '≤' : '≥'} ${num(t.threshold!)})`,
+      }
     }
     const others = (t.against ?? []).map((name) => ({ name, value: median(cell(name, t.scenario)) }))
     const measured = others.filter((o): o is { name: string; value: number } => o.value !== undefined)
     if (measured.length === 0) {
-      return { ...t, status: 'not measured', measured: `${t.against?.join(', ')} not measured in this run` }
+      return {
+        ...t,
+        status: 'not measured',
+        measured: `${t.against?.join(', ')} not measured in this run`,
+        short: `${title}: ${t.against?.join(', ')} not measured`,
+      }
     }
     if (t.kind === 'ratio') {
       const ratio = mine / measured[0]!.value
@@ -151,11 +170,20 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
         ...t,
         status: ok ? 'met' : 'not met',
         measured: `${ratio.toFixed(2)}× (${num(mine)} vs ${num(measured[0]!.value)} ${unit})`,
+        short: `${title} ${ratio.toFixed(2)}× (target ${lower ? '≤' : '≥'} ${t.threshold}×)`,
       }
     }
     const beaten = measured.filter((o) => (lower ? mine < o.value : mine > o.value))
     const missing = others.length - measured.length
     const detail = `${num(mine)} vs ${measured.map((o) => `${o.name} ${num(o.value)}`).join(', ')}${missing ? ` (${missing} not measured)` : ''}`
-    return { ...t, status: beaten.length === measured.length ? 'met' : 'not met', measured: detail }
+    const ahead = measured.filter((o) => !beaten.includes(o)).map((o) => o.name)
+    return {
+      ...t,
+      status: ahead.length === 0 ? 'met' : 'not met',
+      measured: detail,
+      short: ahead.length
+        ? `${title} behind ${ahead.join(', ')}`
+        : `${title} ahead of ${t.against?.join(', ')}`,
+    }
   })
 }
