@@ -22,7 +22,7 @@ export type ClientRole = 'command' | 'subscriber' | 'blocking'
 export function createClient(config: RedisConfig, role: ClientRole, name: string): Client {
   const shared = {
     lazyConnect: true,
-    enableAutoPipelining: role === 'command',
+    enableAutoPipelining: role === 'command' && config.autoPipelining,
     // A blocking command in flight when the connection drops is sent again after the reconnect
     // (ioredis would otherwise leave its promise pending forever).
     autoResendUnfulfilledCommands: true,

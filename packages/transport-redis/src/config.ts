@@ -32,6 +32,13 @@ export interface RedisTransportOptions {
   workerTtl?: number
   /** Largest payload in bytes (default 64 MiB). */
   maxPayload?: number
+  /**
+   * ioredis auto-pipelining on the command connection (default false). It batches the commands of
+   * one tick into one write, but ioredis keeps only one such batch in flight per connection, so a
+   * reply can wait a whole round trip behind an earlier batch: good for bulk publishing, bad for
+   * request latency.
+   */
+  autoPipelining?: boolean
   /** Extra ioredis options merged into every connection (advanced). */
   redisOptions?: RedisOptions
 }
@@ -47,6 +54,7 @@ export interface RedisConfig {
   readonly compat: CompatMode | undefined
   readonly workerTtl: number
   readonly maxPayload: number
+  readonly autoPipelining: boolean
   /** A printable target for messages (never contains the password). */
   readonly target: string
 }
@@ -121,6 +129,7 @@ export function resolveConfig(url: URL, options: RedisTransportOptions = {}): Re
     compat: compat as CompatMode | undefined,
     workerTtl,
     maxPayload,
+    autoPipelining: options.autoPipelining ?? q.get('autoPipelining') === '1',
     target,
   }
 }

@@ -2,10 +2,11 @@
  * Requests and replies. Each bus has an inbox: a channel `<p>inbox:<address>` it SUBSCRIBEs to;
  * replies, stream items and control frames are PUBLISHed there (one sender's messages keep their
  * order). Each method has a stream `<p>rq:{<method>}` with consumer group `servers`; every server
- * instance reads as its own consumer (XREADGROUP … BLOCK on a dedicated connection) and XACKs +
- * XDELs an entry once the handler is done. A registry of live servers (sorted set scored by
- * expiry) lets `dispatch` fail fast with NoHandlerError. Servers keep the entries they hold fresh
- * (XCLAIM … JUSTID); entries of a dead server go idle and a live one takes them over (XAUTOCLAIM).
+ * instance reads as its own consumer (XREADGROUP … BLOCK on a dedicated connection) and XACKs an
+ * entry once the handler is done (answered entries are trimmed every beat). A registry of live
+ * servers (sorted set scored by expiry) lets `dispatch` fail fast with NoHandlerError. Servers
+ * keep the entries they hold fresh (XCLAIM … JUSTID); entries of a dead server go idle and a live
+ * one takes them over (XAUTOCLAIM).
  * @module
  */
 import {
@@ -159,6 +160,7 @@ class Server {
         )
       }
       await this.#claim()
+      await withScripts(this.ctx.cmd).unipcTrim(this.keys.stream, SERVER_GROUP)
       if (++this.#ticks % 30 === 0) await this.#pruneConsumers()
     } catch (err) {
       this.ctx.logger.debug(`unipc: server heartbeat of '${this.method}' failed`, err)
@@ -259,8 +261,8 @@ class Server {
 
   #acks: string[] = []
   /**
-   * Acknowledges entries in batches: the ids acknowledged in one tick go in one XACK and one XDEL
-   * (with 64 requests in flight that is 2 commands per batch instead of 2 per request).
+   * Acknowledges entries in batches: the ids acknowledged in one tick go in one XACK. Acknowledged
+   * entries are deleted later by the trim script each beat, so an answer costs one command.
    */
   #ack(id: string): void {
     this.#acks.push(id)
@@ -268,8 +270,7 @@ class Server {
     setImmediate(() => {
       const ids = this.#acks
       this.#acks = []
-      this.ctx.cmd.xack(this.keys.stream, SERVER_GROUP, ...ids).catch(() => {})
-      this.ctx.cmd.xdel(this.keys.stream, ...ids).catch((err) => {
+      this.ctx.cmd.xack(this.keys.stream, SERVER_GROUP, ...ids).catch((err) => {
         this.ctx.logger.debug(`unipc: acknowledging '${this.method}' requests failed`, err)
       })
       if (this.#stopped && this.inFlight.size === 0) void this.#forget()

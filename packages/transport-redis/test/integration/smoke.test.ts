@@ -56,3 +56,16 @@ describe('request stream hygiene', () => {
     }
   })
 })
+
+describe('request stream trimming', () => {
+  it('deletes answered requests and keeps the stream short', async () => {
+    const bus = await connect(`${redis.unixUrl}?workerTtl=150`, { component: 'trim' })
+    try {
+      await bus.requests.serve('trim.m', (n: number) => n)
+      for (let i = 0; i < 50; i++) expect(await bus.requests.call('trim.m', i)).toBe(i)
+      await waitFor(async () => Number(await redis.cli('XLEN', 'unipc:rq:{trim.m}')) <= 1, 10_000)
+    } finally {
+      await bus.close()
+    }
+  })
+})
