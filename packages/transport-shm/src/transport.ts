@@ -56,6 +56,8 @@ interface PendingReply {
 
 /** How long a bus waits for an auto-started broker (a loaded machine starts node slowly). */
 const CONNECT_TIMEOUT_MS = 30_000
+/** Broker start-ups a bus waits through after its broker died before it gives up. */
+const RECONNECT_ATTEMPTS = 3
 
 /** A bus's connection to `shm://<bus>`. */
 export class ShmTransport implements Transport {
@@ -197,21 +199,34 @@ export class ShmTransport implements Transport {
     this.#rejectAll(err)
     this.#onState('reconnecting', err)
     void (async () => {
-      try {
-        await this.#attach()
-        if ((this.#state as string) !== 'reconnecting') {
-          // Closed meanwhile: the new link goes too.
-          this.#link?.close()
-          return
+      // Keep trying while the bus is open: a loaded machine may take long to start a broker.
+      for (let attempt = 1; (this.#state as string) === 'reconnecting'; attempt++) {
+        try {
+          await this.#attach()
+          break
+        } catch (cause) {
+          this.#logger.warn(`unipc shm: reconnect attempt ${attempt} failed: ${(cause as Error).message}`)
+          if (attempt >= RECONNECT_ATTEMPTS) {
+            this.#fail(
+              new ConnectionError(`cannot reconnect to the shm broker: ${(cause as Error).message}`, {
+                cause,
+              }),
+            )
+            return
+          }
         }
-        this.#state = 'open'
-        await Promise.all([...this.#registrations.values()].map((again) => again()))
-        this.#onState('connected')
-      } catch (cause) {
-        this.#fail(
-          new ConnectionError(`cannot reconnect to the shm broker: ${(cause as Error).message}`, { cause }),
-        )
       }
+      if ((this.#state as string) !== 'reconnecting') {
+        // Closed meanwhile: the new link goes too.
+        this.#link?.close()
+        return
+      }
+      this.#state = 'open'
+      const again = await Promise.allSettled([...this.#registrations.values()].map((announce) => announce()))
+      for (const r of again)
+        if (r.status === 'rejected')
+          this.#logger.warn('unipc shm: could not register again with the new broker', r.reason)
+      this.#onState('connected')
     })()
   }
 
