@@ -90,6 +90,7 @@ export class StateFileWriter {
   #timer: NodeJS.Timeout | undefined
   #writing: Promise<void> | undefined
   #dirty = false
+  #lastWriteMs = 0
 
   /**
    * @param path - the state file
@@ -107,7 +108,9 @@ export class StateFileWriter {
   changed(): void {
     this.#dirty = true
     if (this.#timer || this.#writing) return
-    this.#timer = setTimeout(() => this.#write(), this.delayMs)
+    // A big state takes long to write: wait proportionally longer, so snapshots never take more
+    // than about a fifth of the hub's time however busy the queues are.
+    this.#timer = setTimeout(() => this.#write(), Math.max(this.delayMs, this.#lastWriteMs * 4))
   }
 
   /** Writes the current state now, synchronously (used when the hub stops). */
@@ -142,7 +145,11 @@ export class StateFileWriter {
   #write(): void {
     this.#timer = undefined
     this.#dirty = false
+    const started = performance.now()
     this.#writing = this.#writeAsync(this.snapshot())
+      .then(() => {
+        this.#lastWriteMs = performance.now() - started
+      })
       .catch((err) => this.logger.error(`unipc-hub: cannot write state file ${this.path}`, err))
       .finally(() => {
         this.#writing = undefined
