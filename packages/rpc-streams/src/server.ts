@@ -109,7 +109,11 @@ export async function serve<S extends ServiceDefinition>(
   if (options.compat === 'rpc-over-redis') {
     const { redis, ...rest } = options.rpcOverRedis ?? {}
     const target = redis ?? redisTargetOf(bus)
-    return serveRpcOverRedis(connectionFactory(target), service, impl, { logger: options.logger, ...rest })
+    return serveRpcOverRedis(connectionFactory(target), service, impl, {
+      logger: options.logger,
+      validate: options.validate,
+      ...rest,
+    })
   } else if (options.compat !== undefined) {
     throw new InvalidArgumentError(
       `unknown compat mode '${String(options.compat)}'; supported: rpc-over-redis`,
