@@ -340,5 +340,38 @@ export function commandCases(r: Registrar): void {
       },
       { requires: ['redelivery'] },
     )
+
+    r.test('a sub-queue is separate from the component main queue', async (t) => {
+      const component = t.name('cmp')
+      const worker = await t.bus({ component })
+      await worker.commands.handle((c: string) => `main ${c}`)
+      await worker.commands.handle((c: string) => `high ${c}`, { queue: 'high' })
+      const sender = await t.bus()
+      expect(await sender.commands.send(component, 'a')).toBe('main a')
+      expect(await sender.commands.send(component, 'b', { queue: 'high' })).toBe('high b')
+    })
+
+    r.test('a worker with the default concurrency runs one command at a time', async (t) => {
+      const component = t.name('cmp')
+      const worker = await t.bus({ component })
+      let running = 0
+      let peak = 0
+      await worker.commands.handle(async () => {
+        running++
+        peak = Math.max(peak, running)
+        await sleep(5)
+        running--
+      })
+      const sender = await t.bus()
+      await Promise.all(Array.from({ length: 10 }, (_, i) => sender.commands.send(component, i)))
+      expect(peak).toBe(1)
+    })
+
+    r.test('a bus can send a command to its own component and handle it', async (t) => {
+      const component = t.name('cmp')
+      const bus = await t.bus({ component })
+      await bus.commands.handle((n: number) => n + 1)
+      expect(await bus.commands.send(component, 41)).toBe(42)
+    })
   })
 }

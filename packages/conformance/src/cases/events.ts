@@ -169,5 +169,32 @@ export function eventCases(r: Registrar): void {
       const bus = await t.bus()
       expect(() => bus.events.subscribe(`${t.name('ev')}.>.x`)).toThrow(InvalidArgumentError)
     })
+
+    r.test('a bus receives the events it publishes itself', async (t) => {
+      const base = t.name('ev')
+      const bus = await t.bus()
+      const rec = await listen(t, bus, `${base}.self`)
+      await bus.events.publish(`${base}.self`, 'end')
+      await seen(rec, `${base}.self`)
+    })
+
+    r.test(
+      'two rxjs subscribers of one subscription both receive, and one leaving keeps the other',
+      async (t) => {
+        const base = t.name('ev')
+        const bus = await t.bus()
+        const sub = bus.events.subscribe(`${base}.x`)
+        const first = t.record(sub)
+        const second = t.record(sub)
+        await sub.ready
+        await bus.events.publish(`${base}.x`, 1)
+        await seen(first, `${base}.x`, 1)
+        await seen(second, `${base}.x`, 1)
+        first.unsubscribe()
+        await bus.events.publish(`${base}.x`, 2)
+        await seen(second, `${base}.x`, 2)
+        expect(first.values.map((e) => e.data)).toEqual([1])
+      },
+    )
   })
 }

@@ -307,5 +307,23 @@ export function requestCases(r: Registrar): void {
       const results = await Promise.all(Array.from({ length: 6 }, () => client.requests.call(method)))
       expect(results).toEqual(['b', 'b', 'b', 'b', 'b', 'b'])
     })
+
+    r.test('a bus can call a method it serves itself', async (t) => {
+      const method = t.name('self')
+      const bus = await t.bus()
+      await bus.requests.serve(method, (s: string) => s.length)
+      expect(await bus.requests.call(method, 'four')).toBe(4)
+    })
+
+    r.test('a call with timeout 0 waits for a slow reply and its handler has no deadline', async (t) => {
+      const method = t.name('patient')
+      const server = await t.bus()
+      await server.requests.serve(method, async (_d, ctx) => {
+        await sleep(300)
+        return ctx.deadline ?? 'none'
+      })
+      const client = await t.bus({ timeout: 100 })
+      expect(await client.requests.call(method, null, { timeout: 0 })).toBe('none')
+    })
   })
 }

@@ -148,5 +148,14 @@ export function settingsCases(r: Registrar): void {
       await bus.settings.set(component, 'größe', '大きい')
       expect(await bus.settings.getAll(component)).toEqual({ größe: '大きい' })
     })
+
+    r.test('setMany changes reach a component watch', async (t) => {
+      const component = t.name('cmp')
+      const bus = await t.bus()
+      const rec = t.record(bus.settings.watch(component))
+      await rec.count(1)
+      await bus.settings.setMany(component, { x: 1, y: 2 })
+      await rec.until((v) => v[v.length - 1]?.x === 1 && v[v.length - 1]?.y === 2, 'both keys')
+    })
   })
 }

@@ -108,5 +108,26 @@ export function statusCases(r: Registrar): void {
         expect(rec.values[0]).toMatchObject({ online: true, fields: { ready: true } })
       },
     )
+
+    r.test('a watch started before a component connects sees it come online', async (t) => {
+      const component = t.name('cmp')
+      const watcher = await t.bus()
+      const rec = t.record(watcher.status.watch(component))
+      await rec.count(1)
+      expect(rec.values[0]).toMatchObject({ online: false, fields: {} })
+      const owner = await t.bus({ component, liveness: liveness() })
+      await owner.status.update({ up: true })
+      await rec.until(
+        (v) => v[v.length - 1]?.online === true && v[v.length - 1]?.fields.up === true,
+        'online',
+      )
+    })
+
+    r.test('a component connected without liveness publishes fields but reads offline', async (t) => {
+      const component = t.name('cmp')
+      const owner = await t.bus({ component, liveness: false })
+      await owner.status.update({ quiet: true })
+      expect(await owner.status.get(component)).toMatchObject({ online: false, fields: { quiet: true } })
+    })
   })
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { AbortError, NoHandlerError, RemoteError, type RequestContext, TimeoutError } from '@unipc/core'
-import { from } from 'rxjs'
+import { concat, from, throwError } from 'rxjs'
 import { deferred, rejectionOf, sleep } from '../context.js'
 import type { Registrar } from '../registrar.js'
 
@@ -156,6 +156,54 @@ export function streamCases(r: Registrar): void {
       const client = await t.bus()
       const rec = t.record(client.requests.stream(method, undefined, { timeout: 150 }))
       expect(await rejectionOf(rec.until(() => false, 'the stream error'))).toBeInstanceOf(TimeoutError)
+    })
+
+    r.test('a stream with a window of one item still delivers everything in order', async (t) => {
+      const method = t.name('narrow')
+      const server = await t.bus()
+      await server.requests.serve(method, async function* () {
+        for (let i = 0; i < 30; i++) yield i
+      })
+      const client = await t.bus()
+      const got: number[] = []
+      for await (const n of client.requests.stream<number>(method, undefined, { window: 1 })) got.push(n)
+      expect(got).toEqual(Array.from({ length: 30 }, (_, i) => i))
+      const rec = t.record(client.requests.stream<number>(method, undefined, { window: 1 }))
+      await rec.complete()
+      expect(rec.values).toHaveLength(30)
+    })
+
+    r.test('two concurrent streams of one caller stay separate', async (t) => {
+      const method = t.name('tagged')
+      const server = await t.bus()
+      await server.requests.serve(method, async function* (tag: string) {
+        for (let i = 0; i < 20; i++) {
+          yield `${tag}${i}`
+          await sleep(1)
+        }
+      })
+      const client = await t.bus()
+      const a = t.record(client.requests.stream<string>(method, 'a'))
+      const b = t.record(client.requests.stream<string>(method, 'b'))
+      await Promise.all([a.complete(), b.complete()])
+      expect(a.values).toEqual(Array.from({ length: 20 }, (_, i) => `a${i}`))
+      expect(b.values).toEqual(Array.from({ length: 20 }, (_, i) => `b${i}`))
+    })
+
+    r.test('an Observable that errors mid-stream delivers its items, then RemoteError', async (t) => {
+      const method = t.name('obsfail')
+      const server = await t.bus()
+      await server.requests.serve(method, () =>
+        concat(
+          from([1, 2]),
+          throwError(() => new RangeError('too far')),
+        ),
+      )
+      const client = await t.bus()
+      const rec = t.record(client.requests.stream<number>(method))
+      const err = await rejectionOf(rec.until(() => false, 'the stream error'))
+      expect(rec.values).toEqual([1, 2])
+      expect(err).toMatchObject({ name: 'RangeError', message: 'too far' })
     })
   })
 }
