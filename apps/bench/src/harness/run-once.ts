@@ -32,6 +32,10 @@ export interface RunOutcome {
 /** What to run. */
 export interface RunRequest {
   readonly module: string
+  /** The role-main to run (default: the TypeScript source). */
+  readonly main?: string
+  /** Start role processes with tsx and the `source` condition (default true). */
+  readonly needsTsx?: boolean
   readonly system: string
   readonly inProcess: boolean
   readonly scenario: ScenarioName
@@ -92,8 +96,8 @@ export async function runOnce(req: RunRequest): Promise<RunOutcome> {
       config: req.config,
       params: req.params,
     }
-    const proc = fork(roleMain, [JSON.stringify(spec)], {
-      execArgv: ['--conditions=source', '--import', tsxLoader],
+    const proc = fork(req.main ?? roleMain, [JSON.stringify(spec)], {
+      execArgv: req.needsTsx === false ? [] : ['--conditions=source', '--import', tsxLoader],
       stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'pipe', 'ipc'],
       serialization: 'json',
     })
