@@ -183,11 +183,8 @@ class Worker {
         if (acked) return
         acked = true
         if (!this.held.delete(item) || this.#released) return
-        this.ctx.cmd.lrem(this.proc, 1, item).catch((err) => {
-          this.ctx.logger.warn(`unipc: acknowledging a command on '${this.queue}' failed`, err)
-        })
+        this.#ack(item)
         this.#wake?.()
-        if (this.#stopped && this.held.size === 0) void this.release()
       },
     }
     try {
@@ -195,6 +192,28 @@ class Worker {
     } catch (err) {
       this.ctx.logger.error(`unipc: command delivery on '${this.queue}' threw`, err)
     }
+  }
+
+  #acks: Buffer[] = []
+  /** Acknowledges in batches: the items acknowledged in one tick are removed by one command. */
+  #ack(item: Buffer): void {
+    this.#acks.push(item)
+    if (this.#acks.length > 1) return
+    setImmediate(() => {
+      this.#flushAcks()
+      if (this.#stopped && this.held.size === 0) void this.release()
+    })
+  }
+
+  #flushAcks(): void {
+    const items = this.#acks
+    if (items.length === 0) return
+    this.#acks = []
+    const done =
+      items.length === 1
+        ? this.ctx.cmd.lrem(this.proc, 1, items[0] as Buffer)
+        : this.#scripts.unipcAck(this.proc, ...items)
+    done.catch((err) => this.ctx.logger.warn(`unipc: acknowledging commands on '${this.queue}' failed`, err))
   }
 
   /** Stops taking commands; the worker's registration goes once the commands it holds are acknowledged. */
@@ -216,6 +235,8 @@ class Worker {
     clearInterval(this.#timer)
     this.#offReconnect?.()
     this.#blocker?.disconnect()
+    // Acknowledgements still waiting for their tick go first (same connection, so in order).
+    this.#flushAcks()
     await this.#scripts
       .unipcReap(this.keys.list, this.keys.workers, this.keys.base, this.id)
       .catch((err) => this.ctx.logger.warn(`unipc: releasing worker on '${this.queue}' failed`, err))

@@ -46,6 +46,11 @@ else
 end
 return moved`
 
+/** LREM of each acknowledged item from a worker's processing list. KEYS: proc list. ARGV: items. */
+const ACK = `
+for i = 1, #ARGV do redis.call('LREM', KEYS[1], 1, ARGV[i]) end
+return #ARGV`
+
 /** HSET of several fields, then one PUBLISH per field: 's<len>:<key><value>'. KEYS: hash. ARGV: channel, k, v, … */
 const MAP_SET = `
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
@@ -117,6 +122,7 @@ return redis.call('XTRIM', KEYS[1], 'MINID', min)`
 export const nativeScripts = {
   unipcTake: { lua: TAKE, numberOfKeys: 2 },
   unipcReap: { lua: REAP, numberOfKeys: 2 },
+  unipcAck: { lua: ACK, numberOfKeys: 1 },
   unipcMapSet: { lua: MAP_SET, numberOfKeys: 1 },
   unipcMapDelete: { lua: MAP_DELETE, numberOfKeys: 1 },
   unipcDispatch: { lua: DISPATCH, numberOfKeys: 2 },
@@ -128,6 +134,7 @@ export const nativeScripts = {
 export interface ScriptClient {
   unipcTakeBuffer(list: string, proc: string, count: number): Promise<Buffer[]>
   unipcReap(list: string, workers: string, base: string, worker: string): Promise<number>
+  unipcAck(proc: string, ...items: Buffer[]): Promise<number>
   unipcMapSet(hash: string, channel: string, ...kv: (string | Buffer)[]): Promise<number>
   unipcMapDelete(hash: string, channel: string, ...keys: string[]): Promise<number>
   unipcDispatch(stream: string, registry: string, frame: Buffer): Promise<string | null>
