@@ -2,7 +2,7 @@
  * Payloads: binary, rich types, 8 MiB messages, unicode names, and the size limit.
  * @module
  */
-import { PayloadTooLargeError } from '@unipc/core'
+import { InvalidArgumentError, MAX_NAME_LENGTH, PayloadTooLargeError } from '@unipc/core'
 import { deferred, rejectionOf } from '../context.js'
 import type { Registrar } from '../registrar.js'
 
@@ -194,6 +194,42 @@ export function payloadCases(r: Registrar): void {
       }))
       const client = await t.bus({ codec: 'json' })
       expect(await client.requests.call(method, { list: [1, 2, 3] })).toEqual({ total: 6 })
+    })
+
+    r.test('names of the maximum length in multi-byte characters work', async (t) => {
+      const suffix = t.name('')
+      const method = `${'日'.repeat(MAX_NAME_LENGTH - suffix.length)}${suffix}`
+      const component = `${'ü'.repeat(MAX_NAME_LENGTH - suffix.length)}${suffix}`
+      expect(method).toHaveLength(MAX_NAME_LENGTH)
+      const server = await t.bus({ component })
+      await server.requests.serve(method, () => 'long')
+      await server.commands.handle(() => 'long too')
+      await server.settings.set(component, method, 1)
+      const client = await t.bus()
+      expect(await client.requests.call(method)).toBe('long')
+      expect(await client.commands.send(component, null)).toBe('long too')
+      expect(await client.settings.get(component, method)).toBe(1)
+    })
+
+    r.test('a name over the maximum length is refused with InvalidArgumentError', async (t) => {
+      const bus = await t.bus()
+      const long = 'x'.repeat(MAX_NAME_LENGTH + 1)
+      await expect(bus.requests.call(long)).rejects.toBeInstanceOf(InvalidArgumentError)
+      await expect(bus.commands.send(long, 1)).rejects.toBeInstanceOf(InvalidArgumentError)
+      await expect(bus.settings.set(long, 'k', 1)).rejects.toBeInstanceOf(InvalidArgumentError)
+    })
+
+    r.test('a channel of many tokens and a thousand characters works', async (t) => {
+      const base = t.name('ev')
+      const channel = `${base}.${Array.from({ length: 200 }, (_, i) => `tok${i}`).join('.')}`
+      expect(channel.length).toBeGreaterThan(1000)
+      const bus = await t.bus()
+      const sub = bus.events.subscribe(`${base}.>`)
+      const rec = t.record(sub)
+      await sub.ready
+      await bus.events.publish(channel, 'deep')
+      await rec.count(1)
+      expect(rec.values[0]).toEqual({ channel, data: 'deep' })
     })
   })
 }

@@ -205,5 +205,20 @@ export function streamCases(r: Registrar): void {
       expect(rec.values).toEqual([1, 2])
       expect(err).toMatchObject({ name: 'RangeError', message: 'too far' })
     })
+
+    r.test('unsubscribing right after subscribing still cancels the stream on the server', async (t) => {
+      const method = t.name('ticks')
+      const server = await t.bus()
+      const cancelled = deferred()
+      const started = deferred()
+      await server.requests.serve(method, (_d, ctx) => {
+        started.resolve()
+        return ticks(ctx, () => cancelled.resolve())
+      })
+      const client = await t.bus()
+      client.requests.stream(method).subscribe().unsubscribe()
+      await t.within(started.promise, 'the server receiving the stream call')
+      await t.within(cancelled.promise, 'the server seeing the cancellation')
+    })
   })
 }
