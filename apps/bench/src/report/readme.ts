@@ -44,8 +44,9 @@ export function readmeBlock(r: BenchResults): string {
       continue
     }
     const missed = notMet.map((c) => c.short).join('; ')
+    const unmeasured = mine.length - met.length - notMet.length
     lines.push(
-      `- ${system} (#${mine[0]!.issue}): ${met.length} of ${mine.length} met${missed ? `; not met: ${missed}` : ''}`,
+      `- ${system} (#${mine[0]!.issue}): ${met.length} of ${mine.length} met${unmeasured ? ` (${unmeasured} not measured)` : ''}${missed ? `; not met: ${missed}` : ''}`,
     )
   }
   return lines.join('\n')

@@ -1,0 +1,161 @@
+/**
+ * The pure parts of the bench: statistics, option parsing, target checks and the report text,
+ * on hand-made results.
+ */
+import { describe, expect, it } from 'vitest'
+import { parseArgs } from '../src/cli.js'
+import type { BenchResults, CellResult } from '../src/harness/results.js'
+import { percentile, summarize } from '../src/harness/stats.js'
+import { renderMarkdown } from '../src/report/markdown.js'
+import { readmeBlock } from '../src/report/readme.js'
+import { checkTargets } from '../src/report/targets.js'
+import { scenarioDefs } from '../src/scenarios.js'
+import type { ScenarioName } from '../src/types.js'
+
+const cell = (system: string, scenario: ScenarioName, median: number): CellResult => ({
+  system,
+  scenario,
+  status: 'ok',
+  runs: [{ value: median, extras: {} }],
+  errors: [],
+  value: { median, min: median, max: median },
+  extras: {},
+})
+
+function results(cells: CellResult[]): BenchResults {
+  const names = [...new Set(cells.map((c) => c.system))]
+  return {
+    meta: {
+      date: '2026-01-01T00:00:00.000Z',
+      mode: 'full',
+      node: 'v20.0.0',
+      machine: { cpus: 'test cpu', cores: 2, memoryGiB: 1, os: 'Linux', loadavg: [0.5, 0.5, 0.5] },
+      versions: {},
+      repetitions: 3,
+      warmupMs: 300,
+      measureMs: 1000,
+      durationS: 1,
+    },
+    scenarios: [scenarioDefs.rtt, scenarioDefs.throughput],
+    systems: names.map((name) => ({
+      name,
+      group: name.startsWith('unipc') ? 'unipc' : 'baseline',
+      link: name.endsWith('tcp') ? 'tcp' : 'unix',
+      description: name,
+    })),
+    cells,
+  }
+}
+
+describe('statistics', () => {
+  it('takes nearest-rank percentiles of sorted samples', () => {
+    const s = Array.from({ length: 100 }, (_, i) => i + 1)
+    expect(percentile(s, 50)).toBe(50)
+    expect(percentile(s, 99)).toBe(99)
+    expect(percentile([7], 99)).toBe(7)
+    expect(percentile([], 50)).toBeNaN()
+  })
+
+  it('summarizes repetitions as median, min and max', () => {
+    expect(summarize([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3 })
+    expect(summarize([4, 1, 3, 2])).toEqual({ median: 2.5, min: 1, max: 4 })
+  })
+})
+
+describe('options', () => {
+  it('parses filters and modes', () => {
+    const o = parseArgs([
+      '--quick',
+      '--only',
+      'net-msgpack, zeromq',
+      '--scenario',
+      'rtt,queue',
+      '--reps',
+      '5',
+    ])
+    expect(o).toMatchObject({
+      quick: true,
+      only: ['net-msgpack', 'zeromq'],
+      scenarios: ['rtt', 'queue'],
+      reps: 5,
+    })
+  })
+
+  it('rejects unknown options and bad repetition counts', () => {
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown option '--fast'/)
+    expect(() => parseArgs(['--reps', '0'])).toThrow(/positive integer/)
+    expect(() => parseArgs(['--only'])).toThrow(/--only needs a value/)
+  })
+})
+
+describe('targets', () => {
+  it('checks ratios against the baseline of the same socket kind, in the right direction', () => {
+    const checks = checkTargets(
+      results([
+        cell('unipc socket unix', 'rtt', 50),
+        cell('net-msgpack unix', 'rtt', 40),
+        cell('unipc socket unix', 'throughput', 50_000),
+        cell('net-msgpack unix', 'throughput', 100_000),
+      ]),
+    )
+    const rtt = checks.find(
+      (c) => c.system === 'unipc socket unix' && c.kind === 'ratio' && c.scenario === 'rtt',
+    )!
+    expect(rtt.status).toBe('met') // 1.25× ≤ 1.6×
+    expect(rtt.measured).toMatch(/^1\.25×/)
+    const tput = checks.find(
+      (c) => c.system === 'unipc socket unix' && c.kind === 'ratio' && c.scenario === 'throughput',
+    )!
+    expect(tput.status).toBe('not met') // 0.5× < 0.6×
+    const queue = checks.find(
+      (c) => c.system === 'unipc socket unix' && c.scenario === 'queue' && c.kind === 'ratio',
+    )!
+    expect(queue.status).toBe('not measured')
+  })
+
+  it('says which peers are ahead when a transport does not beat them all', () => {
+    const checks = checkTargets(
+      results([
+        cell('unipc socket unix', 'rtt', 50),
+        cell('zeromq ipc', 'rtt', 40),
+        cell('node-ipc unix', 'rtt', 90),
+      ]),
+    )
+    const beats = checks.find(
+      (c) => c.system === 'unipc socket unix' && c.kind === 'beats' && c.scenario === 'rtt',
+    )!
+    expect(beats.status).toBe('not met')
+    expect(beats.short).toBe('rtt p50 behind zeromq ipc')
+    expect(beats.measured).toMatch(/1 not measured/)
+  })
+
+  it('checks absolute shm targets', () => {
+    const checks = checkTargets(results([cell('unipc shm', 'throughput', 600_000)]))
+    expect(checks.find((c) => c.system === 'unipc shm' && c.scenario === 'throughput')!.status).toBe('met')
+  })
+})
+
+describe('reports', () => {
+  it('renders the table, the ratios and the targets, and n/a with its reason', () => {
+    const na: CellResult = {
+      system: 'net-msgpack unix',
+      scenario: 'throughput',
+      status: 'na',
+      reason: 'no reason at all',
+      runs: [],
+      errors: [],
+    }
+    const r = results([
+      cell('unipc socket unix', 'rtt', 50),
+      cell('net-msgpack unix', 'rtt', 40),
+      cell('unipc socket unix', 'throughput', 9),
+      na,
+    ])
+    const md = renderMarkdown(r)
+    expect(md).toContain('| unipc socket unix | net-msgpack unix | 1.25× | – |')
+    expect(md).toContain('n/a [1]')
+    expect(md).toContain('1. net-msgpack unix / throughput: no reason at all')
+    expect(md).toMatch(/unipc socket unix \| round trip p50 ≤ 1\.6× node:net \| 1\.25× .* \| ✅ met/)
+    expect(readmeBlock(r)).toContain('- unipc socket unix (#4): 1 of 10 met (9 not measured)\n')
+  })
+})
