@@ -14,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -26,7 +26,7 @@ const option = (name) => {
   const i = args.indexOf(name)
   return i >= 0 ? args[i + 1] : undefined
 }
-const outFile = join(root, option('--out') ?? 'docs/conformance.md')
+const outFile = resolve(root, option('--out') ?? 'docs/conformance.md')
 
 /** Test files that run the conformance suite. */
 function findSuiteFiles() {
