@@ -114,7 +114,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 2
   }
   const params: RunParams = opts.quick
-    ? { warmupMs: 100, measureMs: 300, window: 4096 }
+    ? { warmupMs: 50, measureMs: 200, window: 4096 }
     : { warmupMs: 300, measureMs: 1000, window: 4096 }
   const repetitions = opts.reps ?? (opts.quick ? 1 : 3)
   const started = Date.now()
