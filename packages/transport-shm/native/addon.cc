@@ -213,7 +213,7 @@ class Link : public Napi::ObjectWrap<Link> {
     peerBell_ = v.As<Napi::Number>().Int32Value();
   }
 
-  // write(type, head, body?) -> true when written, false when full (the peer will ring us).
+  // write(type, head, body?, quiet?) -> true when written, false when full (the peer will ring us).
   Napi::Value Write(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     AssertOpen(env);
@@ -221,7 +221,8 @@ class Link : public Napi::ObjectWrap<Link> {
     if (type >= kPadType) throw Napi::RangeError::New(env, "frame type out of range");
     const Bytes a = ToBytes(info[1]);
     const Bytes b = ToBytes(info[2]);
-    switch (writer_.Write(static_cast<uint32_t>(type), a.data, a.length, b.data, b.length)) {
+    const bool quiet = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
+    switch (writer_.Write(static_cast<uint32_t>(type), a.data, a.length, b.data, b.length, quiet)) {
       case WriteResult::kWrittenWake:
         RingFd(peerBell_);
         return Napi::Boolean::New(env, true);

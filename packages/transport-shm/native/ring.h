@@ -66,7 +66,10 @@ class RingWriter {
   // Appends one frame whose payload is `a` followed by `b`. kWrittenWake means the reader was
   // asleep: the caller rings its doorbell. kFull means nothing was written and writerWaiting is
   // set: the reader will ring our doorbell once it frees space.
-  WriteResult Write(uint32_t type, const uint8_t* a, uint64_t alen, const uint8_t* b, uint64_t blen) {
+  // `quiet` skips the wake-up: the frame waits until the reader wakes for another reason (used
+  // for acknowledgements nobody waits on alone).
+  WriteResult Write(uint32_t type, const uint8_t* a, uint64_t alen, const uint8_t* b, uint64_t blen,
+                    bool quiet = false) {
     const uint64_t len = alen + blen;
     if (len > MaxInlinePayload(r_.cap)) return WriteResult::kTooBig;
     const uint64_t need = 8 + Align8(len);
@@ -93,6 +96,7 @@ class RingWriter {
     StoreHeader(at, len, type);
     tail_ = pos + need;
     r_.ctl->tail.store(tail_, std::memory_order_seq_cst);
+    if (quiet) return WriteResult::kWritten;
     // Dekker pairing with the reader's Arm(): tail is stored before armed is read (seq_cst).
     if (r_.ctl->readerArmed.load(std::memory_order_seq_cst) != 0 &&
         r_.ctl->readerArmed.exchange(0, std::memory_order_seq_cst) != 0) {

@@ -338,7 +338,8 @@ export class Broker {
         s.client.inflight.set(did, { method, data: keep })
         this.#w.reset().u32(s.id).u32(did)
         s.client.link.send(Op.Request, this.#w, data)
-        this.#ok(client, corr)
+        // Quiet: the caller waits for the reply anyway, which wakes it and finds this ack first.
+        this.#ok(client, corr, true)
         return
       }
       case Op.Done: {
@@ -358,9 +359,9 @@ export class Broker {
     target.link.send(Op.Inbox, this.#w, data)
   }
 
-  #ok(client: Client, corr: number): void {
+  #ok(client: Client, corr: number, quiet = false): void {
     this.#w.reset().u32(corr).u8(Status.Ok)
-    client.link.send(Op.Reply, this.#w)
+    client.link.send(Op.Reply, this.#w, undefined, quiet)
   }
 
   #fail(client: Client, corr: number, e: ReplyError): void {

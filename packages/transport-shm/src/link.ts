@@ -92,7 +92,7 @@ export class ShmLink {
    * Sends one message: `fields` (already written) then `data`. Data too large for the ring goes
    * into a blob segment and the ring carries its name. Order is kept even when the ring is full.
    */
-  send(op: number, fields: FieldWriter, data?: Uint8Array | BlobRef): void {
+  send(op: number, fields: FieldWriter, data?: Uint8Array | BlobRef, quiet = false): void {
     if (this.#closed) return
     let type = op
     let body: Uint8Array | undefined
@@ -108,7 +108,7 @@ export class ShmLink {
       type |= BLOB_FLAG
     } else body = data
     const head = fields.view()
-    if (this.#pending.length === 0 && this.#native.write(type, head, body)) return
+    if (this.#pending.length === 0 && this.#native.write(type, head, body, quiet)) return
     this.#pending.push({ type, head: new Uint8Array(head), body })
   }
 

@@ -26,11 +26,12 @@ export declare class NativeLink {
   /** Data bytes per ring. */
   readonly capacity: number
   /**
-   * Appends one frame whose payload is `head` then `body`; rings the peer's bell if it sleeps.
+   * Appends one frame whose payload is `head` then `body`; rings the peer's bell if it sleeps,
+   * unless `quiet` (the frame then waits for the peer's next wake-up).
    * @returns false when the ring is full (nothing written; the peer rings our bell once it drained)
    * @throws code ERR_UNIPC_SHM_TOO_BIG above a quarter of the ring, ERR_UNIPC_SHM_CORRUPT if the peer broke the head position
    */
-  write(type: number, head: Uint8Array, body?: Uint8Array): boolean
+  write(type: number, head: Uint8Array, body?: Uint8Array, quiet?: boolean): boolean
   /**
    * Copies committed frames out (about `maxBytes`, at least one) as `[u32 length][u32 type][payload]`
    * records, then frees their ring space (ringing the writer if it waits for space).
