@@ -13,6 +13,7 @@ import type { BenchResults } from './harness/results.js'
 import { runPlan } from './harness/runner.js'
 import { renderMarkdown } from './report/markdown.js'
 import { updateReadme } from './report/readme.js'
+import { renderSvg } from './report/svg.js'
 import { progressPrinter, renderTable } from './report/terminal.js'
 import { scenarioDefs } from './scenarios.js'
 import { SCENARIOS, type ScenarioName } from './types.js'
@@ -178,7 +179,8 @@ function writeReports(results: BenchResults, outDir: string | undefined, readme:
   mkdirSync(out, { recursive: true })
   writeFileSync(join(out, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`)
   writeFileSync(join(out, 'benchmarks.md'), renderMarkdown(results))
-  process.stderr.write(`bench: wrote ${join(out, 'benchmarks.md')} and benchmarks.json\n`)
+  writeFileSync(join(out, 'benchmarks.svg'), renderSvg(results))
+  process.stderr.write(`bench: wrote ${join(out, 'benchmarks.md')}, benchmarks.json and benchmarks.svg\n`)
   if (readme && updateReadme(join(repoRoot, 'README.md'), results)) {
     process.stderr.write('bench: updated the benchmark table in README.md\n')
   }

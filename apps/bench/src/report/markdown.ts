@@ -60,6 +60,7 @@ export function renderMarkdown(r: BenchResults): string {
   for (const s of r.scenarios) out.push(`- **${s.name}** (${s.unit}): ${s.describe}`)
   out.push('')
   out.push('## Results', '')
+  out.push('![bar chart of the medians](benchmarks.svg)', '')
   out.push(row(['system', ...r.scenarios.map((s) => `${s.title} (${s.unit})`)]))
   out.push(row(['---', ...r.scenarios.map(() => '---:')]))
   const notes: string[] = []
