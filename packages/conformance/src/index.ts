@@ -10,6 +10,7 @@ import { eventCases } from './cases/events.js'
 import { lifecycleCases } from './cases/lifecycle.js'
 import { payloadCases } from './cases/payloads.js'
 import { requestCases } from './cases/requests.js'
+import { restartCases } from './cases/restart.js'
 import { settingsCases } from './cases/settings.js'
 import { statusCases } from './cases/status.js'
 import { streamCases } from './cases/streams.js'
@@ -80,6 +81,7 @@ export function runConformance(api: TestApi, options: ConformanceOptions): void 
     payloadCases(r)
     lifecycleCases(r)
     crossProcessCases(r)
+    restartCases(r)
   })
 }
 

@@ -14,6 +14,8 @@ export interface CaseRequirements {
   readonly requires?: readonly (keyof Supports)[]
   /** The case starts a peer process (needs `crossProcess` and `options.peer`). */
   readonly peer?: boolean
+  /** The case restarts the server or broker (needs `options.restart`). */
+  readonly restart?: boolean
   /** A longer per-case timeout factor for heavy cases (default 1). */
   readonly slow?: number
 }
@@ -69,6 +71,7 @@ export class Registrar {
     const lacking = need.filter((f) => !this.supports[f])
     if (lacking.length > 0) return `the ${this.options.name} transport does not support ${lacking.join(', ')}`
     if (r.peer && !this.options.peer) return `no peer process configured (options.peer)`
+    if (r.restart && !this.options.restart) return `no server restart hook configured (options.restart)`
     return undefined
   }
 }

@@ -75,4 +75,10 @@ export interface ConformanceOptions extends Partial<ConformanceKnobs> {
   readonly supports?: Partial<Supports>
   /** Lets cross-process cases start a peer; without it they are skipped with a reason. */
   readonly peer?: PeerOptions
+  /**
+   * Restarts the server or broker every bus of the run talks to (keeping its state files), and
+   * resolves once it accepts connections again. Enables the restart cases (reconnecting, and with
+   * `persistence` settings and queued commands surviving); without it they are skipped.
+   */
+  readonly restart?: () => Promise<void>
 }
