@@ -336,10 +336,11 @@ export class Broker {
         const keep =
           data instanceof BlobRef || data.length > KEEP_INFLIGHT_BYTES ? undefined : new Uint8Array(data)
         s.client.inflight.set(did, { method, data: keep })
+        // Quiet, and before the request: the caller waits for the reply anyway, and the reply
+        // cannot wake it before this ack is in its ring, so the wake-up finds both.
+        this.#ok(client, corr, true)
         this.#w.reset().u32(s.id).u32(did)
         s.client.link.send(Op.Request, this.#w, data)
-        // Quiet: the caller waits for the reply anyway, which wakes it and finds this ack first.
-        this.#ok(client, corr, true)
         return
       }
       case Op.Done: {
