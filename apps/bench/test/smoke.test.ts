@@ -41,7 +41,7 @@ describe('npm run bench --quick', () => {
       '--scenario',
       'rtt',
       '--only',
-      'net-msgpack unix,memory',
+      'net-msgpack unix,unipc memory',
       '--out',
       out.path,
     ])
