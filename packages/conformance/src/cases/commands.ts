@@ -373,5 +373,19 @@ export function commandCases(r: Registrar): void {
       await bus.commands.handle((n: number) => n + 1)
       expect(await bus.commands.send(component, 41)).toBe(42)
     })
+
+    r.test('a burst of 500 fire-and-forget commands is handled exactly once each, in order', async (t) => {
+      const component = t.name('cmp')
+      const worker = await t.bus({ component })
+      const seen: number[] = []
+      await worker.commands.handle((n: number) => {
+        seen.push(n)
+      })
+      const sender = await t.bus()
+      const ns = Array.from({ length: 500 }, (_, i) => i)
+      await Promise.all(ns.map((n) => sender.commands.send(component, n, { noReply: true })))
+      await t.until(() => seen.length >= ns.length, 'all commands handled')
+      expect(seen).toEqual(ns)
+    })
   })
 }

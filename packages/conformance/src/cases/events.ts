@@ -196,5 +196,16 @@ export function eventCases(r: Registrar): void {
         expect(first.values.map((e) => e.data)).toEqual([1])
       },
     )
+
+    r.test('a burst of 1000 events reaches a subscriber complete and in order', async (t) => {
+      const base = t.name('ev')
+      const sub = await t.bus()
+      const pub = await t.bus()
+      const rec = await listen(t, sub, `${base}.burst`)
+      const ns = Array.from({ length: 1000 }, (_, i) => i)
+      await Promise.all(ns.map((n) => pub.events.publish(`${base}.burst`, n)))
+      await rec.count(ns.length)
+      expect(rec.values.map((e) => e.data)).toEqual(ns)
+    })
   })
 }

@@ -157,5 +157,16 @@ export function settingsCases(r: Registrar): void {
       await bus.settings.setMany(component, { x: 1, y: 2 })
       await rec.until((v) => v[v.length - 1]?.x === 1 && v[v.length - 1]?.y === 2, 'both keys')
     })
+
+    r.test('a watch that sees a burst of changes ends on the last value written', async (t) => {
+      const component = t.name('cmp')
+      const writer = await t.bus()
+      const watcher = await t.bus()
+      const rec = t.record(watcher.settings.watch<number>(component, 'n'))
+      await rec.count(1)
+      await Promise.all(Array.from({ length: 100 }, (_, i) => writer.settings.set(component, 'n', i)))
+      await rec.until((v) => v[v.length - 1] === 99, 'the last value')
+      expect(await watcher.settings.get(component, 'n')).toBe(99)
+    })
   })
 }

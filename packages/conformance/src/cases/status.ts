@@ -129,5 +129,23 @@ export function statusCases(r: Registrar): void {
       await owner.status.update({ quiet: true })
       expect(await owner.status.get(component)).toMatchObject({ online: false, fields: { quiet: true } })
     })
+
+    r.test('a burst of status updates ends with every field at its last value', async (t) => {
+      const component = t.name('cmp')
+      const owner = await t.bus({ component })
+      const watcher = await t.bus()
+      const rec = t.record(watcher.status.watch(component))
+      await rec.count(1)
+      await Promise.all(Array.from({ length: 50 }, (_, i) => owner.status.update({ i, [`f${i % 5}`]: i })))
+      await rec.until((v) => v[v.length - 1]?.fields.i === 49, 'the last update')
+      expect(rec.values[rec.values.length - 1]?.fields).toEqual({
+        i: 49,
+        f0: 45,
+        f1: 46,
+        f2: 47,
+        f3: 48,
+        f4: 49,
+      })
+    })
   })
 }
