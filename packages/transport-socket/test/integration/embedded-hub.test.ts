@@ -6,7 +6,7 @@ import { tempDir, waitFor } from '@unipc/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { HubAlreadyRunningError, startHub } from '../../src/index.js'
 import { T } from '../../src/wire/protocol.js'
-import { rawAuthed } from '../helpers/raw.js'
+import { rawAuthed, rawConnect } from '../helpers/raw.js'
 
 describe('embedded hub', () => {
   const cleanups: (() => Promise<void> | void)[] = []
@@ -41,6 +41,28 @@ describe('embedded hub', () => {
     expect(hub.stats().droppedEvents).toBeGreaterThan(1000)
     expect(hub.stats().connections).toBe(3) // the slow one is still connected: it only loses events
     slow.socket.destroy()
+  })
+
+  it('lets a connection do nothing before it authenticates', async () => {
+    const dir = tempDir()
+    cleanups.push(() => dir.cleanup())
+    const sock = join(dir.path, 'hub.sock')
+    const hub = await startHub({ listen: [`unix://${sock}?token=secret`] })
+    cleanups.push(() => hub.close())
+    const bus = await connect(`unix://${sock}?token=secret`, { liveness: false })
+    cleanups.push(() => bus.close())
+    const seen: unknown[] = []
+    const sub = bus.events.subscribe('x')
+    sub.subscribe((e) => seen.push(e.data))
+    await sub.ready
+    const intruder = await rawConnect(sock)
+    intruder.send([T.Publish, 'x', new Uint8Array([0xa3, 0x62, 0x61, 0x64])])
+    await intruder.closed
+    expect(intruder.frames.map((f) => f[0])).toEqual([T.Hello, T.Fail])
+    expect(intruder.frames[1]?.[2]).toBe('UNIPC_PROTOCOL')
+    await bus.events.publish('x', 'good')
+    await waitFor(() => seen.length > 0)
+    expect(seen).toEqual(['good'])
   })
 
   it('creates unix sockets with mode 0600 unless told otherwise', async () => {
