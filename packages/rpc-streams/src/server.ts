@@ -11,6 +11,7 @@ import {
   type Logger,
   type RequestContext,
   silentLogger,
+  type Transport,
 } from '@unipc/core'
 import type { Observable } from 'rxjs'
 import { connectionFactory, type RedisTarget, redisTargetOf } from './compat/rpc-over-redis/connection.js'
@@ -63,8 +64,10 @@ export interface ServeOptions {
   /** Check incoming parameters against the definition (default true). */
   readonly validate?: boolean
   /**
-   * Reply cache for redelivered unary calls. Default: on (60 s, 10 000 replies) when the transport
-   * redelivers (`supports.redelivery`), off otherwise. `false` turns it off.
+   * Reply cache for redelivered unary calls (60 s, 10 000 replies by default). Default: on when the
+   * transport redelivers requests whose server died (Redis), off otherwise (the socket hub and shm
+   * answer such calls with ConnectionError instead, so a cache would only cost time). `true`,
+   * options or `false` override.
    */
   readonly idempotency?: IdempotencyOptions | boolean
   /** Where to log (default silent). */
@@ -84,6 +87,16 @@ export interface ServiceServer extends Closable, AsyncDisposable {
   readonly service: ServiceDefinition
   /** The reply cache, when idempotency is on. */
   readonly replyCache: ReplyCache | undefined
+}
+
+/**
+ * True when `transport` hands a request whose server died to another server. No SPI flag says so
+ * yet: a transport may declare `supports.requestRedelivery`; otherwise Redis (streams with consumer
+ * groups, pending entries claimed by live servers) is the one that does.
+ */
+export function redeliversRequests(transport: Transport): boolean {
+  const declared = (transport.supports as { requestRedelivery?: boolean }).requestRedelivery
+  return declared ?? transport.name === 'redis'
 }
 
 /** The core method name of a service method, e.g. `school.Students.get`. */
@@ -125,7 +138,7 @@ export async function serve<S extends ServiceDefinition>(
   if (missing.length > 0)
     throw new InvalidArgumentError(`the implementation of ${service.name} lacks ${missing.join(', ')}`)
   const logger = options.logger ?? silentLogger
-  const idem = options.idempotency ?? bus.transport.supports.redelivery
+  const idem = options.idempotency ?? redeliversRequests(bus.transport)
   const cache = idem === false ? undefined : new ReplyCache(idem === true ? {} : idem)
   const check = options.validate !== false
   const handles: Closable[] = []

@@ -54,6 +54,8 @@ for (const tc of transports) {
       it('calls a unary method and gets a typed, validated result', async () => {
         const s = await client.get({ id: '42' })
         expect(s).toEqual({ id: '42', name: 'student 42', age: 20 })
+        // The reply cache is on by default only where requests are redelivered.
+        expect(server.replyCache !== undefined).toBe(tc.name === 'redis')
       })
 
       it('rejects bad parameters locally with the field path, without calling the server', async () => {
