@@ -12,7 +12,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 export function redisConformance(link: 'unix' | 'tcp'): void {
   let redis: TestRedis | undefined
   beforeAll(async () => {
-    redis = await startRedis({ unixSocket: link === 'unix', port: link === 'tcp' ? 0 : false })
+    redis = await startRedis({
+      unixSocket: link === 'unix',
+      port: link === 'tcp' ? 0 : false,
+      persistence: true,
+    })
   })
   afterAll(async () => {
     await redis?.stop()
@@ -26,6 +30,8 @@ export function redisConformance(link: 'unix' | 'tcp'): void {
       supports: { redelivery: true, persistence: true, durableEvents: true, crossProcess: true },
       connect: (options) => connect(url(), options),
       peer: { url },
+      // Restarts keep the append-only file, so settings and queued commands survive (persistence).
+      restart: () => (redis as TestRedis).restart(),
     },
   )
 }
