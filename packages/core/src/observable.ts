@@ -4,6 +4,7 @@
  * @module
  */
 import { Observable, type Subscriber, type TeardownLogic } from 'rxjs'
+import { PullQueue } from './internal/pull-queue.js'
 
 /** Pulls values one at a time; the default subscribes and buffers until the consumer asks. */
 export type IteratorFactory<T> = () => AsyncIterator<T>
@@ -33,39 +34,17 @@ export class UnipcObservable<T> extends Observable<T> implements AsyncIterable<T
  * @param source - the Observable to iterate
  */
 export function observableIterator<T>(source: Observable<T>): AsyncIterator<T> {
-  const buffer: T[] = []
-  let done = false
-  let failure: { error: unknown } | undefined
-  let wake: (() => void) | undefined
+  const queue = new PullQueue<T>()
   const subscription = source.subscribe({
-    next: (v) => {
-      buffer.push(v)
-      wake?.()
-    },
-    error: (e) => {
-      failure = { error: e }
-      wake?.()
-    },
-    complete: () => {
-      done = true
-      wake?.()
-    },
+    next: (v) => queue.push(v),
+    error: (e) => queue.fail(e),
+    complete: () => queue.end(),
   })
   return {
-    async next(): Promise<IteratorResult<T>> {
-      for (;;) {
-        if (buffer.length > 0) return { value: buffer.shift() as T, done: false }
-        if (failure) throw failure.error
-        if (done) return { value: undefined, done: true }
-        await new Promise<void>((resolve) => {
-          wake = resolve
-        })
-        wake = undefined
-      }
-    },
+    next: () => queue.next(),
     async return(): Promise<IteratorResult<T>> {
       subscription.unsubscribe()
-      done = true
+      queue.end()
       return { value: undefined, done: true }
     },
   }

@@ -9,6 +9,7 @@ import { AbortError, ClosedError, deserializeError, InvalidArgumentError, Timeou
 import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
 import { encodableError } from './internal/error-frame.js'
 import { decodeRequest, encodeRequest, FrameKind, type ReplyFrame, RequestFlag } from './internal/frames.js'
+import { PullQueue } from './internal/pull-queue.js'
 import { abortReason, activeKey, type Runtime } from './internal/runtime.js'
 import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
 import { peerLostError } from './lost-call.js'
@@ -391,44 +392,15 @@ function subscriberSink<R>(s: Subscriber<R>): StreamSink<R> {
 function pullIterator<R>(
   start: (sink: StreamSink<R>, autoCredit: boolean) => StreamHandle,
 ): AsyncIterator<R> {
-  const buffer: R[] = []
-  let done = false
-  let failure: { error: unknown } | undefined
-  let wake: (() => void) | undefined
+  const queue = new PullQueue<R>()
   const handle = start(
-    {
-      next: (v) => {
-        buffer.push(v)
-        wake?.()
-      },
-      error: (e) => {
-        failure = { error: e }
-        wake?.()
-      },
-      complete: () => {
-        done = true
-        wake?.()
-      },
-    },
+    { next: (v) => queue.push(v), error: (e) => queue.fail(e), complete: () => queue.end() },
     false,
   )
   return {
-    async next() {
-      for (;;) {
-        if (buffer.length > 0) {
-          handle.consumed(1)
-          return { value: buffer.shift() as R, done: false }
-        }
-        if (failure) throw failure.error
-        if (done) return { value: undefined, done: true }
-        await new Promise<void>((r) => {
-          wake = r
-        })
-        wake = undefined
-      }
-    },
+    next: () => queue.next(() => handle.consumed(1)),
     async return() {
-      done = true
+      queue.end()
       handle.cancel()
       return { value: undefined, done: true }
     },
