@@ -344,8 +344,7 @@ export class SocketTransport implements Transport {
         (link, id) => link.request(T.Serve, id, method),
         T.Unserve,
       ),
-    dispatch: async (method: string, data: Uint8Array): Promise<void> => {
-      await this.#live().dispatch(method, data)
-    },
+    // Not async: one promise per request is enough (a throw here is a synchronous ConnectionError).
+    dispatch: (method: string, data: Uint8Array): Promise<void> => this.#live().dispatch(method, data),
   }
 }
