@@ -6,13 +6,13 @@
  */
 import { chmodSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
-import { type Logger, ProtocolError } from '@unipc/core/spi'
-import { Broker, type Client, type LostRequestHandler } from './broker.js'
+import type { Logger } from '@unipc/core/spi'
+import { Broker, type LostRequestHandler } from './broker.js'
 import { Endpoint } from './endpoint.js'
-import { field, intField, PROTOCOL_VERSION, readJsonLine, watchForEof, writeJsonLine } from './handshake.js'
-import { ShmLink } from './link.js'
+import { watchForEof } from './handshake.js'
 import { addon } from './load-addon.js'
 import { type BusPaths, bellPath } from './paths.js'
+import { acceptLink, refuse, welcome } from './rendezvous.js'
 
 const ADDRESS = /^shm:[A-Za-z0-9_.-]{1,64}:\d{1,10}-[0-9a-f]{8}$/
 
@@ -67,25 +67,19 @@ export async function startBroker(
 
   const accept = async (socket: Socket): Promise<void> => {
     clearTimeout(idleTimer)
-    let native: ReturnType<typeof addon.Link.open> | undefined
+    let accepted: Awaited<ReturnType<typeof acceptLink>> | undefined
     try {
-      const hello = await readJsonLine(socket, 5000)
-      if (hello.v !== PROTOCOL_VERSION)
-        throw new ProtocolError(`shm protocol version ${String(hello.v)} is not 1`)
-      const pid = intField(hello, 'pid')
-      const segment = field(hello, 'segment')
-      const peerBell = field(hello, 'bell')
+      accepted = await acceptLink(socket, paths.bus, maxCapacity)
+      const { link, hello } = accepted
+      const pid = link.peerPid
       const component = typeof hello.component === 'string' ? hello.component.slice(0, 200) : ''
-      native = addon.Link.open(segment, maxCapacity)
-      const link = new ShmLink(native, segment, paths.bus, socket, pid)
-      link.setPeerBell(peerBell)
       // A bus proposes its inbox address (it names its own socket for direct links, see peers.ts).
       const proposed = typeof hello.address === 'string' ? hello.address : ''
       const address =
         ADDRESS.test(proposed) && proposed.startsWith(`shm:${paths.bus}:`) && !broker.hasAddress(proposed)
           ? proposed
           : `shm:${paths.bus}:${process.pid}.${++nextClient}:${pid}`
-      const client: Client = {
+      broker.add({
         link,
         pid,
         address,
@@ -96,8 +90,7 @@ export async function startBroker(
         servers: new Map(),
         inflight: new Map(),
         nextDelivery: 0,
-      }
-      broker.add(client)
+      })
       endpoint.add(link)
       watchForEof(socket, () => {
         logger.debug(`unipc shm broker: bus pid ${pid} left`)
@@ -105,20 +98,11 @@ export async function startBroker(
         broker.remove(link)
         armIdle()
       })
-      writeJsonLine(socket, {
-        v: PROTOCOL_VERSION,
-        ok: true,
-        pid: process.pid,
-        bell: endpoint.bellPath,
-        address,
-      })
+      welcome(socket, endpoint.bellPath, { address })
     } catch (err) {
-      native?.close()
+      accepted?.link.close()
       logger.warn('unipc shm broker: refused a bus', err)
-      if (!socket.destroyed) {
-        writeJsonLine(socket, { v: PROTOCOL_VERSION, ok: false, error: (err as Error).message })
-        socket.end()
-      }
+      refuse(socket, err)
       armIdle()
     }
   }

@@ -9,14 +9,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import { chmodSync, rmSync } from 'node:fs'
-import { createConnection, createServer, type Server, type Socket } from 'node:net'
+import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { type Logger, ProtocolError } from '@unipc/core/spi'
 import type { Endpoint } from './endpoint.js'
-import { field, intField, PROTOCOL_VERSION, readJsonLine, watchForEof, writeJsonLine } from './handshake.js'
-import { ShmLink } from './link.js'
-import { addon } from './load-addon.js'
-import { type BusPaths, segmentName } from './paths.js'
+import { watchForEof } from './handshake.js'
+import type { ShmLink } from './link.js'
+import type { BusPaths } from './paths.js'
+import { acceptLink, connectSocket, offerLink, refuse, welcome } from './rendezvous.js'
 import { FieldWriter, Op } from './wire.js'
 
 const TOKEN = /^\d{1,10}-[0-9a-f]{8}$/
@@ -103,30 +103,14 @@ export class Peers {
 
   async #connect(to: string, path: string, peer: Peer): Promise<void> {
     let socket: Socket | undefined
-    const segment = segmentName(this.paths.bus, 'l')
-    let native: ReturnType<typeof addon.Link.create> | undefined
     try {
-      socket = await new Promise<Socket>((resolve, reject) => {
-        const s = createConnection(path)
-        s.once('connect', () => {
-          s.off('error', reject)
-          resolve(s)
-        })
-        s.once('error', reject)
-      })
-      native = addon.Link.create(segment, this.ringSize)
-      writeJsonLine(socket, {
-        v: PROTOCOL_VERSION,
-        pid: process.pid,
-        segment,
+      socket = await connectSocket(path)
+      const { link } = await offerLink(socket, {
+        bus: this.paths.bus,
+        ringSize: this.ringSize,
         bell: this.endpoint.bellPath,
-        component: this.component,
+        extra: { component: this.component },
       })
-      const welcome = await readJsonLine(socket, 5000)
-      if (welcome.ok !== true)
-        throw new ProtocolError(`bus ${to} refused a direct link: ${String(welcome.error)}`)
-      const link = new ShmLink(native, segment, this.paths.bus, socket, intField(welcome, 'pid'))
-      link.setPeerBell(field(welcome, 'bell'))
       if (this.#closed) {
         link.close()
         return
@@ -138,34 +122,24 @@ export class Peers {
     } catch (err) {
       // The bus closed or died: its inbox messages have nobody to read them.
       this.logger.debug(`unipc shm: no direct link to ${to}; dropped ${peer.queue.length} message(s)`, err)
-      native?.close()
-      addon.unlinkSegment(segment)
       socket?.destroy()
       if (this.#peers.get(to) === peer) this.#peers.delete(to)
     }
   }
 
   async #accept(socket: Socket): Promise<void> {
-    let native: ReturnType<typeof addon.Link.open> | undefined
+    let accepted: Awaited<ReturnType<typeof acceptLink>> | undefined
     try {
-      const hello = await readJsonLine(socket, 5000)
-      if (hello.v !== PROTOCOL_VERSION)
-        throw new ProtocolError(`shm protocol version ${String(hello.v)} is not 1`)
-      const segment = field(hello, 'segment')
-      native = addon.Link.open(segment, Math.max(this.ringSize, 64 * 1024 * 1024))
-      const link = new ShmLink(native, segment, this.paths.bus, socket, intField(hello, 'pid'))
-      link.setPeerBell(field(hello, 'bell'))
+      accepted = await acceptLink(socket, this.paths.bus, Math.max(this.ringSize, 64 * 1024 * 1024))
       if (this.#closed) throw new ProtocolError('bus is closing')
+      const { link } = accepted
       this.endpoint.add(link)
       watchForEof(socket, () => this.#drop(undefined, link))
-      writeJsonLine(socket, { v: PROTOCOL_VERSION, ok: true, pid: process.pid, bell: this.endpoint.bellPath })
+      welcome(socket, this.endpoint.bellPath)
     } catch (err) {
-      native?.close()
+      accepted?.link.close()
       this.logger.warn('unipc shm: refused a direct link', err)
-      if (!socket.destroyed) {
-        writeJsonLine(socket, { v: PROTOCOL_VERSION, ok: false, error: (err as Error).message })
-        socket.end()
-      }
+      refuse(socket, err)
     }
   }
 

@@ -3,7 +3,7 @@
  * runs) and implements the SPI's four facilities as messages over the link's rings.
  * @module
  */
-import { createConnection, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import {
   type Closable,
   ClosedError,
@@ -26,11 +26,11 @@ import {
 } from '@unipc/core/spi'
 import { Endpoint } from './endpoint.js'
 import { sweepStale } from './gc.js'
-import { PROTOCOL_VERSION, readJsonLine, watchForEof, writeJsonLine } from './handshake.js'
-import { type Frame, ShmLink } from './link.js'
-import { addon } from './load-addon.js'
-import { type BusPaths, bellPath, busPaths, segmentName } from './paths.js'
+import { watchForEof } from './handshake.js'
+import type { Frame, ShmLink } from './link.js'
+import { type BusPaths, bellPath, busPaths } from './paths.js'
 import { Peers } from './peers.js'
+import { connectSocket, offerLink } from './rendezvous.js'
 import { spawnBroker } from './spawn-broker.js'
 import { FieldWriter, Op, readEntries, Status } from './wire.js'
 
@@ -140,43 +140,29 @@ export class ShmTransport implements Transport {
     const paths = this.#paths as BusPaths
     const endpoint = this.#endpoint as Endpoint
     const socket = await this.#connect(paths)
-    const segment = segmentName(paths.bus, 'l')
-    let native: ReturnType<typeof addon.Link.create> | undefined
     try {
-      native = addon.Link.create(segment, this.#options.ringSize)
-      writeJsonLine(socket, {
-        v: PROTOCOL_VERSION,
-        pid: process.pid,
-        segment,
+      const { link, welcome } = await offerLink(socket, {
+        bus: paths.bus,
+        ringSize: this.#options.ringSize,
         bell: endpoint.bellPath,
-        component: this.#component,
-        address: (this.#peers as Peers).address,
+        extra: { component: this.#component, address: (this.#peers as Peers).address },
       })
-      const welcome = await readJsonLine(socket, 5000)
-      if (welcome.ok !== true)
-        throw new ConnectionError(`shm broker refused the bus: ${String(welcome.error)}`)
-      if (
-        typeof welcome.address !== 'string' ||
-        typeof welcome.bell !== 'string' ||
-        typeof welcome.pid !== 'number'
-      )
-        throw new ProtocolError('shm broker sent an incomplete welcome')
-      if (this.#address && welcome.address !== this.#address)
-        throw new ConnectionError(`the new shm broker gave this bus another address (${welcome.address})`)
-      const link = new ShmLink(native, segment, paths.bus, socket, welcome.pid)
-      link.setPeerBell(welcome.bell)
+      const address = welcome.address
+      if (typeof address !== 'string' || (this.#address && address !== this.#address)) {
+        link.close()
+        throw new ProtocolError(`the shm broker gave this bus an unexpected address (${String(address)})`)
+      }
       this.#link = link
-      this.#address = welcome.address
+      this.#address = address
       endpoint.add(link)
-      const brokerPid = welcome.pid
       watchForEof(socket, () =>
-        this.#lost(new ConnectionError(`the shm broker of bus '${paths.bus}' (pid ${brokerPid}) is gone`)),
+        this.#lost(new ConnectionError(`the shm broker of bus '${paths.bus}' (pid ${link.peerPid}) is gone`)),
       )
     } catch (err) {
-      native?.close()
-      addon.unlinkSegment(segment)
       socket.destroy()
-      throw err
+      throw err instanceof ConnectionError
+        ? err
+        : new ConnectionError(`shm broker: ${(err as Error).message}`, { cause: err })
     }
   }
 
@@ -250,14 +236,7 @@ export class ShmTransport implements Transport {
     let spawned = false
     for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
       try {
-        return await new Promise<Socket>((resolve, reject) => {
-          const s = createConnection(paths.socket)
-          s.once('connect', () => {
-            s.off('error', reject)
-            resolve(s)
-          })
-          s.once('error', reject)
-        })
+        return await connectSocket(paths.socket)
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
         if (code !== 'ENOENT' && code !== 'ECONNREFUSED')
