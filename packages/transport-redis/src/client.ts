@@ -23,9 +23,9 @@ export function createClient(config: RedisConfig, role: ClientRole, name: string
   const shared = {
     lazyConnect: true,
     enableAutoPipelining: role === 'command' && config.autoPipelining,
-    // A blocking command in flight when the connection drops is sent again after the reconnect
-    // (ioredis would otherwise leave its promise pending forever).
-    autoResendUnfulfilledCommands: true,
+    // A blocking command lost with its connection is not sent again blindly: its loop notices (see
+    // untilClosed), first recovers what the lost reply held, then blocks again.
+    autoResendUnfulfilledCommands: role !== 'blocking',
     maxRetriesPerRequest: role === 'command' ? 20 : null,
     connectionName: name.replace(/[^\w.:-]/g, '_'),
   }
@@ -89,4 +89,25 @@ export function commandBuffer(
   args: (string | Buffer | number)[],
 ): Promise<unknown> {
   return client.sendCommand(new Command(name, args, { replyEncoding: null })) as Promise<unknown>
+}
+
+/**
+ * Settles like `command`, but rejects as soon as the connection closes: ioredis drops a command
+ * that was in flight on a blocking connection (no resend) without ever settling its promise.
+ */
+export function untilClosed<T>(client: Client, command: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onClose = (): void => reject(new Error('connection closed while blocking'))
+    client.once('close', onClose)
+    command.then(
+      (v) => {
+        client.off('close', onClose)
+        resolve(v)
+      },
+      (err) => {
+        client.off('close', onClose)
+        reject(err)
+      },
+    )
+  })
 }

@@ -9,7 +9,7 @@
  */
 import { type Closable, InvalidArgumentError } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, commandBuffer, whenReady } from '../client.js'
+import { type Client, commandBuffer, untilClosed, whenReady } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { redisCall } from '../errors.js'
 import { eventChannel } from './keys.js'
@@ -87,15 +87,10 @@ export class NativeDurableEvents {
     const loop = (async () => {
       while (!stopped) {
         try {
-          const reply = (await commandBuffer(blocker, 'XREAD', [
-            'COUNT',
-            '256',
-            'BLOCK',
-            '0',
-            'STREAMS',
-            key,
-            last,
-          ])) as [Buffer, Entries][] | null
+          const reply = (await untilClosed(
+            blocker,
+            commandBuffer(blocker, 'XREAD', ['COUNT', '256', 'BLOCK', '0', 'STREAMS', key, last]),
+          )) as [Buffer, Entries][] | null
           for (const [, entries] of reply ?? []) {
             for (const [rawId, fields] of entries) {
               last = rawId.toString()

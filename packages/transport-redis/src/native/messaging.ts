@@ -17,7 +17,7 @@ import {
   NoHandlerError,
 } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, commandBuffer, whenReady } from '../client.js'
+import { type Client, commandBuffer, untilClosed, whenReady } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { mapRejection, redisCall } from '../errors.js'
 import { inboxChannel, type MethodKeys, methodKeys, SERVER_GROUP } from './keys.js'
@@ -205,18 +205,9 @@ class Server {
     while (!this.#stopped) {
       const blocker = this.#blocker as Client
       try {
-        const reply = (await commandBuffer(blocker, 'XREADGROUP', [
-          'GROUP',
-          SERVER_GROUP,
-          this.consumer,
-          'COUNT',
-          '64',
-          'BLOCK',
-          '0',
-          'STREAMS',
-          this.keys.stream,
-          '>',
-        ])) as [Buffer, StreamEntry[]][] | null
+        const reply = (await untilClosed(blocker, this.#read(blocker, '>'))) as
+          | [Buffer, StreamEntry[]][]
+          | null
         if (!reply) continue
         for (const [, entries] of reply) for (const entry of entries) this.#deliver(entry, false)
       } catch (err) {
@@ -232,8 +223,35 @@ class Server {
         await new Promise((r) => setTimeout(r, 50))
         // After a Redis restart the stream and group are gone: create them again.
         await this.#register().catch(() => {})
+        await this.#recover().catch(() => {})
       }
     }
+  }
+
+  /** XREADGROUP of new entries (`>`) or of this consumer's own pending ones (`0`). */
+  #read(client: Client, from: '>' | '0'): Promise<unknown> {
+    return commandBuffer(client, 'XREADGROUP', [
+      'GROUP',
+      SERVER_GROUP,
+      this.consumer,
+      'COUNT',
+      '64',
+      ...(from === '>' ? ['BLOCK', '0'] : []),
+      'STREAMS',
+      this.keys.stream,
+      from,
+    ])
+  }
+
+  /**
+   * After a lost connection the reply of a read may be lost while Redis already counted its entries
+   * as ours: deliver our own pending entries that the handler does not have (acknowledgements still
+   * waiting for their tick go first, on the same connection, so they are not read back).
+   */
+  async #recover(): Promise<void> {
+    this.#flushAcks()
+    const reply = (await this.#read(this.ctx.cmd, '0')) as [Buffer, StreamEntry[]][] | null
+    for (const [, entries] of reply ?? []) for (const entry of entries) this.#deliver(entry, true)
   }
 
   #deliver([rawId, fields]: StreamEntry, redelivered: boolean): void {
@@ -268,12 +286,17 @@ class Server {
     this.#acks.push(id)
     if (this.#acks.length > 1) return
     setImmediate(() => {
-      const ids = this.#acks
-      this.#acks = []
-      this.ctx.cmd.xack(this.keys.stream, SERVER_GROUP, ...ids).catch((err) => {
-        this.ctx.logger.debug(`unipc: acknowledging '${this.method}' requests failed`, err)
-      })
+      this.#flushAcks()
       if (this.#stopped && this.inFlight.size === 0) void this.#forget()
+    })
+  }
+
+  #flushAcks(): void {
+    const ids = this.#acks
+    if (ids.length === 0) return
+    this.#acks = []
+    this.ctx.cmd.xack(this.keys.stream, SERVER_GROUP, ...ids).catch((err) => {
+      this.ctx.logger.debug(`unipc: acknowledging '${this.method}' requests failed`, err)
     })
   }
 

@@ -9,7 +9,7 @@
  */
 import type { Closable, ConsumeOptions, Delivery, QueueTransport } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, whenReady } from '../client.js'
+import { type Client, untilClosed, whenReady } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { redisCall } from '../errors.js'
 import { heartbeatKey, procKey, type QueueKeys, queueKeys } from './keys.js'
@@ -151,9 +151,16 @@ class Worker {
       const blocker = this.#blocker as Client
       try {
         let items: Buffer[] = []
-        if (batch) items = await withScripts(blocker).unipcTakeBuffer(this.keys.list, this.proc, room)
+        if (batch)
+          items = await untilClosed(
+            blocker,
+            withScripts(blocker).unipcTakeBuffer(this.keys.list, this.proc, room),
+          )
         if (items.length === 0) {
-          const one = await blocker.blmoveBuffer(this.keys.list, this.proc, 'LEFT', 'RIGHT', 0)
+          const one = await untilClosed(
+            blocker,
+            blocker.blmoveBuffer(this.keys.list, this.proc, 'LEFT', 'RIGHT', 0),
+          )
           if (one) items = [one]
           batch = true
         } else batch = items.length === room
@@ -169,16 +176,33 @@ class Worker {
         )
           return
         await new Promise((r) => setTimeout(r, 50))
+        await this.#recover().catch(() => {})
       }
     }
   }
 
-  #deliver(item: Buffer): void {
+  /**
+   * After a lost connection the reply of a take may be lost while Redis already moved the commands
+   * into our processing list: deliver what is there and not held here, as redelivered. Pending
+   * acknowledgements go first on the same connection, so acknowledged items are not read back.
+   */
+  async #recover(): Promise<void> {
+    this.#flushAcks()
+    const items = await this.ctx.cmd.lrangeBuffer(this.proc, 0, -1)
+    const held = [...this.held]
+    for (const item of items) {
+      const i = held.findIndex((h) => h.equals(item))
+      if (i >= 0) held.splice(i, 1)
+      else this.#deliver(item, true)
+    }
+  }
+
+  #deliver(item: Buffer, redelivered = false): void {
     this.held.add(item)
     let acked = false
     const delivery: Delivery = {
       data: item.subarray(1),
-      redelivered: item[0] === 0x31,
+      redelivered: redelivered || item[0] === 0x31,
       ack: () => {
         if (acked) return
         acked = true

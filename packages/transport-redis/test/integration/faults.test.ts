@@ -3,8 +3,10 @@
  * redis-server restart that clients recover from by themselves.
  */
 import { fileURLToPath } from 'node:url'
-import { type Bus, ConnectionError, connect } from '@unipc/core'
+import { type Bus, ConnectionError, connect, msgpackCodec } from '@unipc/core'
+import { encodeCommand } from '@unipc/core/spi'
 import { type ChildHandle, spawnTs, startRedis, type TestRedis, waitFor } from '@unipc/testkit'
+import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 
 const peerScript = fileURLToPath(new URL('../fixtures/peer.ts', import.meta.url))
@@ -133,6 +135,35 @@ describe('faults across processes', () => {
       await Promise.allSettled(buses.splice(0).map((b) => b.close()))
       await volatile.stop()
     }
+  })
+
+  it('when connections drop, a command whose take reply was lost is delivered from the processing list', async () => {
+    const worker = await bus('lost')
+    const seen: { cmd: unknown; redelivered: boolean }[] = []
+    await worker.commands.handle((cmd: unknown, ctx) => {
+      seen.push({ cmd, redelivered: ctx.redelivered })
+      return 'ok'
+    })
+    await worker.requests.serve('lost.echo', (d: string) => d)
+    const [workerId] = (await redis.cli('SMEMBERS', 'unipc:q:{lost}:workers')).trim().split('\n')
+    // As if a BLMOVE had moved this command into the worker's list and its reply never arrived.
+    const plain = new Redis({ path: redis.socketPath })
+    const frame = encodeCommand({
+      id: 7,
+      body: msgpackCodec.encode('lost-one'),
+      replyTo: '',
+      deadline: 0,
+      sender: 't',
+    })
+    await plain.rpush(`unipc:q:{lost}:proc:${workerId}`, Buffer.concat([Buffer.from('0'), frame]))
+    plain.disconnect()
+    await redis.cli('CLIENT', 'KILL', 'TYPE', 'normal')
+    await waitFor(() => seen.length === 1, 10_000)
+    expect(seen[0]).toEqual({ cmd: 'lost-one', redelivered: true })
+    // Nothing hangs: the worker and the server block again on their new connections.
+    const client = await bus()
+    expect(await client.commands.send('lost', 'next')).toBe('ok')
+    expect(await client.requests.call('lost.echo', 'x')).toBe('x')
   })
 
   it('a write Redis refuses surfaces to the caller as ConnectionError', async () => {

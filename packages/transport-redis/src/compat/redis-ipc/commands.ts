@@ -20,7 +20,7 @@ import {
   type InboxFrame,
   type QueueTransport,
 } from '@unipc/core/spi'
-import { type Client, whenReady } from '../../client.js'
+import { type Client, untilClosed, whenReady } from '../../client.js'
 import type { RedisContext } from '../../context.js'
 import { redisCall } from '../../errors.js'
 import {
@@ -110,7 +110,7 @@ export class RedisIpcCommands implements QueueTransport {
         }
         let raw: [string, string] | null
         try {
-          raw = await blocker.blpop(commandQueue(queue), 0)
+          raw = await untilClosed(blocker, blocker.blpop(commandQueue(queue), 0))
         } catch (err) {
           if (stopped) return
           this.ctx.logger.debug(`unipc: redis-ipc worker on '${queue}' lost its connection`, err)
@@ -209,7 +209,7 @@ export class RedisIpcCommands implements QueueTransport {
     while (!this.#stopped) {
       let raw: [string, string] | null
       try {
-        raw = await client.blpop(this.resultsKey, 0)
+        raw = await untilClosed(client, client.blpop(this.resultsKey, 0))
       } catch {
         if (this.#stopped) return
         if (
