@@ -134,7 +134,7 @@ function writeModel(f: GeneratedFile, types: TypeWriter, scope: Scope, d: ModelD
     }
   })
   f.doc(`Runtime descriptor of {@link ${d.name}}.`)
-  const t = f.use('t', RPC)
+  f.use('t', RPC) // field descriptors below are written as t.<kind>(…)
   const modelType = `${f.use('ModelType', RPC, true)}<${f.use('Fields', RPC, true)}, ${d.name}>`
   f.block(
     `export const ${d.name}: ${modelType} = ${f.use('typedModel', RUNTIME)}<${d.name}>()('${d.name}', {`,
