@@ -3,7 +3,13 @@
  * `Symbol.asyncDispose`, and the transport manifest.
  * @module
  */
-import { ClosedError, ConnectionError, type ConnectionState, NoHandlerError } from '@unipc/core'
+import {
+  ClosedError,
+  ConnectionError,
+  type ConnectionState,
+  InvalidArgumentError,
+  NoHandlerError,
+} from '@unipc/core'
 import { aborted, type CaseContext, deferred, endless, rejectionOf } from '../context.js'
 import type { Registrar } from '../registrar.js'
 
@@ -196,6 +202,16 @@ export function lifecycleCases(r: Registrar): void {
       expect(limits.maxPayload).toBeGreaterThanOrEqual(r.knobs.largePayload + 1024)
       expect(typeof bus.address).toBe('string')
       expect(bus.address.length).toBeGreaterThan(0)
+    })
+
+    r.test('connecting with an invalid component name fails with InvalidArgumentError', async (t) => {
+      expect(await rejectionOf(t.bus({ component: 'has space' }))).toBeInstanceOf(InvalidArgumentError)
+      expect(await rejectionOf(t.bus({ component: 'a/b' }))).toBeInstanceOf(InvalidArgumentError)
+    })
+
+    r.test('a bus without a component cannot handle commands: InvalidArgumentError', async (t) => {
+      const bus = await t.bus()
+      expect(await rejectionOf(bus.commands.handle(() => 1))).toBeInstanceOf(InvalidArgumentError)
     })
   })
 }
