@@ -9,6 +9,7 @@ import { AbortError, ClosedError, deserializeError, InvalidArgumentError, Timeou
 import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
 import { encodableError } from './internal/error-frame.js'
 import { decodeRequest, encodeRequest, FrameKind, type ReplyFrame, RequestFlag } from './internal/frames.js'
+import { LazyAbort } from './internal/lazy-abort.js'
 import { PullQueue } from './internal/pull-queue.js'
 import { abortReason, activeKey, type Runtime } from './internal/runtime.js'
 import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
@@ -273,17 +274,32 @@ export class Requests {
       return
     }
     const key = activeKey(frame.replyTo, frame.id)
-    const controller = new AbortController()
+    const streaming = (frame.flags & RequestFlag.Stream) !== 0
     let credit = frame.window
     let wakeCredit: (() => void) | undefined
     let cancelledByCaller = false
     let settled = false
-    let expired = false
+    let timer: NodeJS.Timeout | undefined
+    // Past its deadline the caller has failed the call with its own TimeoutError.
+    const expired = (): boolean => frame.deadline > 0 && Date.now() >= frame.deadline
+    const abort = (reason: Error): void => {
+      controller.abort(reason)
+      wakeCredit?.()
+    }
+    // The deadline timer is armed only when it matters: a stream (its pump waits on credit) or a
+    // handler that asked for ctx.signal. A unary handler that never looks at it costs no timer.
+    const armDeadline = (): void => {
+      if (frame.deadline <= 0 || timer) return
+      timer = setTimeout(
+        () => abort(new TimeoutError(`request '${frame.method}'`, frame.deadline - Date.now())),
+        Math.max(0, frame.deadline - Date.now()),
+      )
+    }
+    const controller = new LazyAbort(armDeadline)
     const reply = (f: Parameters<Runtime['sendFrame']>[1]): void => {
       if (f.kind === FrameKind.Result || f.kind === FrameKind.Error || f.kind === FrameKind.End) {
-        // Past its deadline the caller has failed the call with its own TimeoutError: a late answer
-        // would race that timer and make the outcome depend on timing.
-        if (settled || expired) return
+        // A late answer would race the caller's own timeout and make the outcome depend on timing.
+        if (settled || expired()) return
         settled = true
       }
       rt.sendFrame(frame.replyTo, f)
@@ -297,37 +313,29 @@ export class Requests {
         error: peerLostError(`the server of '${frame.method}' closed before it answered`),
       })
     }
-    const onBusClose = (): void => {
-      controller.abort(new ClosedError(`request '${frame.method}'`))
-      wakeCredit?.()
-    }
-    rt.closingSignal.addEventListener('abort', onBusClose, { once: true })
     rt.active.set(key, {
       cancel() {
         // Called by the caller's Cancel frame, or by close() for handlers still running after the drain.
         if (rt.closed) return lost()
         cancelledByCaller = true
-        controller.abort(new AbortError(`request '${frame.method}'`))
-        wakeCredit?.()
+        abort(new AbortError(`request '${frame.method}'`))
       },
       grant(n) {
         credit += n
         wakeCredit?.()
       },
+      closing() {
+        abort(new ClosedError(`request '${frame.method}'`))
+      },
     })
-    const timer =
-      frame.deadline > 0
-        ? setTimeout(() => {
-            expired = true
-            controller.abort(new TimeoutError(`request '${frame.method}'`, frame.deadline - Date.now()))
-            wakeCredit?.()
-          }, frame.deadline - Date.now())
-        : undefined
+    if (streaming) armDeadline()
     const ctx: RequestContext = {
       id: frame.id,
       method: frame.method,
       sender: frame.sender,
-      signal: controller.signal,
+      get signal() {
+        return controller.signal
+      },
       deadline: frame.deadline || undefined,
       caller: frame.replyTo,
       redelivered: delivery.redelivered,
@@ -338,7 +346,7 @@ export class Requests {
       const result = await handler(rt.decode(frame.body), ctx)
       if (frame.flags & RequestFlag.Stream) {
         const waitCredit = async (): Promise<void> => {
-          while (credit <= 0 && !controller.signal.aborted) {
+          while (credit <= 0 && !controller.aborted) {
             await new Promise<void>((resolve) => {
               wakeCredit = resolve
             })
@@ -350,7 +358,7 @@ export class Requests {
           reply({ kind: FrameKind.Item, id: frame.id, body: rt.encode(item) })
         }
         await pumpStream(result, controller.signal, waitCredit, sendItem, () => credit > 0)
-        if (!controller.signal.aborted) reply({ kind: FrameKind.End, id: frame.id })
+        if (!controller.aborted) reply({ kind: FrameKind.End, id: frame.id })
         else if (rt.closed) lost()
       } else {
         if (isStreamLike(result)) {
@@ -361,11 +369,10 @@ export class Requests {
         reply({ kind: FrameKind.Result, id: frame.id, body: rt.encode(result) })
       }
     } catch (err) {
-      if (rt.closed && controller.signal.aborted) lost()
+      if (rt.closed && controller.aborted) lost()
       else if (!cancelledByCaller)
         reply({ kind: FrameKind.Error, id: frame.id, error: encodableError(err, rt.options.sendErrorStacks) })
     } finally {
-      rt.closingSignal.removeEventListener('abort', onBusClose)
       clearTimeout(timer)
       rt.active.delete(key)
       delivery.ack()

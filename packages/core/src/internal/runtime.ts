@@ -24,6 +24,8 @@ export interface ActiveCall {
   cancel(): void
   /** The caller granted more stream credit. */
   grant(credit: number): void
+  /** This bus began closing: the handler's signal should abort so it can finish within the drain. */
+  closing(): void
 }
 
 /** Settings the application chose at connect time. */
@@ -164,6 +166,7 @@ export class Runtime {
    */
   async shutdown(): Promise<void> {
     this.#closing.abort(new ClosedError('operation'))
+    for (const active of this.active.values()) active.closing()
     const resources = [...this.#resources]
     this.#resources.clear()
     await Promise.allSettled(resources.map((r) => r.close()))
