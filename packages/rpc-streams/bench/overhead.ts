@@ -3,7 +3,8 @@
  *   node --conditions=source --import tsx packages/rpc-streams/bench/overhead.ts [socket|shm|memory] [inFlight]
  * Alternates raw and typed rounds of the same echo (64 B) and prints the median CPU time per call of
  * each (client, server and hub all run here, so CPU time is the cost of a call whatever else loads
- * the machine) and their ratio. `OFF=idem,validate,schema` turns defaults off to see what they cost.
+ * the machine) and their ratio. `OFF=validate,schema` turns defaults off and `IDEM=1` forces the reply cache on, to see what
+ * they cost.
  * A quick local check; `npm run bench` (systems `unipc typed …`) measures rates across processes.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -37,7 +38,10 @@ await serve(
   server,
   Echo,
   { echo: ({ data }) => data },
-  { idempotency: !off.includes('idem'), validate: !off.includes('validate') },
+  {
+    idempotency: off.includes('idem') ? false : process.env.IDEM === '1' ? true : undefined,
+    validate: !off.includes('validate'),
+  },
 )
 const typed = createClient(caller, Echo, {
   validate: !off.includes('validate'),

@@ -130,8 +130,10 @@ function unaryMethod(
   { bus, service, m, gate, check, name }: MethodContext,
   timeout: number | undefined,
 ): (params?: unknown, options?: CallOptions) => Promise<unknown> {
+  const paramsPath = { resolve: service.resolve, path: 'params' }
+  const resultPath = { resolve: service.resolve, path: 'result' }
   return async (params = {}, options = {}) => {
-    if (check) validate(m.params, params, { resolve: service.resolve, path: 'params' })
+    if (check) validate(m.params, params, paramsPath)
     let callOptions: CallOptions = timeout === undefined ? options : { timeout, ...options }
     if (gate.settled) gate.assert(m.name)
     else {
@@ -147,7 +149,7 @@ function unaryMethod(
     } catch (err) {
       throw reviveError(err, m, service)
     }
-    if (check) validate(m.result, result, { resolve: service.resolve, path: 'result' })
+    if (check) validate(m.result, result, resultPath)
     return result
   }
 }

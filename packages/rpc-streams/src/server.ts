@@ -174,42 +174,45 @@ function handlerFor(
   check: boolean,
   cache: ReplyCache | undefined,
 ): (data: unknown, rctx: RequestContext) => unknown {
+  const paramsPath = { resolve: service.resolve, path: 'params' }
   return (data, rctx) => {
     const params = data ?? {}
-    if (check) validate(m.params, params, { resolve: service.resolve, path: 'params' })
-    const ctx = contextFor(service.name, m.name, rctx)
+    if (check) validate(m.params, params, paramsPath)
+    const ctx = new CallContext(service.name, m.name, rctx)
     if (cache && !m.stream) return cache.run(ctx.callId, () => fn(params, ctx))
     return fn(params, ctx)
   }
 }
 
-function contextFor(service: string, method: string, rctx: RequestContext): ServiceContext {
-  return new CallContext(service, method, rctx)
-}
-
-/** The context of one call (a class, so the hot path allocates one object and no closures). */
+/** The context of one call (a class over the core context: one small object per call, fields read on demand). */
 class CallContext implements ServiceContext {
-  readonly caller: string
-  readonly callerAddress: string
-  readonly callId: string
-  readonly redelivered: boolean
-  readonly deadline: number | undefined
-  readonly signal: AbortSignal
-
   constructor(
     readonly service: string,
     readonly method: string,
-    rctx: RequestContext,
-  ) {
-    this.caller = rctx.sender
-    this.callerAddress = rctx.caller
-    this.callId = `${rctx.caller}#${rctx.id}`
-    this.redelivered = rctx.redelivered
-    this.deadline = rctx.deadline
-    this.signal = rctx.signal
+    private readonly rctx: RequestContext,
+  ) {}
+
+  get caller(): string {
+    return this.rctx.sender
+  }
+  get callerAddress(): string {
+    return this.rctx.caller
+  }
+  get callId(): string {
+    return `${this.rctx.caller}#${this.rctx.id}`
+  }
+  get redelivered(): boolean {
+    return this.rctx.redelivered
+  }
+  get deadline(): number | undefined {
+    return this.rctx.deadline
+  }
+  get signal(): AbortSignal {
+    return this.rctx.signal
   }
 
   remaining(): number {
-    return this.deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, this.deadline - Date.now())
+    const deadline = this.rctx.deadline
+    return deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, deadline - Date.now())
   }
 }

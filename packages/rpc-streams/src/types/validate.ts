@@ -2,6 +2,8 @@
  * Checks values against type descriptors. Validation never copies or changes the value; the first
  * problem found is thrown as a ValidationError whose `path` names the field (`params.info.tags[2]`).
  * Unknown object fields are allowed (a newer peer may send them), so added fields stay compatible.
+ * Validation runs on every call, so the valid path allocates nothing: the field path is only built
+ * when a problem is found, from the segments collected while unwinding.
  * @module
  */
 import { ValidationError } from '@unipc/core'
@@ -27,26 +29,40 @@ const MAX_DEPTH = 256
  * @param options - model resolver and path prefix
  */
 export function validate(type: Type, value: unknown, options: ValidateOptions = {}): void {
-  const problem = check(type, value, options.path ?? '', options.resolve, 0)
-  if (problem) throw new ValidationError(problem.path, problem.message)
+  const problem = check(type, value, options.resolve, 0)
+  if (problem) throw new ValidationError(pathOf(options.path ?? '', problem.segments), problem.message)
 }
 
 /** True when `value` matches `type` (no exception). */
 export function isValid(type: Type, value: unknown, resolve?: ModelResolver): boolean {
-  return check(type, value, '', resolve, 0) === undefined
+  return check(type, value, resolve, 0) === undefined
 }
 
+/** A problem and where it is: path segments innermost first (`.name`, `[3]`). */
 interface Problem {
-  path: string
+  segments: string[]
   message: string
 }
 
-/** The problem "expected <what>, got <value>" (a function, not a closure: validation is on every call's path). */
-function expected(path: string, value: unknown, what: string): Problem {
-  return { path, message: `expected ${what}, got ${describe(value)}` }
+function pathOf(prefix: string, segments: readonly string[]): string {
+  let path = prefix
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const s = segments[i] as string
+    path += path === '' && s.startsWith('.') ? s.slice(1) : s
+  }
+  return path
 }
 
-const join = (path: string, key: string): string => (path ? `${path}.${key}` : key)
+/** Adds a segment to a problem found below (returns it for chaining). */
+function at(problem: Problem, segment: string): Problem {
+  problem.segments.push(segment)
+  return problem
+}
+
+/** The problem "expected <what>, got <value>". */
+function expected(value: unknown, what: string): Problem {
+  return { segments: [], message: `expected ${what}, got ${describe(value)}` }
+}
 
 function describe(value: unknown): string {
   if (value === null) return 'null'
@@ -70,106 +86,108 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => {
 function check(
   type: Type,
   value: unknown,
-  path: string,
   resolve: ModelResolver | undefined,
   depth: number,
 ): Problem | undefined {
-  if (depth > MAX_DEPTH) return { path, message: `nested more than ${MAX_DEPTH} levels deep` }
+  if (depth > MAX_DEPTH) return { segments: [], message: `nested more than ${MAX_DEPTH} levels deep` }
   const d = asDescriptor(type)
   switch (d.kind) {
     case 'string':
-      return typeof value === 'string' ? undefined : expected(path, value, 'a string')
+      return typeof value === 'string' ? undefined : expected(value, 'a string')
     case 'bool':
-      return typeof value === 'boolean' ? undefined : expected(path, value, 'a boolean')
+      return typeof value === 'boolean' ? undefined : expected(value, 'a boolean')
     case 'float32':
     case 'float64':
-      return typeof value === 'number' ? undefined : expected(path, value, 'a number')
+      return typeof value === 'number' ? undefined : expected(value, 'a number')
     case 'bigint':
-      return typeof value === 'bigint' ? undefined : expected(path, value, 'a bigint')
+      return typeof value === 'bigint' ? undefined : expected(value, 'a bigint')
     case 'binary':
-      return value instanceof Uint8Array ? undefined : expected(path, value, 'bytes (Uint8Array)')
+      return value instanceof Uint8Array ? undefined : expected(value, 'bytes (Uint8Array)')
     case 'timestamp':
       return value instanceof Date && !Number.isNaN(value.getTime())
         ? undefined
-        : expected(path, value, 'a valid Date')
+        : expected(value, 'a valid Date')
     case 'any':
       return undefined
     case 'void':
-      return value === undefined || value === null ? undefined : expected(path, value, 'no value')
+      return value === undefined || value === null ? undefined : expected(value, 'no value')
     case 'literal':
-      return value === d.value ? undefined : expected(path, value, JSON.stringify(d.value))
+      return value === d.value ? undefined : expected(value, JSON.stringify(d.value))
     case 'enum':
       return typeof value === 'string' && d.values.includes(value)
         ? undefined
-        : expected(path, value, `one of ${d.values.map((v) => JSON.stringify(v)).join(', ')}`)
+        : expected(value, `one of ${d.values.map((v) => JSON.stringify(v)).join(', ')}`)
     case 'optional':
-      return value === undefined || value === null
-        ? undefined
-        : check(d.inner, value, path, resolve, depth + 1)
+      return value === undefined || value === null ? undefined : check(d.inner, value, resolve, depth + 1)
     case 'nullable':
-      return value === null ? undefined : check(d.inner, value, path, resolve, depth + 1)
+      return value === null ? undefined : check(d.inner, value, resolve, depth + 1)
     case 'array': {
-      if (!Array.isArray(value)) return expected(path, value, 'an array')
+      if (!Array.isArray(value)) return expected(value, 'an array')
       for (let i = 0; i < value.length; i++) {
-        const p = check(d.items, value[i], `${path}[${i}]`, resolve, depth + 1)
-        if (p) return p
+        const p = check(d.items, value[i], resolve, depth + 1)
+        if (p) return at(p, `[${i}]`)
       }
       return undefined
     }
     case 'map': {
-      if (!(value instanceof Map)) return expected(path, value, 'a Map')
+      if (!(value instanceof Map)) return expected(value, 'a Map')
       for (const [k, v] of value) {
-        const kp = `${path}[${String(k)}]`
-        const p =
-          check(d.key, k, `${kp}(key)`, resolve, depth + 1) ?? check(d.value, v, kp, resolve, depth + 1)
-        if (p) return p
+        const kp = check(d.key, k, resolve, depth + 1)
+        if (kp) return at(kp, `[${String(k)}](key)`)
+        const vp = check(d.value, v, resolve, depth + 1)
+        if (vp) return at(vp, `[${String(k)}]`)
       }
       return undefined
     }
     case 'record': {
-      if (!isPlainObject(value)) return expected(path, value, 'an object')
-      for (const k of Object.keys(value)) {
-        const p = check(d.value, value[k], join(path, k), resolve, depth + 1)
-        if (p) return p
+      if (!isPlainObject(value)) return expected(value, 'an object')
+      for (const k in value) {
+        const p = check(d.value, value[k], resolve, depth + 1)
+        if (p) return at(p, `.${k}`)
       }
       return undefined
     }
     case 'union': {
       for (const variant of d.variants) {
-        if (check(variant, value, path, resolve, depth + 1) === undefined) return undefined
+        if (check(variant, value, resolve, depth + 1) === undefined) return undefined
       }
-      return expected(path, value, `one of the ${d.variants.length} variants of the union`)
+      return expected(value, `one of the ${d.variants.length} variants of the union`)
     }
     case 'object':
     case 'model': {
       if (!isPlainObject(value))
-        return expected(path, value, d.kind === 'model' ? `a ${d.name} object` : 'an object')
-      for (const name of Object.keys(d.fields)) {
-        const ft = d.fields[name] as Type
+        return expected(value, d.kind === 'model' ? `a ${d.name} object` : 'an object')
+      const fields = d.fields
+      for (const name in fields) {
+        const ft = fields[name] as Type
         const fv = value[name]
-        if (fv === undefined && asDescriptor(ft).kind !== 'optional' && asDescriptor(ft).kind !== 'void')
-          return { path: join(path, name), message: 'is required but missing' }
-        const p = check(ft, fv, join(path, name), resolve, depth + 1)
-        if (p) return p
+        if (fv === undefined) {
+          const kind = asDescriptor(ft).kind
+          if (kind !== 'optional' && kind !== 'void' && kind !== 'any')
+            return { segments: [`.${name}`], message: 'is required but missing' }
+          continue
+        }
+        const p = check(ft, fv, resolve, depth + 1)
+        if (p) return at(p, `.${name}`)
       }
       return undefined
     }
     case 'ref': {
       const model = resolve?.(d.name)
-      if (!model) return { path, message: `refers to unknown model '${d.name}'` }
-      return check(model, value, path, resolve, depth + 1)
+      if (!model) return { segments: [], message: `refers to unknown model '${d.name}'` }
+      return check(model, value, resolve, depth + 1)
     }
     default: {
       const kind = (d as { kind: string }).kind
       if (isIntKind(kind)) {
         const [min, max] = INT_RANGES[kind]
         if (typeof value !== 'number' || !Number.isInteger(value))
-          return expected(path, value, `an integer (${kind})`)
+          return expected(value, `an integer (${kind})`)
         return value < min || value > max
-          ? expected(path, value, `an integer in ${min}..${max} (${kind})`)
+          ? expected(value, `an integer in ${min}..${max} (${kind})`)
           : undefined
       }
-      return { path, message: `has a descriptor of unknown kind '${kind}'` }
+      return { segments: [], message: `has a descriptor of unknown kind '${kind}'` }
     }
   }
 }
