@@ -17,7 +17,7 @@ import {
   NoHandlerError,
 } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, commandBuffer, untilClosed, whenReady } from '../client.js'
+import { type Client, commandBuffer, corked, untilClosed, whenReady } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { mapRejection, redisCall } from '../errors.js'
 import { inboxChannel, type MethodKeys, methodKeys, SERVER_GROUP } from './keys.js'
@@ -60,7 +60,7 @@ export class NativeMessaging implements MessagingTransport {
     const cluster = this.ctx.config.mode === 'cluster'
     return mapRejection(
       `sending to ${to}`,
-      this.ctx.cmd.publish(inboxChannel(this.ctx.config.prefix, to), toBuffer(data)),
+      corked(this.ctx.cmd).publish(inboxChannel(this.ctx.config.prefix, to), toBuffer(data)),
     ).then((receivers) => {
       // In a Cluster PUBLISH counts only the receivers on the node it ran on, so 0 proves nothing there.
       if (receivers === 0 && !cluster) throw new ConnectionError(`no bus at address ${to}: it has closed`)
@@ -88,7 +88,7 @@ export class NativeMessaging implements MessagingTransport {
   async dispatch(method: string, data: Uint8Array): Promise<void> {
     const keys = methodKeys(this.ctx.config.prefix, method)
     const id = await redisCall(`dispatching '${method}'`, () =>
-      withScripts(this.ctx.cmd).unipcDispatch(keys.stream, keys.servers, toBuffer(data)),
+      withScripts(corked(this.ctx.cmd)).unipcDispatch(keys.stream, keys.servers, toBuffer(data)),
     )
     if (id === null) throw new NoHandlerError(method)
   }

@@ -5,6 +5,7 @@
  */
 import type { Closable, MessageListener, PubSubTransport } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
+import { corked } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { mapRejection } from '../errors.js'
 import { escapeGlob, eventChannel, patternToGlob } from './keys.js'
@@ -23,7 +24,9 @@ export class NativePubSub implements PubSubTransport {
     // Hot path: no async wrapper; the rejection is mapped only when it happens.
     return mapRejection(
       `publishing on '${channel}'`,
-      this.ctx.cmd.publish(this.#prefix + channel, toBuffer(data)).then(noop),
+      corked(this.ctx.cmd)
+        .publish(this.#prefix + channel, toBuffer(data))
+        .then(noop),
     )
   }
 

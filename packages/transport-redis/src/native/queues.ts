@@ -9,7 +9,7 @@
  */
 import type { Closable, ConsumeOptions, Delivery, QueueTransport } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, untilClosed, whenReady } from '../client.js'
+import { type Client, corked, untilClosed, whenReady } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { redisCall } from '../errors.js'
 import { heartbeatKey, procKey, type QueueKeys, queueKeys } from './keys.js'
@@ -27,7 +27,7 @@ export class NativeQueues implements QueueTransport {
   async push(queue: string, data: Uint8Array): Promise<void> {
     const { list } = queueKeys(this.ctx.config.prefix, queue)
     await redisCall(`push to queue '${queue}'`, () =>
-      this.ctx.cmd.rpush(list, Buffer.concat([FRESH, toBuffer(data)])),
+      corked(this.ctx.cmd).rpush(list, Buffer.concat([FRESH, toBuffer(data)])),
     )
   }
 
