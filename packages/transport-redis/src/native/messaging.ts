@@ -245,11 +245,10 @@ class Server {
 
   /**
    * After a lost connection the reply of a read may be lost while Redis already counted its entries
-   * as ours: deliver our own pending entries that the handler does not have (acknowledgements still
-   * waiting for their tick go first, on the same connection, so they are not read back).
+   * as ours: deliver our own pending entries that the handler does not have (acknowledgements were
+   * sent before, on the same connection, so acknowledged entries are not read back).
    */
   async #recover(): Promise<void> {
-    this.#flushAcks()
     const reply = (await this.#read(this.ctx.cmd, '0')) as [Buffer, StreamEntry[]][] | null
     for (const [, entries] of reply ?? []) for (const entry of entries) this.#deliver(entry, true)
   }
@@ -277,27 +276,15 @@ class Server {
     }
   }
 
-  #acks: string[] = []
   /**
-   * Acknowledges entries in batches: the ids acknowledged in one tick go in one XACK. Acknowledged
-   * entries are deleted later by the trim script each beat, so an answer costs one command.
+   * Acknowledges an entry. The XACK rides in the same corked write as the reply that usually
+   * precedes it, so answering costs no extra write; answered entries are trimmed each beat.
    */
   #ack(id: string): void {
-    this.#acks.push(id)
-    if (this.#acks.length > 1) return
-    setImmediate(() => {
-      this.#flushAcks()
-      if (this.#stopped && this.inFlight.size === 0) void this.#forget()
-    })
-  }
-
-  #flushAcks(): void {
-    const ids = this.#acks
-    if (ids.length === 0) return
-    this.#acks = []
-    this.ctx.cmd.xack(this.keys.stream, SERVER_GROUP, ...ids).catch((err) => {
-      this.ctx.logger.debug(`unipc: acknowledging '${this.method}' requests failed`, err)
-    })
+    corked(this.ctx.cmd)
+      .xack(this.keys.stream, SERVER_GROUP, id)
+      .catch((err) => this.ctx.logger.debug(`unipc: acknowledging a '${this.method}' request failed`, err))
+    if (this.#stopped && this.inFlight.size === 0) void this.#forget()
   }
 
   /** Stops serving: leaves the registry at once; the consumer goes once its requests are answered. */
