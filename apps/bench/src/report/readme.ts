@@ -16,6 +16,12 @@ export function readmeBlock(r: BenchResults): string {
   const shown = r.systems.filter((s) => s.group !== 'peer')
   const lines = [
     `Measured by \`npm run bench\` on ${r.meta.date.slice(0, 10)} (${r.meta.machine.cores} cores, Node ${r.meta.node}, load ${r.meta.machine.loadavg[0]}; medians of ${r.meta.repetitions}; peers and ratios in [docs/benchmarks.md](docs/benchmarks.md)):`,
+    ...(r.meta.machine.loadavg[0]! > r.meta.machine.cores
+      ? [
+          '',
+          '> This run shared the machine with other work (see the load): absolute numbers are noisy; ratios within the run hold better.',
+        ]
+      : []),
     '',
     `| system | ${r.scenarios.map((s) => `${s.title} (${s.unit})`).join(' | ')} |`,
     `| --- | ${r.scenarios.map(() => '---:').join(' | ')} |`,
