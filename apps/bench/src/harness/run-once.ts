@@ -142,7 +142,9 @@ export async function runOnce(req: RunRequest): Promise<RunOutcome> {
     })
     proc.on('exit', (code, signal) => {
       if (!finished) {
-        const tail = child.stderr.trim().split('\n').slice(-3).join(' | ')
+        // The first line naming an error says more than a stack's last frames.
+        const lines = child.stderr.trim().split('\n')
+        const tail = (lines.find((l) => /\b\w*Error\b|ERR_[A-Z_]+/.test(l)) ?? lines.at(-1) ?? '').trim()
         fail(new Error(`${label} exited (${code ?? signal}) during the run${tail ? `: ${tail}` : ''}`))
       }
     })
