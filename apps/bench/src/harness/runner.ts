@@ -108,9 +108,10 @@ export async function runPlan(plan: Plan): Promise<CellResult[]> {
       for (let rep = 1; rep <= plan.repetitions; rep++) {
         for (const ls of plan.systems) {
           const cell = cells.get(key(ls.system.name, scenario))!
-          // Skip cells that cannot run, and stop repeating a cell whose every run so far failed.
+          // Skip cells that cannot run, and stop repeating a cell that has only timed out so far
+          // (a timeout costs a minute; a crash may be transient, e.g. a package being rebuilt).
           if (cell.status === 'na') continue
-          if (cell.errors.length > 0 && cell.runs.length === 0) {
+          if (cell.runs.length === 0 && cell.errors.some((e) => e.includes('timed out'))) {
             done++
             continue
           }
