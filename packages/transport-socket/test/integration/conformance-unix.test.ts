@@ -5,4 +5,5 @@ socketConformance({
   name: 'socket-unix',
   hubArgs: (dir) => ['--listen', `unix://${join(dir, 'hub.sock')}`],
   clientUrl: (hubUrl) => hubUrl,
+  restartable: true,
 })
