@@ -166,7 +166,7 @@ describe('published packages', () => {
     'core with the shm transport works from the tarballs (the addon builds or loads)',
     { timeout: 90_000 },
     () => {
-      // prepack ran prebuildify: the tarball carries a linux-x64 binary that node-gyp-build loads first.
+      // prepack copied the addon into prebuilds/linux-x64: node-gyp-build loads it before building.
       expect(existsSync(join(project, 'node_modules/@unipc/transport-shm/prebuilds/linux-x64'))).toBe(true)
       expect(runProgram('core-shm', roundTrip, { TEST_URL: 'shm://packtest' })).toContain(
         'result 5 SNAP 30 true NoHandlerError',
