@@ -107,7 +107,7 @@ export async function connect(
   if (options.component !== undefined) assertName('component', options.component)
   const transport = isTransport(target)
     ? target
-    : await createTransport(target ?? process.env.UNIPC_URL ?? defaultUrl(), options.transport ?? {})
+    : await createTransport(target ?? (process.env.UNIPC_URL || defaultUrl()), options.transport ?? {})
   const logger = options.logger ?? silentLogger
   const state = new BehaviorSubject<ConnectionState>('connecting')
   const interval = options.liveness === false ? 0 : (options.liveness?.interval ?? 1000)
