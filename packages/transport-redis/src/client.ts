@@ -62,6 +62,17 @@ export async function connectClient(client: Client, target: string): Promise<voi
   }
 }
 
+/**
+ * For a blocking loop that lost its connection: resolves true once the client is ready again (the
+ * loop resumes), false when the client ended (the loop stops).
+ */
+export function readyToResume(client: Client): Promise<boolean> {
+  return whenReady(client).then(
+    () => true,
+    () => false,
+  )
+}
+
 /** Resolves once the client is ready again (after a reconnect), or rejects when it ends. */
 export function whenReady(client: Client): Promise<void> {
   if (client.status === 'ready') return Promise.resolve()

@@ -9,7 +9,7 @@
  */
 import { type Closable, InvalidArgumentError } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, commandBuffer, untilClosed, whenReady } from '../client.js'
+import { type Client, commandBuffer, readyToResume, untilClosed } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { redisCall } from '../errors.js'
 import { eventChannel } from './keys.js'
@@ -101,13 +101,7 @@ export class NativeDurableEvents {
         } catch (err) {
           if (stopped) return
           this.ctx.logger.debug(`unipc: durable subscription on '${channel}' lost its connection`, err)
-          if (
-            !(await whenReady(blocker).then(
-              () => true,
-              () => false,
-            ))
-          )
-            return
+          if (!(await readyToResume(blocker))) return
           await new Promise((r) => setTimeout(r, 50))
         }
       }

@@ -17,7 +17,7 @@ import {
   NoHandlerError,
 } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, commandBuffer, corked, untilClosed, whenReady } from '../client.js'
+import { type Client, commandBuffer, corked, readyToResume, untilClosed } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { mapRejection, redisCall } from '../errors.js'
 import { inboxChannel, type MethodKeys, methodKeys, SERVER_GROUP } from './keys.js'
@@ -213,13 +213,7 @@ class Server {
       } catch (err) {
         if (this.#stopped) return
         this.ctx.logger.debug(`unipc: server of '${this.method}' lost its connection; resuming`, err)
-        if (
-          !(await whenReady(blocker).then(
-            () => true,
-            () => false,
-          ))
-        )
-          return
+        if (!(await readyToResume(blocker))) return
         await new Promise((r) => setTimeout(r, 50))
         // After a Redis restart the stream and group are gone: create them again.
         await this.#register().catch(() => {})

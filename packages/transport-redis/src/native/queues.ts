@@ -9,7 +9,7 @@
  */
 import type { Closable, ConsumeOptions, Delivery, QueueTransport } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, corked, untilClosed, whenReady } from '../client.js'
+import { type Client, corked, readyToResume, untilClosed } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { redisCall } from '../errors.js'
 import { heartbeatKey, procKey, type QueueKeys, queueKeys } from './keys.js'
@@ -168,13 +168,7 @@ class Worker {
       } catch (err) {
         if (this.#stopped) return
         this.ctx.logger.debug(`unipc: worker on '${this.queue}' lost its connection; resuming`, err)
-        if (
-          !(await whenReady(blocker).then(
-            () => true,
-            () => false,
-          ))
-        )
-          return
+        if (!(await readyToResume(blocker))) return
         await new Promise((r) => setTimeout(r, 50))
         await this.#recover().catch(() => {})
       }

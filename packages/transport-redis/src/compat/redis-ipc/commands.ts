@@ -20,7 +20,7 @@ import {
   type InboxFrame,
   type QueueTransport,
 } from '@unipc/core/spi'
-import { type Client, untilClosed, whenReady } from '../../client.js'
+import { type Client, readyToResume, untilClosed } from '../../client.js'
 import type { RedisContext } from '../../context.js'
 import { redisCall } from '../../errors.js'
 import {
@@ -114,13 +114,7 @@ export class RedisIpcCommands implements QueueTransport {
         } catch (err) {
           if (stopped) return
           this.ctx.logger.debug(`unipc: redis-ipc worker on '${queue}' lost its connection`, err)
-          if (
-            !(await whenReady(blocker).then(
-              () => true,
-              () => false,
-            ))
-          )
-            return
+          if (!(await readyToResume(blocker))) return
           continue
         }
         if (!raw) continue
@@ -212,13 +206,7 @@ export class RedisIpcCommands implements QueueTransport {
         raw = await untilClosed(client, client.blpop(this.resultsKey, 0))
       } catch {
         if (this.#stopped) return
-        if (
-          !(await whenReady(client).then(
-            () => true,
-            () => false,
-          ))
-        )
-          return
+        if (!(await readyToResume(client))) return
         continue
       }
       if (!raw) continue
