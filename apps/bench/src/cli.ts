@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, loadavg, release, totalmem, type } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { codeMode } from './harness/code-mode.js'
 import { loadSystems } from './harness/load.js'
 import type { RunParams } from './harness/messages.js'
 import type { BenchResults } from './harness/results.js'
@@ -119,7 +120,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     : { warmupMs: 300, measureMs: 1000, window: 4096 }
   const repetitions = opts.reps ?? (opts.quick ? 1 : 3)
   const started = Date.now()
+  const code = codeMode()
+  if (code.reason) process.stderr.write(`bench: measuring unipc's sources through tsx: ${code.reason}\n`)
   const cells = await runPlan({
+    codeMode: code.mode,
     systems,
     scenarios: opts.scenarios,
     repetitions,
@@ -139,6 +143,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     meta: {
       date: new Date().toISOString(),
       mode: opts.quick ? 'quick' : 'full',
+      code,
       node: process.version,
       machine: {
         cpus: cpuList[0]?.model ?? 'unknown',

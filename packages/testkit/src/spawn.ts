@@ -17,6 +17,11 @@ export interface SpawnTsOptions {
   cwd?: string
   /** Detach the child (own process group), e.g. for background servers. */
   detached?: boolean
+  /**
+   * Run with tsx and the `source` condition (default). False runs plain `node`, so a built `.js`
+   * file and the workspace packages it imports load from their `dist/`.
+   */
+  tsx?: boolean
 }
 
 /** A running child process with helpers to read its output. */
@@ -40,7 +45,8 @@ export interface ChildHandle {
  * @param args - command-line arguments
  */
 export function spawnTs(file: string, args: string[] = [], options: SpawnTsOptions = {}): ChildHandle {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsxLoader, file, ...args], {
+  const loader = options.tsx === false ? [] : ['--conditions=source', '--import', tsxLoader]
+  const child = spawn(process.execPath, [...loader, file, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],

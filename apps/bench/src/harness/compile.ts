@@ -5,11 +5,13 @@
  * most of the time between runs. Systems that import `@unipc/*` still run with tsx and the `source`
  * condition, so they measure the workspace's current sources. Packages stay external (resolved from
  * the repo's node_modules at run time), so native addons load from where they are installed.
+ * When the packages are built (see code-mode.ts), unipc roles start on plain node as well.
  * @module
  */
 import { readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { CodeMode } from './code-mode.js'
 
 /** How to start the role processes of one adapter module. */
 export interface CompiledModule {
@@ -30,6 +32,7 @@ const roleMainTs = fileURLToPath(new URL('./role-main.ts', import.meta.url))
  */
 export async function compileRoles(
   modules: readonly string[],
+  mode: CodeMode,
 ): Promise<Map<string, CompiledModule> | undefined> {
   // Inside the package, so that bare imports resolve from the repo's node_modules.
   const outdir = join(benchRoot, 'node_modules', '.cache', 'unipc-bench', String(process.pid))
@@ -53,7 +56,9 @@ export async function compileRoles(
     for (const m of modules) {
       const file = join(outdir, basename(fileURLToPath(m)).replace(/\.ts$/, '.mjs'))
       const code = readFileSync(file, 'utf8')
-      result.set(m, { module: pathToFileURL(file).href, main, needsTsx: /["']@unipc\//.test(code) })
+      // With built packages, unipc roles run on plain node too: `@unipc/*` resolves to dist/.
+      const needsTsx = mode === 'source' && /["']@unipc\//.test(code)
+      result.set(m, { module: pathToFileURL(file).href, main, needsTsx })
     }
     return result
   } catch {

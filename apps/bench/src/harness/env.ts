@@ -49,7 +49,8 @@ export function createEnv(): HarnessEnv {
       return { port: r.port, socket: r.socket }
     },
     async spawnService(file, args, ready) {
-      const child = spawnTs(file, args)
+      // A built .js service runs on plain node (its workspace imports resolve to dist/).
+      const child = spawnTs(file, args, { tsx: !file.endsWith('.js') })
       teardowns.push(async () => {
         await child.kill('SIGTERM')
       })

@@ -41,6 +41,8 @@ export interface BenchResults {
   readonly meta: {
     readonly date: string
     readonly mode: 'full' | 'quick'
+    /** unipc code measured: the built packages (`dist`) or their sources through tsx. Absent in older runs. */
+    readonly code?: { mode: 'dist' | 'source'; reason?: string }
     readonly node: string
     readonly machine: { cpus: string; cores: number; memoryGiB: number; os: string; loadavg: number[] }
     readonly versions: Record<string, string>

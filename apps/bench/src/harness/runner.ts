@@ -9,6 +9,7 @@
 import { rmSync } from 'node:fs'
 import { scenarioDefs } from '../scenarios.js'
 import type { ScenarioName, System } from '../types.js'
+import type { CodeMode } from './code-mode.js'
 import { compiledDir, compileRoles } from './compile.js'
 import { createEnv } from './env.js'
 import type { LoadedSystem } from './load.js'
@@ -22,6 +23,8 @@ export interface Plan {
   readonly scenarios: readonly ScenarioName[]
   readonly repetitions: number
   readonly params: RunParams
+  /** Whether unipc roles run the built packages or their sources. */
+  readonly codeMode: CodeMode
   /** Called before and after each run, for the progress line. */
   readonly onProgress?: (p: Progress) => void
 }
@@ -57,7 +60,7 @@ export function unsupportedReason(system: System, scenario: ScenarioName): strin
 export async function runPlan(plan: Plan): Promise<CellResult[]> {
   const env = createEnv()
   // Precompiled role code starts faster; without it (esbuild failed) the sources run with tsx.
-  const compiled = await compileRoles([...new Set(plan.systems.map((s) => s.module))])
+  const compiled = await compileRoles([...new Set(plan.systems.map((s) => s.module))], plan.codeMode)
   env.onTeardown(() => rmSync(compiledDir(), { recursive: true, force: true }))
   const cells = new Map<string, CellResult>()
   const key = (system: string, scenario: ScenarioName): string => `${system}\u0000${scenario}`

@@ -43,6 +43,7 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(
     `- ${m.machine.cores} × ${m.machine.cpus}, ${m.machine.memoryGiB} GiB, ${m.machine.os}`,
     `- Node ${m.node}; load average at the end ${m.machine.loadavg.join(' / ')}`,
+    `- unipc code measured: ${m.code?.mode === 'dist' ? 'the built packages (dist/, as installed from npm), on plain node' : `the TypeScript sources through tsx${m.code?.reason ? ` (${m.code.reason})` : ''}`}`,
     `- ${m.repetitions} repetition(s) per cell, interleaved across systems; each run: ${m.warmupMs} ms warm-up (excluded), ${m.measureMs} ms measured; the table shows the median, with min–max of the repetitions; the run took ${m.durationS} s`,
     `- Versions: ${Object.entries(m.versions)
       .map(([k, v]) => `${k} ${v}`)

@@ -6,13 +6,16 @@
 import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import { codeMode } from '../harness/code-mode.js'
 import type { SetupEnv, System } from '../types.js'
 import { type UnipcConfig, unipcSystem } from './unipc.js'
 
 const hubBin = (): string => {
-  // The bin's TypeScript source, run with the same loader as the roles (no build step needed).
-  const pkg = createRequire(import.meta.url).resolve('@unipc/transport-socket/package.json')
-  return join(pkg, '..', 'src', 'bin', 'unipc-hub.ts')
+  // The same code as the roles run: the built bin, or its TypeScript source (see code-mode.ts).
+  const pkg = join(createRequire(import.meta.url).resolve('@unipc/transport-socket/package.json'), '..')
+  return codeMode().mode === 'dist'
+    ? join(pkg, 'dist', 'bin', 'unipc-hub.js')
+    : join(pkg, 'src', 'bin', 'unipc-hub.ts')
 }
 
 async function startHub(env: SetupEnv, link: 'unix' | 'tcp'): Promise<UnipcConfig> {
