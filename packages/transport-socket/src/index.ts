@@ -21,7 +21,8 @@ export { PROTOCOL_VERSION } from './wire/protocol.js'
  * @param url - `unix:///path/hub.sock[?autostart=1]`, `tcp://host:port[?token=…]` or
  *   `tls://host:port[?ca=…&cert=…&key=…]`
  * @param options - `token`, `tls: { ca, cert, key, servername }`, `maxFrame`, `autostart`,
- *   `reconnect: { initialDelay, maxDelay }`
+ *   `reconnect: { initialDelay, maxDelay }`, `direct` (default true; `false` or `?direct=0` sends
+ *   every request through the hub instead of straight to its server)
  * @example
  * ```ts
  * import { connect } from '@unipc/core'
@@ -30,5 +31,10 @@ export { PROTOCOL_VERSION } from './wire/protocol.js'
  */
 export function createTransport(url: URL, options: TransportFactoryOptions = {}): Transport {
   const endpoint = parseEndpoint(url, options)
-  return new SocketTransport(endpoint, (options.reconnect ?? {}) as Partial<ReconnectOptions>)
+  const direct = options.direct ?? url.searchParams.get('direct')
+  return new SocketTransport(
+    endpoint,
+    (options.reconnect ?? {}) as Partial<ReconnectOptions>,
+    direct !== false && direct !== '0' && direct !== 'false',
+  )
 }

@@ -49,6 +49,8 @@ export class Link {
   #writer: FrameWriter
   /** Largest frame body the hub accepts. */
   maxFrame: number
+  /** Feature bits the other side announced in its Welcome (see `Feature`). */
+  features = 0
 
   private constructor(
     readonly socket: Socket,
@@ -146,7 +148,7 @@ export class Link {
           return
         }
         if (type === T.Welcome) {
-          const [, , , maxFrame, hubProof] = msg
+          const [, , , maxFrame, hubProof, features] = msg
           if (endpoint.token && !verifyProof(endpoint.token, AUTH_CONTEXT_HUB, clientNonce, hubProof)) {
             fail(new AuthError(`the hub at ${endpoint.display} could not prove it knows the token`))
             return
@@ -159,6 +161,7 @@ export class Link {
             typeof maxFrame === 'number' ? maxFrame : endpoint.maxFrame,
             events,
           )
+          if (typeof features === 'number') link.features = features
           reader.maxFrame = Math.max(endpoint.maxFrame, link.maxFrame)
           resolve(link)
           return

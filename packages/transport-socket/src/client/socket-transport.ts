@@ -23,8 +23,10 @@ import {
 } from '@unipc/core/spi'
 import type { Endpoint } from '../endpoint.js'
 import type { WireValue } from '../wire/msgpack.js'
-import { T } from '../wire/protocol.js'
+import { Feature, T } from '../wire/protocol.js'
 import { connectOrStart } from './autostart.js'
+import { DirectRouter } from './direct-router.js'
+import { DirectServer } from './direct-server.js'
 import { Link } from './link.js'
 
 /** Reconnect timing. */
@@ -61,13 +63,22 @@ export class SocketTransport implements Transport {
   #closed = false
   #retryTimer: NodeJS.Timeout | undefined
   #logger: Logger = silentLogger
+  /** Routes requests straight to servers (see direct-router.ts). */
+  #router: DirectRouter | undefined
+  /** This bus's direct listener, opened with its first server (undefined: none, hub path only). */
+  #direct: Promise<DirectServer | undefined> | undefined
+  /** The same once open. */
+  #listening: DirectServer | undefined
+  /** The options object given to the constructor: `direct: false` turns the direct path off. */
+  readonly #useDirect: boolean
 
   /** This bus's inbox address: random, kept across reconnects. */
   readonly address = `c-${randomBytes(9).toString('base64url')}`
 
   /** @param endpoint - where the hub is; @param reconnect - backoff timing */
-  constructor(endpoint: Endpoint, reconnect: Partial<ReconnectOptions> = {}) {
+  constructor(endpoint: Endpoint, reconnect: Partial<ReconnectOptions> = {}, direct = true) {
     this.#endpoint = endpoint
+    this.#useDirect = direct
     this.#reconnect = { initialDelay: reconnect.initialDelay ?? 50, maxDelay: reconnect.maxDelay ?? 5000 }
     // Room for the frame header (type, ids, names) around the payload.
     this.limits = { maxPayload: endpoint.maxFrame - 64 * 1024 }
@@ -82,6 +93,66 @@ export class SocketTransport implements Transport {
       this.#endpoint.kind === 'unix' && this.#endpoint.autostart
         ? await connectOrStart(this.#endpoint.path, attempt, this.#logger)
         : await attempt()
+    if (this.#useDirect) this.#router = this.#newRouter()
+  }
+
+  #newRouter(): DirectRouter {
+    return new DirectRouter({
+      logger: this.#logger,
+      address: this.address,
+      component: this.#context?.component,
+      endpoint: this.#endpoint,
+      servers: async (method) => (await this.#live().request(T.Servers, method))[2] as WireValue[],
+      hubDispatch: (method, data) => {
+        try {
+          return this.#live().dispatch(method, data)
+        } catch (err) {
+          return Promise.reject(err)
+        }
+      },
+      hubSend: (to, data) => this.#live().post([T.Send, to, data]),
+      inbox: (data) => this.#inbox(data),
+    })
+  }
+
+  /** Opens the direct listener once (when the hub can introduce callers to it). */
+  #directServer(link: Link): Promise<DirectServer | undefined> {
+    if (!this.#useDirect || (link.features & Feature.Direct) === 0) return Promise.resolve(undefined)
+    this.#direct ??= DirectServer.open(this.#endpoint, link.socket.localAddress, {
+      logger: this.#logger,
+      request: (conn, serverId, tag, data) => {
+        const r = this.#regs.get(serverId)
+        if (r?.kind !== 'serve') {
+          // Stopped serving while the request travelled: the caller re-routes it through the hub.
+          conn.send([T.Bounce, tag])
+          return
+        }
+        let done = false
+        r.onRequest({
+          data,
+          redelivered: false,
+          ack: () => {
+            if (done) return
+            done = true
+            conn.send([T.Done, tag])
+          },
+        })
+      },
+      message: (data) => this.#inbox(data),
+    }).then(
+      (d) => {
+        this.#listening = d
+        return d
+      },
+      (err) => {
+        this.#logger.warn(
+          'unipc: could not open a direct listener; requests to this bus go through the hub',
+          err,
+        )
+        return undefined
+      },
+    )
+    return this.#direct
   }
 
   async close(): Promise<void> {
@@ -91,6 +162,8 @@ export class SocketTransport implements Transport {
     this.#link?.close()
     this.#link = undefined
     this.#regs.clear()
+    this.#router?.close()
+    await (await this.#direct)?.close()
     this.#context?.onState('closed')
   }
 
@@ -110,6 +183,7 @@ export class SocketTransport implements Transport {
 
   #onLost(cause: Error): void {
     this.#link = undefined
+    this.#router?.hubLost()
     if (this.#closed) return
     this.#logger.warn(`unipc: lost the hub at ${this.#endpoint.display}; reconnecting`, cause)
     this.#context?.onState('reconnecting', cause)
@@ -174,7 +248,7 @@ export class SocketTransport implements Transport {
           work.push(link.request(T.Subscribe, id, r.pattern))
           break
         case 'serve':
-          work.push(link.request(T.Serve, id, r.method))
+          work.push(this.#directServer(link).then((d) => link.request(T.Serve, id, r.method, d?.url ?? null)))
           break
       }
     }
@@ -215,6 +289,9 @@ export class SocketTransport implements Transport {
     switch (msg[0]) {
       case T.Message:
         this.#inbox(msg[1] as Uint8Array)
+        return
+      case T.Members:
+        this.#router?.members(msg[1] as string, msg[2] as WireValue[])
         return
       case T.Request: {
         const r = this.#regs.get(msg[1] as number)
@@ -336,15 +413,43 @@ export class SocketTransport implements Transport {
       this.#inbox = handler
     },
     send: (to: string, data: Uint8Array): void => {
+      // A frame follows the path of the request it belongs to: replies go back on the caller's
+      // direct link to us, Cancel/Credit on our direct link to the server; else through the hub.
+      if (isCallerControl(data)) {
+        if (this.#router?.send(to, data)) return
+      } else if (this.#listening) {
+        const conn = this.#listening.linkFrom(to)
+        if (conn) {
+          conn.send([T.Message, data])
+          return
+        }
+      }
       this.#live().post([T.Send, to, data])
     },
     serve: (method: string, onRequest: (d: Delivery) => void): Promise<Closable> =>
       this.#register(
         { kind: 'serve', method, onRequest },
-        (link, id) => link.request(T.Serve, id, method),
+        async (link, id) => {
+          const direct = await this.#directServer(link)
+          return link.request(T.Serve, id, method, direct?.url ?? null)
+        },
         T.Unserve,
       ),
     // Not async: one promise per request is enough (a throw here is a synchronous ConnectionError).
-    dispatch: (method: string, data: Uint8Array): Promise<void> => this.#live().dispatch(method, data),
+    dispatch: (method: string, data: Uint8Array): Promise<void> => {
+      const link = this.#live()
+      if (this.#router && (link.features & Feature.Direct) !== 0) return this.#router.dispatch(method, data)
+      return link.dispatch(method, data)
+    },
   }
+}
+
+/**
+ * True for the core's caller→server control frames (Cancel, Credit): a msgpack array whose first
+ * element is kind 8 or 9 (docs/protocol/core-frames.md). The transport looks only at this byte, to
+ * send such a frame on the same path as the request it controls.
+ */
+function isCallerControl(data: Uint8Array): boolean {
+  const kind = data[1]
+  return (data[0] as number) >> 4 === 0x9 && (kind === 8 || kind === 9)
 }

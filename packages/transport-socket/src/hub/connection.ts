@@ -24,6 +24,8 @@ export interface ConnectionHost {
   readonly logger: Logger
   readonly maxFrame: number
   readonly outboundLimit: number
+  /** Feature bits announced in the Welcome (see `Feature`). */
+  readonly features: number
   /** A new unique connection id. */
   nextId(): number
   /** Called once the client authenticated. */
@@ -204,7 +206,7 @@ export class HubConnection implements Peer {
       token !== undefined && clientNonce instanceof Uint8Array
         ? proof(token, AUTH_CONTEXT_HUB, clientNonce)
         : null
-    this.send([T.Welcome, PROTOCOL_VERSION, this.address, this.host.maxFrame, hubProof])
+    this.send([T.Welcome, PROTOCOL_VERSION, this.address, this.host.maxFrame, hubProof, this.host.features])
     this.host.attach(this)
   }
 

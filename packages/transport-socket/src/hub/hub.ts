@@ -7,7 +7,7 @@
 import { InvalidArgumentError, type Logger, ProtocolError, silentLogger } from '@unipc/core/spi'
 import { DEFAULT_MAX_FRAME } from '../wire/frames.js'
 import type { WireValue } from '../wire/msgpack.js'
-import { T } from '../wire/protocol.js'
+import { Feature, T } from '../wire/protocol.js'
 import { type ConnectionHost, HubConnection } from './connection.js'
 import { type Listener, type ListenOptions, openListener } from './listeners.js'
 import { MapBroker } from './maps.js'
@@ -48,6 +48,8 @@ export interface HubStats {
   readonly droppedEvents: number
   /** Messages sent to inboxes that no longer exist. */
   readonly undeliverable: number
+  /** Requests routed through the hub since start (requests on direct links never reach it). */
+  readonly dispatched: number
 }
 
 /** A running hub. */
@@ -94,6 +96,7 @@ class HubCore implements ConnectionHost {
   readonly logger: Logger
   readonly maxFrame: number
   readonly outboundLimit: number
+  readonly features = Feature.Direct
   readonly listeners: Listener[] = []
   readonly connections = new Set<HubConnection>()
   readonly queues = new QueueBroker()
@@ -258,8 +261,11 @@ class HubCore implements ConnectionHost {
         this.pubsub.unsubscribe(conn, int(msg, 2))
         break
       case T.Serve:
-        this.messaging.serve(conn, int(msg, 2), str(msg, 3))
+        this.messaging.serve(conn, int(msg, 2), str(msg, 3), optStr(msg, 4))
         break
+      case T.Servers:
+        conn.send([T.Entries, rid, this.messaging.servers(conn, str(msg, 2))])
+        return
       case T.Unserve:
         this.messaging.unserve(conn, int(msg, 2))
         break
@@ -276,6 +282,7 @@ class HubCore implements ConnectionHost {
       connections: this.connections.size,
       droppedEvents: dropped,
       undeliverable: this.messaging.undeliverable,
+      dispatched: this.messaging.dispatched,
     }
   }
 
@@ -297,6 +304,14 @@ function str(msg: WireValue[], i: number): string {
   const v = msg[i]
   if (typeof v !== 'string')
     throw new ProtocolError(`field ${i} of frame type ${String(msg[0])} must be a string`)
+  return v
+}
+
+function optStr(msg: WireValue[], i: number): string | null {
+  const v = msg[i]
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'string' || v.length > 1024)
+    throw new ProtocolError(`field ${i} of frame type ${String(msg[0])} must be a string or nil`)
   return v
 }
 

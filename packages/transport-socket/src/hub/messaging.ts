@@ -2,10 +2,13 @@
  * Inboxes and method servers in the hub: `send` routes to the connection that owns an address;
  * `dispatch` picks one server of a method round-robin and remembers the request until the server
  * reports it done, so that when a server's connection dies its callers fail at once
- * (ConnectionError) instead of waiting for their timeout.
+ * (ConnectionError) instead of waiting for their timeout. It also introduces callers to servers:
+ * `servers` lists a method's servers with their direct endpoints and keeps the caller informed of
+ * changes, so requests can then travel caller ↔ server without the hub.
  * @module
  */
 import { lostCallReply, NoHandlerError } from '@unipc/core/spi'
+import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
 import type { Peer } from './peer.js'
 
@@ -13,6 +16,8 @@ interface Server {
   readonly peer: Peer
   readonly id: number
   readonly method: string
+  /** Where the server accepts direct links, or null (hub path only). */
+  readonly direct: string | null
 }
 
 /** Inboxes and servers of one hub. */
@@ -22,9 +27,15 @@ export class MessagingBroker {
   readonly #byKey = new Map<string, Server>()
   /** Requests handed to a server and not yet done, per server connection id, by tag. */
   readonly #inflight = new Map<number, Map<number, Uint8Array>>()
+  /** Connections told about each method's servers (they get `Members` on every change). */
+  readonly #watchers = new Map<string, Set<Peer>>()
+  /** The methods each watching connection follows, by connection id. */
+  readonly #watching = new Map<number, Set<string>>()
   #nextTag = 1
   /** Messages sent to addresses nobody owns (the peer has gone). */
   undeliverable = 0
+  /** Requests routed through the hub (requests on direct links are not counted: the hub never sees them). */
+  dispatched = 0
 
   /** Binds an address to a peer; returns the peer that owned it before, if any. */
   bind(peer: Peer): Peer | undefined {
@@ -46,9 +57,9 @@ export class MessagingBroker {
   }
 
   /** Registers a server of `method`. */
-  serve(peer: Peer, id: number, method: string): void {
-    this.unserve(peer, id)
-    const s: Server = { peer, id, method }
+  serve(peer: Peer, id: number, method: string, direct: string | null = null): void {
+    this.#remove(peer, id)
+    const s: Server = { peer, id, method, direct }
     this.#byKey.set(`${peer.id}:${id}`, s)
     let entry = this.#servers.get(method)
     if (!entry) {
@@ -56,18 +67,59 @@ export class MessagingBroker {
       this.#servers.set(method, entry)
     }
     entry.list.push(s)
+    this.#notify(method)
   }
 
   /** Removes one server. */
   unserve(peer: Peer, id: number): void {
+    const method = this.#remove(peer, id)
+    if (method !== undefined) this.#notify(method)
+  }
+
+  /**
+   * The servers of `method` as a flat `[address, directUrl|nil, serverId, …]` list; `peer` then gets
+   * `[Members, method, list]` whenever it changes, until it disconnects.
+   */
+  servers(peer: Peer, method: string): WireValue[] {
+    let set = this.#watchers.get(method)
+    if (!set) {
+      set = new Set()
+      this.#watchers.set(method, set)
+    }
+    set.add(peer)
+    let mine = this.#watching.get(peer.id)
+    if (!mine) {
+      mine = new Set()
+      this.#watching.set(peer.id, mine)
+    }
+    mine.add(method)
+    return this.#list(method)
+  }
+
+  #list(method: string): WireValue[] {
+    const flat: WireValue[] = []
+    for (const s of this.#servers.get(method)?.list ?? []) flat.push(s.peer.address, s.direct, s.id)
+    return flat
+  }
+
+  #notify(method: string): void {
+    const set = this.#watchers.get(method)
+    if (!set || set.size === 0) return
+    const frame = [T.Members, method, this.#list(method)]
+    for (const p of set) p.send(frame)
+  }
+
+  /** Removes one server without telling anyone; returns its method. */
+  #remove(peer: Peer, id: number): string | undefined {
     const key = `${peer.id}:${id}`
     const s = this.#byKey.get(key)
-    if (!s) return
+    if (!s) return undefined
     this.#byKey.delete(key)
     const entry = this.#servers.get(s.method)
-    if (!entry) return
+    if (!entry) return s.method
     entry.list = entry.list.filter((x) => x !== s)
     if (entry.list.length === 0) this.#servers.delete(s.method)
+    return s.method
   }
 
   /**
@@ -80,6 +132,7 @@ export class MessagingBroker {
     const s = entry.list[entry.next % entry.list.length] as Server
     entry.next = (entry.next + 1) % entry.list.length
     const tag = this.#nextTag++
+    this.dispatched++
     let inflight = this.#inflight.get(s.peer.id)
     if (!inflight) {
       inflight = new Map()
@@ -97,6 +150,8 @@ export class MessagingBroker {
   /** Removes a peer's inbox (unless another connection took it over) and its servers. */
   dropPeer(peer: Peer): void {
     if (this.#inboxes.get(peer.address) === peer) this.#inboxes.delete(peer.address)
+    for (const m of this.#watching.get(peer.id) ?? []) this.#watchers.get(m)?.delete(peer)
+    this.#watching.delete(peer.id)
     for (const s of [...this.#byKey.values()]) if (s.peer === peer) this.unserve(peer, s.id)
     const inflight = this.#inflight.get(peer.id)
     this.#inflight.delete(peer.id)

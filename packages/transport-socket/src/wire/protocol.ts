@@ -15,7 +15,10 @@ export const T = {
   Hello: 1,
   /** client→hub `[Auth, version, proof: bin|nil, address: str|nil, component: str|nil, clientNonce: bin]` */
   Auth: 2,
-  /** hub→client `[Welcome, version, address, maxFrame, hubProof: bin|nil]` */
+  /**
+   * hub→client `[Welcome, version, address, maxFrame, hubProof: bin|nil, features]`; `features` is a
+   * bit set of {@link Feature} (absent from older hubs: none)
+   */
   Welcome: 3,
   // replies
   /** hub→client `[Ok, rid]` */
@@ -68,7 +71,10 @@ export const T = {
   Send: 50,
   /** hub→client `[Message, data]` */
   Message: 51,
-  /** `[Serve, rid, serverId, method]` */
+  /**
+   * `[Serve, rid, serverId, method, directUrl?: str|nil]`: `directUrl` is where this server accepts
+   * direct links from callers (see Servers)
+   */
   Serve: 52,
   /** `[Unserve, rid, serverId]` */
   Unserve: 53,
@@ -83,6 +89,27 @@ export const T = {
   Done: 56,
   /** hub→client `[Dispatched, rid]`: every Dispatch up to `rid` not failed was handed to a server */
   Dispatched: 57,
+  /**
+   * `[Servers, rid, method]` → `[Entries, rid, [address, directUrl|nil, serverId, …]]`: the servers of
+   * a method; the hub then pushes `Members` to this connection whenever that list changes
+   */
+  Servers: 58,
+  /** hub→client `[Members, method, [address, directUrl|nil, serverId, …]]`: the new server list */
+  Members: 59,
+  // direct links (caller ↔ server, after the hub introduced them; also Request, Done, Send, Message)
+  /** server→caller `[Bounce, tag]`: this server no longer serves the request's method; route it via the hub */
+  Bounce: 60,
+  /**
+   * server→caller `[Bye, lastTag]`: the server is closing the link; requests with a tag above
+   * `lastTag` were never read (route them via the hub), the others not Done are lost
+   */
+  Bye: 61,
+} as const
+
+/** Bits of the Welcome's `features`. */
+export const Feature = {
+  /** The hub answers Servers and pushes Members, so callers can reach servers directly. */
+  Direct: 1,
 } as const
 
 /** The domain-separation string mixed into auth proofs, so a proof is useless for anything else. */

@@ -1,0 +1,338 @@
+/**
+ * The caller side of direct links. The first request for a method asks the hub for the method's
+ * servers (`Servers`; the hub then pushes `Members` on every change); requests then go round-robin
+ * straight to a server over a direct link, opened on first use. While a link connects, what is sent
+ * on it waits in order; when it cannot connect, that server is reached through the hub for good (so
+ * a server never sees one caller on two paths, which keeps each call's frames on one path).
+ *
+ * A request on a direct link is in flight until the server reports it `Done`. When the link dies,
+ * in-flight calls fail at once with the core's lost-call reply (ConnectionError); a request the
+ * server `Bounce`s (it stopped serving) or never read before its `Bye` is routed through the hub,
+ * which finds another server or answers NoHandlerError.
+ * @module
+ */
+import { ConnectionError, type Logger, lostCallReply } from '@unipc/core/spi'
+import { type Endpoint, parseEndpoint } from '../endpoint.js'
+import type { WireValue } from '../wire/msgpack.js'
+import { T } from '../wire/protocol.js'
+import { Link } from './link.js'
+
+/** What the router needs from its transport. */
+export interface RouterHost {
+  readonly logger: Logger
+  /** This bus's inbox address and component, announced on direct links. */
+  readonly address: string
+  readonly component: string | undefined
+  /** The hub endpoint (token, sizes and TLS files carry over to direct endpoints). */
+  readonly endpoint: Endpoint
+  /** Asks the hub for the servers of a method. */
+  servers(method: string): Promise<WireValue[]>
+  /** Dispatches through the hub. */
+  hubDispatch(method: string, data: Uint8Array): Promise<void>
+  /** Sends through the hub. */
+  hubSend(to: string, data: Uint8Array): void
+  /** Delivers to this bus's own inbox. */
+  inbox(data: Uint8Array): void
+}
+
+interface Entry {
+  readonly address: string
+  readonly direct: string | null
+  readonly serverId: number
+}
+
+interface Listing {
+  entries: Entry[]
+  next: number
+}
+
+interface Waiter {
+  readonly data: Uint8Array
+  resolve(): void
+  reject(err: unknown): void
+}
+
+interface Call {
+  readonly method: string
+  readonly data: Uint8Array
+  resolve(): void
+  reject(err: unknown): void
+}
+
+type Queued = { call: Call; serverId: number } | { to: string; data: Uint8Array }
+
+/** Routes requests and control messages over direct links when it can, through the hub otherwise. */
+export class DirectRouter {
+  readonly #listings = new Map<string, Listing | Waiter[]>()
+  /** Links by direct URL, and the same links by the server's inbox address. */
+  readonly #links = new Map<string, DirectLink>()
+  readonly #byAddress = new Map<string, DirectLink>()
+  /** Direct URLs that could not be reached: those servers are called through the hub. */
+  readonly #unreachable = new Set<string>()
+
+  constructor(readonly host: RouterHost) {}
+
+  /** Hands a request to one server of `method`; resolves once the server has taken it. */
+  dispatch(method: string, data: Uint8Array): Promise<void> {
+    const listing = this.#listings.get(method)
+    if (listing === undefined || Array.isArray(listing)) {
+      return new Promise((resolve, reject) => {
+        if (listing) {
+          listing.push({ data, resolve, reject })
+          return
+        }
+        this.#lookup(method, [{ data, resolve, reject }])
+      })
+    }
+    const n = listing.entries.length
+    if (n === 0) return this.host.hubDispatch(method, data)
+    const e = listing.entries[listing.next] as Entry
+    listing.next = listing.next + 1 >= n ? 0 : listing.next + 1
+    if (e.direct === null || this.#unreachable.has(e.direct)) return this.host.hubDispatch(method, data)
+    const link = this.#links.get(e.direct) ?? this.#open(e)
+    return new Promise((resolve, reject) => link.request({ method, data, resolve, reject }, e.serverId))
+  }
+
+  /** Sends over the direct link to `to` when one is open or opening; false: use the hub. */
+  send(to: string, data: Uint8Array): boolean {
+    const link = this.#byAddress.get(to)
+    if (!link) return false
+    link.send(to, data)
+    return true
+  }
+
+  /** The hub's new list of servers of `method`. */
+  members(method: string, flat: WireValue[]): void {
+    const listing = this.#listings.get(method)
+    if (!listing || Array.isArray(listing)) return
+    listing.entries = entries(flat)
+    if (listing.next >= listing.entries.length) listing.next = 0
+  }
+
+  /** The hub link is gone: its server lists are stale (links to servers stay). */
+  hubLost(): void {
+    for (const [m, l] of this.#listings) if (!Array.isArray(l)) this.#listings.delete(m)
+  }
+
+  /** Closes every link (the transport is closing). */
+  close(): void {
+    for (const l of [...this.#links.values()]) l.close()
+    this.#links.clear()
+    this.#byAddress.clear()
+    this.#listings.clear()
+  }
+
+  #lookup(method: string, waiters: Waiter[]): void {
+    this.#listings.set(method, waiters)
+    this.host.servers(method).then(
+      (flat) => {
+        this.#listings.set(method, { entries: entries(flat), next: 0 })
+        for (const w of waiters) this.dispatch(method, w.data).then(w.resolve, w.reject)
+      },
+      (err) => {
+        if (this.#listings.get(method) === waiters) this.#listings.delete(method)
+        for (const w of waiters) w.reject(err)
+      },
+    )
+  }
+
+  #open(e: Entry): DirectLink {
+    const url = e.direct as string
+    const link = new DirectLink(this, url, e.address)
+    this.#links.set(url, link)
+    this.#byAddress.set(e.address, link)
+    return link
+  }
+
+  /** @internal a link is gone (or never came up, when `unreachable`) */
+  forget(link: DirectLink, unreachable: boolean): void {
+    if (this.#links.get(link.url) === link) this.#links.delete(link.url)
+    if (this.#byAddress.get(link.server) === link) this.#byAddress.delete(link.server)
+    if (unreachable) this.#unreachable.add(link.url)
+  }
+
+  /** @internal routes a call through the hub after its direct link could not take it */
+  viaHub(call: Call): void {
+    let p: Promise<void>
+    try {
+      p = this.host.hubDispatch(call.method, call.data)
+    } catch (err) {
+      call.reject(err)
+      return
+    }
+    p.then(call.resolve, call.reject)
+  }
+}
+
+/** One direct link from this caller to one server. */
+class DirectLink {
+  #link: Link | undefined
+  #queue: Queued[] | undefined = []
+  #dead = false
+  #nextTag = 1
+  /** Requests written and not yet Done, by tag (in tag order). */
+  readonly #inflight = new Map<number, Call>()
+
+  constructor(
+    readonly router: DirectRouter,
+    readonly url: string,
+    readonly server: string,
+  ) {
+    const host = router.host
+    let endpoint: Endpoint
+    try {
+      endpoint = parseEndpoint(new URL(url), {
+        token: host.endpoint.token ?? '',
+        maxFrame: host.endpoint.maxFrame,
+        tls: host.endpoint.tls,
+      })
+    } catch (err) {
+      queueMicrotask(() => this.#unreachable(err as Error))
+      return
+    }
+    Link.open(endpoint, host.address, host.component, {
+      onFrame: (msg) => this.#onFrame(msg),
+      onClose: (cause) => this.#lost(cause),
+    }).then(
+      (link) => {
+        if (this.#dead) {
+          link.close()
+          return
+        }
+        this.#link = link
+        const queue = this.#queue ?? []
+        this.#queue = undefined
+        for (const q of queue) {
+          if ('call' in q) this.#write(q.call, q.serverId)
+          else this.#post([T.Send, q.to, q.data])
+        }
+      },
+      (err: Error) => this.#unreachable(err),
+    )
+  }
+
+  request(call: Call, serverId: number): void {
+    if (this.#queue) this.#queue.push({ call, serverId })
+    else if (this.#dead) this.router.viaHub(call)
+    else this.#write(call, serverId)
+  }
+
+  send(to: string, data: Uint8Array): void {
+    if (this.#queue) this.#queue.push({ to, data })
+    else if (this.#dead) this.router.host.hubSend(to, data)
+    else this.#post([T.Send, to, data])
+  }
+
+  close(): void {
+    this.#dead = true
+    this.#queue = undefined
+    this.#link?.close()
+  }
+
+  #write(call: Call, serverId: number): void {
+    const tag = this.#nextTag++
+    try {
+      ;(this.#link as Link).post([T.Request, serverId, tag, call.data])
+    } catch (err) {
+      call.reject(err)
+      return
+    }
+    this.#inflight.set(tag, call)
+  }
+
+  #post(fields: WireValue[]): void {
+    try {
+      ;(this.#link as Link).post(fields)
+    } catch (err) {
+      this.router.host.logger.debug('unipc: could not send on a direct link', err)
+    }
+  }
+
+  #onFrame(msg: WireValue[]): void {
+    switch (msg[0]) {
+      case T.Message:
+        this.router.host.inbox(msg[1] as Uint8Array)
+        return
+      case T.Done:
+        this.#take(msg[1])?.resolve()
+        return
+      case T.Bounce: {
+        const call = this.#take(msg[1])
+        if (call) this.router.viaHub(call)
+        return
+      }
+      case T.Bye: {
+        // Whatever the server never read goes through the hub; what it read and did not finish is lost.
+        const last = msg[1] as number
+        for (const [tag, call] of this.#inflight) {
+          if (tag <= last) continue
+          this.#inflight.delete(tag)
+          this.router.viaHub(call)
+        }
+        this.#lost(new ConnectionError(`the server at ${this.url} closed the direct link`))
+        this.#link?.close()
+        return
+      }
+      default:
+        this.router.host.logger.debug(`unipc: ignored frame type ${String(msg[0])} on a direct link`)
+    }
+  }
+
+  /** Removes and returns the in-flight call with this tag. */
+  #take(tag: WireValue): Call | undefined {
+    const call = this.#inflight.get(tag as number)
+    if (call) this.#inflight.delete(tag as number)
+    return call
+  }
+
+  /** Could not connect: this server is reached through the hub from now on. */
+  #unreachable(cause: Error): void {
+    this.router.host.logger.debug(`unipc: no direct link to ${this.url}; using the hub`, cause)
+    this.#dead = true
+    this.router.forget(this, true)
+    const queue = this.#queue ?? []
+    this.#queue = undefined
+    for (const q of queue) {
+      if ('call' in q) this.router.viaHub(q.call)
+      else {
+        try {
+          this.router.host.hubSend(q.to, q.data)
+        } catch (err) {
+          this.router.host.logger.debug('unipc: could not send through the hub', err)
+        }
+      }
+    }
+  }
+
+  /** The link died: calls in flight on it fail now rather than at their timeout. */
+  #lost(cause: Error): void {
+    if (this.#dead) return
+    this.#dead = true
+    this.router.forget(this, false)
+    const calls = [...this.#inflight.values()]
+    this.#inflight.clear()
+    for (const call of calls) {
+      const lost = lostCallReply(
+        call.data,
+        `the server handling the call (${this.server}) is gone: ${cause.message}`,
+      )
+      if (lost) {
+        call.resolve()
+        if (lost.to === this.router.host.address) this.router.host.inbox(lost.frame)
+        else this.router.host.hubSend(lost.to, lost.frame)
+      } else call.reject(new ConnectionError(`lost the direct link to ${this.url}`, { cause }))
+    }
+  }
+}
+
+function entries(flat: WireValue[]): Entry[] {
+  const out: Entry[] = []
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    const address = flat[i]
+    const direct = flat[i + 1]
+    const serverId = flat[i + 2]
+    if (typeof address !== 'string' || typeof serverId !== 'number') continue
+    out.push({ address, direct: typeof direct === 'string' ? direct : null, serverId })
+  }
+  return out
+}
