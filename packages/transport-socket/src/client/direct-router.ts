@@ -279,7 +279,7 @@ class DirectLink {
   }
 
   /** Removes and returns the in-flight call with this tag. */
-  #take(tag: WireValue): Call | undefined {
+  #take(tag: WireValue | undefined): Call | undefined {
     const call = this.#inflight.get(tag as number)
     if (call) this.#inflight.delete(tag as number)
     return call
