@@ -23,3 +23,14 @@ export { assertChannel, type ChannelMatcher, compilePattern, matchChannel } from
 export { settingsMap } from './settings.js'
 export type * from './spi.js'
 export { ALIVE_KEY, statusMap } from './status.js'
+export {
+  asBuffer,
+  binHeaderSize,
+  decodeValue,
+  encodeValue,
+  sizeOf,
+  WireReader,
+  type WireValue,
+  write,
+  writeBinHeader,
+} from './wire-msgpack.js'

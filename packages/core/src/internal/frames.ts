@@ -3,10 +3,23 @@
  * cancellation and credit. Transports carry these frames as opaque bytes. The envelope is always
  * msgpack (whatever the application codec), as a short array: `[kind, …fields]`. Decoding validates
  * every field's type, so a hostile or corrupt frame is rejected with a ProtocolError, never trusted.
+ * Frames are written and read by hand with the core's small wire msgpack (one exact-size buffer per
+ * frame, the body copied once, read back as a view): they are on every call's path, twice.
+ * Only the error object of an Error frame goes through the general msgpack library.
  * @module
  */
 import { Packr } from 'msgpackr'
 import { ProtocolError, type SerializedError } from '../errors.js'
+import {
+  binHeaderSize,
+  intSize,
+  strSize,
+  WireReader,
+  writeArrayHeader,
+  writeBinHeader,
+  writeInt,
+  writeStr,
+} from '../wire-msgpack.js'
 
 /** Frame kinds; numbers keep frames small. Documented in docs/protocol/core-frames.md. */
 export const FrameKind = {
@@ -71,16 +84,41 @@ export type ControlFrame =
 /** Any frame that arrives in an inbox. */
 export type InboxFrame = ReplyFrame | ControlFrame
 
+/** For the error object of Error frames only (a map with optional fields). */
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true })
+
+/** Writes a frame of the given fields, which are safe integers, strings and binaries. */
+function frame(fields: readonly (number | string | Uint8Array)[]): Buffer {
+  let size = 1
+  for (const f of fields)
+    size +=
+      typeof f === 'number'
+        ? intSize(f)
+        : typeof f === 'string'
+          ? strSize(f)
+          : binHeaderSize(f.length) + f.length
+  const buf = Buffer.allocUnsafe(size)
+  let pos = writeArrayHeader(buf, 0, fields.length)
+  for (const f of fields) {
+    if (typeof f === 'number') pos = writeInt(buf, pos, f)
+    else if (typeof f === 'string') pos = writeStr(buf, pos, f)
+    else {
+      pos = writeBinHeader(buf, pos, f.length)
+      buf.set(f, pos)
+      pos += f.length
+    }
+  }
+  return buf
+}
 
 /** Encodes a command frame. */
 export function encodeCommand(f: Omit<CommandFrame, 'kind'>): Uint8Array {
-  return packr.pack([FrameKind.Command, f.id, f.body, f.replyTo, f.deadline, f.sender])
+  return frame([FrameKind.Command, f.id, f.body, f.replyTo, f.deadline, f.sender])
 }
 
 /** Encodes a request frame. */
 export function encodeRequest(f: Omit<RequestFrame, 'kind'>): Uint8Array {
-  return packr.pack([
+  return frame([
     FrameKind.Request,
     f.id,
     f.method,
@@ -98,101 +136,140 @@ export function encodeInbox(f: InboxFrame): Uint8Array {
   switch (f.kind) {
     case FrameKind.Result:
     case FrameKind.Item:
-      return packr.pack([f.kind, f.id, f.body])
-    case FrameKind.Error:
-      return packr.pack([f.kind, f.id, f.error])
+      return frame([f.kind, f.id, f.body])
+    case FrameKind.Error: {
+      // The error object is appended as the array's last element, encoded by msgpackr.
+      const head = frame([f.kind, f.id])
+      head[0] = 0x93
+      return Buffer.concat([head, packr.pack(f.error)])
+    }
     case FrameKind.Accepted:
-      return packr.pack([f.kind, f.id, f.server])
+      return frame([f.kind, f.id, f.server])
     case FrameKind.End:
-      return packr.pack([f.kind, f.id])
+      return frame([f.kind, f.id])
     case FrameKind.Cancel:
-      return packr.pack([f.kind, f.id, f.caller])
+      return frame([f.kind, f.id, f.caller])
     case FrameKind.Credit:
-      return packr.pack([f.kind, f.id, f.caller, f.credit])
+      return frame([f.kind, f.id, f.caller, f.credit])
   }
 }
 
-function unpackArray(bytes: Uint8Array, what: string): unknown[] {
-  let v: unknown
+/** Opens a frame: checks it is an array of at least `min` elements whose first is a kind. */
+function open(bytes: Uint8Array, what: string, min: number): { r: WireReader; n: number; kind: number } {
   try {
-    v = packr.unpack(bytes)
+    const r = new WireReader(bytes)
+    const n = r.arrayHeader()
+    if (n < min) throw new ProtocolError(`expected at least ${min} elements`)
+    return { r, n, kind: r.int() }
   } catch (cause) {
-    throw new ProtocolError(`malformed ${what} frame: not msgpack`, { cause })
+    throw new ProtocolError(`malformed ${what} frame: ${(cause as Error).message}`, { cause })
   }
-  if (!Array.isArray(v) || v.length < 2) throw new ProtocolError(`malformed ${what} frame: expected an array`)
+}
+
+/** Runs `read`, turning any failure into a ProtocolError naming the frame. */
+function fields<T>(what: string, read: () => T): T {
+  try {
+    return read()
+  } catch (cause) {
+    throw new ProtocolError(`malformed ${what} frame: ${(cause as Error).message}`, { cause })
+  }
+}
+
+const nonNegative = (v: number, name: string): number => {
+  if (v < 0) throw new ProtocolError(`negative ${name}`)
   return v
 }
 
-const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-const isStr = (v: unknown): v is string => typeof v === 'string'
-const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
+// Decoders accept frames with more elements than they know (a newer peer may append fields) and
+// read only theirs; a frame of exactly the known length must end where its last field ends.
 
 /** Decodes a command frame taken from a queue. @throws ProtocolError when malformed */
 export function decodeCommand(bytes: Uint8Array): CommandFrame {
-  const [kind, id, body, replyTo, deadline, sender] = unpackArray(bytes, 'command')
-  if (
-    kind !== FrameKind.Command ||
-    !isId(id) ||
-    !isBytes(body) ||
-    !isStr(replyTo) ||
-    !isNum(deadline) ||
-    !isStr(sender)
-  ) {
-    throw new ProtocolError('malformed command frame')
-  }
-  return { kind, id, body, replyTo, deadline, sender }
+  const { r, n, kind } = open(bytes, 'command', 6)
+  if (kind !== FrameKind.Command) throw new ProtocolError('malformed command frame')
+  return fields('command', () => {
+    const f: CommandFrame = {
+      kind,
+      id: nonNegative(r.int(), 'id'),
+      body: r.bin(),
+      replyTo: r.str(),
+      deadline: nonNegative(r.number(), 'deadline'),
+      sender: r.str(),
+    }
+    if (n === 6) r.end()
+    return f
+  })
 }
 
 /** Decodes a request frame. @throws ProtocolError when malformed */
 export function decodeRequest(bytes: Uint8Array): RequestFrame {
-  const [kind, id, method, body, replyTo, flags, deadline, sender, window] = unpackArray(bytes, 'request')
-  if (
-    kind !== FrameKind.Request ||
-    !isId(id) ||
-    !isStr(method) ||
-    !isBytes(body) ||
-    !isStr(replyTo) ||
-    !isId(flags) ||
-    !isNum(deadline) ||
-    !isStr(sender) ||
-    !isId(window)
-  ) {
-    throw new ProtocolError('malformed request frame')
-  }
-  return { kind, id, method, body, replyTo, flags, deadline, sender, window }
+  const { r, n, kind } = open(bytes, 'request', 9)
+  if (kind !== FrameKind.Request) throw new ProtocolError('malformed request frame')
+  return fields('request', () => {
+    const f: RequestFrame = {
+      kind,
+      id: nonNegative(r.int(), 'id'),
+      method: r.str(),
+      body: r.bin(),
+      replyTo: r.str(),
+      flags: nonNegative(r.int(), 'flags'),
+      deadline: nonNegative(r.number(), 'deadline'),
+      sender: r.str(),
+      window: nonNegative(r.int(), 'window'),
+    }
+    if (n === 9) r.end()
+    return f
+  })
 }
 
 function isSerializedError(v: unknown): v is SerializedError {
   if (typeof v !== 'object' || v === null) return false
   const e = v as Record<string, unknown>
-  return isStr(e.name) && isStr(e.message) && (e.code === undefined || isStr(e.code))
+  return (
+    typeof e.name === 'string' &&
+    typeof e.message === 'string' &&
+    (e.code === undefined || typeof e.code === 'string')
+  )
 }
 
 /** Decodes a frame that arrived in an inbox. @throws ProtocolError when malformed */
 export function decodeInbox(bytes: Uint8Array): InboxFrame {
-  const a = unpackArray(bytes, 'inbox')
-  const [kind, id] = a
-  if (!isId(id)) throw new ProtocolError('malformed inbox frame: bad id')
-  switch (kind) {
-    case FrameKind.Result:
-    case FrameKind.Item:
-      if (isBytes(a[2])) return { kind, id, body: a[2] }
-      break
-    case FrameKind.Error:
-      if (isSerializedError(a[2])) return { kind, id, error: a[2] }
-      break
-    case FrameKind.Accepted:
-      if (isStr(a[2])) return { kind, id, server: a[2] }
-      break
-    case FrameKind.End:
-      return { kind, id }
-    case FrameKind.Cancel:
-      if (isStr(a[2])) return { kind, id, caller: a[2] }
-      break
-    case FrameKind.Credit:
-      if (isStr(a[2]) && isId(a[3])) return { kind, id, caller: a[2], credit: a[3] }
-      break
-  }
-  throw new ProtocolError(`malformed inbox frame of kind ${String(kind)}`)
+  const { r, n, kind } = open(bytes, 'inbox', 2)
+  return fields('inbox', (): InboxFrame => {
+    const id = nonNegative(r.int(), 'id')
+    let f: InboxFrame
+    switch (kind) {
+      case FrameKind.Result:
+      case FrameKind.Item:
+        if (n < 3) break
+        f = { kind, id, body: r.bin() }
+        if (n === 3) r.end()
+        return f
+      case FrameKind.Error: {
+        if (n !== 3) break
+        const error: unknown = packr.unpack(r.rest())
+        if (!isSerializedError(error)) break
+        return { kind, id, error }
+      }
+      case FrameKind.Accepted:
+        if (n < 3) break
+        f = { kind, id, server: r.str() }
+        if (n === 3) r.end()
+        return f
+      case FrameKind.End:
+        if (n === 2) r.end()
+        return { kind, id }
+      case FrameKind.Cancel:
+        if (n < 3) break
+        f = { kind, id, caller: r.str() }
+        if (n === 3) r.end()
+        return f
+      case FrameKind.Credit:
+        if (n < 4) break
+        f = { kind, id, caller: r.str(), credit: nonNegative(r.int(), 'credit') }
+        if (n === 4) r.end()
+        return f
+    }
+    throw new ProtocolError(`unexpected shape for kind ${kind}`)
+  })
 }

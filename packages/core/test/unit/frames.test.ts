@@ -77,4 +77,64 @@ describe('core frames', () => {
     ]
     for (const f of bad) expect(() => decodeInbox(packr.pack(f)), JSON.stringify(f)).toThrow(ProtocolError)
   })
+
+  it('reads frames written by a general msgpack encoder, and writes frames it reads the same', () => {
+    // msgpackr writes an epoch-ms deadline as a float64 and may pick other integer widths.
+    const deadline = 1_790_000_000_123
+    const req = [FrameKind.Request, 70_000, 'svc.add', body, 'socket:ab12', 1, deadline, 'cam', 256]
+    expect(decodeRequest(packr.pack(req))).toEqual({
+      kind: FrameKind.Request,
+      id: 70_000,
+      method: 'svc.add',
+      body,
+      replyTo: 'socket:ab12',
+      flags: 1,
+      deadline,
+      sender: 'cam',
+      window: 256,
+    })
+    const ours = encodeRequest({
+      id: 70_000,
+      method: 'svc.add',
+      body,
+      replyTo: 'socket:ab12',
+      flags: 1,
+      deadline,
+      sender: 'cam',
+      window: 256,
+    })
+    expect(packr.unpack(ours)).toEqual(req)
+    const err = { kind: FrameKind.Error, id: 3, error: { name: 'E', message: 'ünïcode', code: 'C' } } as const
+    expect(packr.unpack(encodeInbox(err))).toEqual([FrameKind.Error, 3, err.error])
+  })
+
+  it('accepts frames with fields appended by a newer peer', () => {
+    const f = decodeCommand(packr.pack([FrameKind.Command, 1, body, 'r', 0, 's', 'future', [1, 2]]))
+    expect(f).toEqual({ kind: FrameKind.Command, id: 1, body, replyTo: 'r', deadline: 0, sender: 's' })
+    expect(decodeInbox(packr.pack([FrameKind.End, 4, 'future']))).toEqual({ kind: FrameKind.End, id: 4 })
+  })
+
+  it('rejects truncated frames and lengths the bytes cannot hold, without allocating them', () => {
+    const good = encodeRequest({
+      id: 1,
+      method: 'm',
+      body,
+      replyTo: 'r',
+      flags: 0,
+      deadline: 0,
+      sender: '',
+      window: 0,
+    })
+    for (let cut = 0; cut < good.length; cut++)
+      expect(() => decodeRequest(good.subarray(0, cut)), `cut at ${cut}`).toThrow(ProtocolError)
+    // An array header claiming 2^32-1 elements, and a bin claiming 4 GiB, in a few bytes.
+    expect(() => decodeInbox(Uint8Array.from([0xdd, 0xff, 0xff, 0xff, 0xff, 3, 1]))).toThrow(ProtocolError)
+    expect(() => decodeInbox(Uint8Array.from([0x93, 3, 1, 0xc6, 0xff, 0xff, 0xff, 0xff, 0]))).toThrow(
+      ProtocolError,
+    )
+    // Trailing garbage after a frame of exactly the known length.
+    expect(() =>
+      decodeInbox(Buffer.concat([encodeInbox({ kind: FrameKind.End, id: 1 }), Buffer.from([0])])),
+    ).toThrow(ProtocolError)
+  })
 })

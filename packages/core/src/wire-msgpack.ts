@@ -1,0 +1,433 @@
+/**
+ * A small, strict msgpack encoder and decoder for protocol envelopes: integers, floats, strings,
+ * binaries, nil, booleans and (nested) arrays. It is what the core's frames and the socket hub's
+ * wire are written with: several times cheaper than a general msgpack library for these shapes
+ * (one exact-size allocation per encode, no intermediate objects), and safer for untrusted input,
+ * since maps, extensions and deep nesting are refused, so a hostile peer cannot make the decoder
+ * build arbitrary structures. Binaries decode as views into the input (no copy).
+ * @module
+ */
+import { ProtocolError } from './errors.js'
+
+/** A value an envelope carries. */
+export type WireValue = number | string | boolean | null | Uint8Array | WireValue[]
+
+const MAX_DEPTH = 4
+const TWO_32 = 2 ** 32
+
+/** Encoded size of `v` in bytes. @throws ProtocolError for numbers that are not safe integers */
+export function sizeOf(v: WireValue | undefined): number {
+  if (v === null || v === undefined || typeof v === 'boolean') return 1
+  if (typeof v === 'number') return intSize(v)
+  if (typeof v === 'string') return strSize(v)
+  if (v instanceof Uint8Array) return v.length + binHeaderSize(v.length)
+  let n = v.length < 16 ? 1 : v.length < 0x10000 ? 3 : 5
+  for (const x of v) n += sizeOf(x)
+  return n
+}
+
+/** Encoded size of a string (header and UTF-8 bytes). */
+export function strSize(s: string): number {
+  const n = s.length < 32 && isAscii(s) ? s.length : Buffer.byteLength(s)
+  return n + (n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5)
+}
+
+/** Size of a bin header for `len` bytes. */
+export function binHeaderSize(len: number): number {
+  return len < 0x100 ? 2 : len < 0x10000 ? 3 : 5
+}
+
+/** Encoded size of an integer. @throws ProtocolError when `v` is not a safe integer */
+export function intSize(v: number): number {
+  if (!Number.isSafeInteger(v)) throw new ProtocolError(`cannot encode ${v}: only safe integers travel`)
+  if (v >= 0) return v < 128 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : v < TWO_32 ? 5 : 9
+  return v >= -32 ? 1 : v >= -128 ? 2 : v >= -32768 ? 3 : v >= -2147483648 ? 5 : 9
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+/** Writes `v` into `buf` at `pos`; returns the new position. `buf` must be large enough ({@link sizeOf}). */
+export function write(buf: Buffer, pos: number, v: WireValue | undefined): number {
+  if (v === null || v === undefined) {
+    buf[pos] = 0xc0
+    return pos + 1
+  }
+  if (typeof v === 'boolean') {
+    buf[pos] = v ? 0xc3 : 0xc2
+    return pos + 1
+  }
+  if (typeof v === 'number') return writeInt(buf, pos, v)
+  if (typeof v === 'string') return writeStr(buf, pos, v)
+  if (v instanceof Uint8Array) {
+    pos = writeBinHeader(buf, pos, v.length)
+    buf.set(v, pos)
+    return pos + v.length
+  }
+  pos = writeArrayHeader(buf, pos, v.length)
+  for (const x of v) pos = write(buf, pos, x)
+  return pos
+}
+
+/** Writes an array header for `n` elements; returns the new position. */
+export function writeArrayHeader(buf: Buffer, pos: number, n: number): number {
+  if (n < 16) buf[pos++] = 0x90 | n
+  else if (n < 0x10000) {
+    buf[pos++] = 0xdc
+    buf.writeUInt16BE(n, pos)
+    pos += 2
+  } else {
+    buf[pos++] = 0xdd
+    buf.writeUInt32BE(n, pos)
+    pos += 4
+  }
+  return pos
+}
+
+/** Writes a string; returns the new position. */
+export function writeStr(buf: Buffer, pos: number, s: string): number {
+  const len = s.length
+  if (len < 32) {
+    // The common case (names, addresses): ASCII, one byte per char, no encoder call. On the first
+    // other char, start over through the UTF-8 encoder.
+    let p = pos + 1
+    let i = 0
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i)
+      if (c > 0x7f) break
+      buf[p++] = c
+    }
+    if (i === len) {
+      buf[pos] = 0xa0 | len
+      return p
+    }
+  }
+  const n = Buffer.byteLength(s)
+  if (n < 32) buf[pos++] = 0xa0 | n
+  else if (n < 0x100) {
+    buf[pos++] = 0xd9
+    buf[pos++] = n
+  } else if (n < 0x10000) {
+    buf[pos++] = 0xda
+    buf.writeUInt16BE(n, pos)
+    pos += 2
+  } else {
+    buf[pos++] = 0xdb
+    buf.writeUInt32BE(n, pos)
+    pos += 4
+  }
+  return pos + buf.write(s, pos, 'utf8')
+}
+
+/** Writes the header of a bin of `len` bytes; returns the new position. */
+export function writeBinHeader(buf: Buffer, pos: number, len: number): number {
+  if (len < 0x100) {
+    buf[pos] = 0xc4
+    buf[pos + 1] = len
+    return pos + 2
+  }
+  if (len < 0x10000) {
+    buf[pos] = 0xc5
+    buf.writeUInt16BE(len, pos + 1)
+    return pos + 3
+  }
+  buf[pos] = 0xc6
+  buf.writeUInt32BE(len, pos + 1)
+  return pos + 5
+}
+
+/** Writes an integer in its smallest form; returns the new position. */
+export function writeInt(buf: Buffer, pos: number, v: number): number {
+  if (v >= 0) {
+    if (v < 128) buf[pos++] = v
+    else if (v < 0x100) {
+      buf[pos++] = 0xcc
+      buf[pos++] = v
+    } else if (v < 0x10000) {
+      buf[pos++] = 0xcd
+      buf.writeUInt16BE(v, pos)
+      pos += 2
+    } else if (v < TWO_32) {
+      buf[pos++] = 0xce
+      buf.writeUInt32BE(v, pos)
+      pos += 4
+    } else {
+      // Beyond 32 bits (epoch-ms deadlines), a float64 like msgpackr writes: exact for safe
+      // integers, and general decoders read it as a number, not a BigInt.
+      buf[pos++] = 0xcb
+      buf.writeDoubleBE(v, pos)
+      pos += 8
+    }
+    return pos
+  }
+  if (v >= -32) buf[pos++] = v & 0xff
+  else if (v >= -128) {
+    buf[pos++] = 0xd0
+    buf.writeInt8(v, pos++)
+  } else if (v >= -32768) {
+    buf[pos++] = 0xd1
+    buf.writeInt16BE(v, pos)
+    pos += 2
+  } else if (v >= -2147483648) {
+    buf[pos++] = 0xd2
+    buf.writeInt32BE(v, pos)
+    pos += 4
+  } else {
+    buf[pos++] = 0xcb
+    buf.writeDoubleBE(v, pos)
+    pos += 8
+  }
+  return pos
+}
+
+/** Encodes one value into a fresh buffer. */
+export function encodeValue(v: WireValue): Buffer {
+  const buf = Buffer.allocUnsafe(sizeOf(v))
+  write(buf, 0, v)
+  return buf
+}
+
+/** Views bytes as a Buffer without copying. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/**
+ * Decodes one value that must fill `bytes` exactly. Numbers must be safe integers (large ones may
+ * come as integral floats, as general encoders write them).
+ * @throws ProtocolError on anything malformed, unsupported, truncated or followed by trailing bytes
+ */
+export function decodeValue(bytes: Uint8Array): WireValue {
+  const r = new WireReader(bytes)
+  const v = r.value()
+  r.end()
+  return v
+}
+
+/**
+ * Reads msgpack values one at a time from a buffer, checking every length against what is there.
+ * The typed reads (`arrayHeader`, `int`, `number`, `str`, `bin`) fail with ProtocolError when the
+ * next value has another type, so decoders of fixed-shape envelopes validate as they read.
+ */
+export class WireReader {
+  /** Position of the next byte to read. */
+  pos = 0
+  readonly #buf: Buffer
+
+  /** @param bytes - the encoded input (viewed, not copied) */
+  constructor(bytes: Uint8Array) {
+    this.#buf = asBuffer(bytes)
+  }
+
+  /** Bytes not read yet. */
+  get remaining(): number {
+    return this.#buf.length - this.pos
+  }
+
+  /** The unread bytes, as a view. */
+  rest(): Buffer {
+    return this.#buf.subarray(this.pos)
+  }
+
+  /** Fails unless every byte was read. */
+  end(): void {
+    if (this.pos !== this.#buf.length)
+      throw new ProtocolError(`${this.#buf.length - this.pos} trailing bytes after a msgpack value`)
+  }
+
+  #need(n: number): void {
+    if (this.pos + n > this.#buf.length) throw new ProtocolError('truncated msgpack value')
+  }
+
+  #type(): number {
+    this.#need(1)
+    return this.#buf[this.pos++] as number
+  }
+
+  /** Reads an array header; returns its element count (checked against the bytes left). */
+  arrayHeader(): number {
+    const t = this.#type()
+    let n: number
+    if ((t & 0xf0) === 0x90) n = t & 0x0f
+    else if (t === 0xdc) n = this.#uint(2)
+    else if (t === 0xdd) n = this.#uint(4)
+    else throw this.#unexpected(t, 'an array')
+    // Every element takes at least one byte: refuse counts the input cannot hold.
+    if (n > this.remaining) throw new ProtocolError('msgpack array longer than its input')
+    return n
+  }
+
+  /** Reads a safe integer (also from an integral float, as general msgpack encoders write large ones). */
+  int(): number {
+    const t = this.#type()
+    const v = this.#number(t)
+    if (v === undefined || !Number.isSafeInteger(v)) throw this.#unexpected(t, 'an integer')
+    return v
+  }
+
+  /** Reads a finite number, integer or float. */
+  number(): number {
+    const t = this.#type()
+    const v = this.#number(t)
+    if (v === undefined || !Number.isFinite(v)) throw this.#unexpected(t, 'a number')
+    return v
+  }
+
+  /** Reads a string. */
+  str(): string {
+    const t = this.#type()
+    if ((t & 0xe0) === 0xa0) return this.#str(t & 0x1f)
+    if (t === 0xd9) return this.#str(this.#uint(1))
+    if (t === 0xda) return this.#str(this.#uint(2))
+    if (t === 0xdb) return this.#str(this.#uint(4))
+    throw this.#unexpected(t, 'a string')
+  }
+
+  /** Reads a binary, as a view into the input. */
+  bin(): Buffer {
+    const t = this.#type()
+    if (t === 0xc4) return this.#bin(this.#uint(1))
+    if (t === 0xc5) return this.#bin(this.#uint(2))
+    if (t === 0xc6) return this.#bin(this.#uint(4))
+    throw this.#unexpected(t, 'a binary')
+  }
+
+  /** Reads any supported value; numbers must be safe integers (see {@link decodeValue}). */
+  value(depth = 0): WireValue {
+    const t = this.#type()
+    if (t < 0x80) return t
+    if (t >= 0xe0) return t - 0x100
+    if ((t & 0xe0) === 0xa0) return this.#str(t & 0x1f)
+    if ((t & 0xf0) === 0x90) return this.#array(t & 0x0f, depth)
+    switch (t) {
+      case 0xc0:
+        return null
+      case 0xc2:
+        return false
+      case 0xc3:
+        return true
+      case 0xc4:
+        return this.#bin(this.#uint(1))
+      case 0xc5:
+        return this.#bin(this.#uint(2))
+      case 0xc6:
+        return this.#bin(this.#uint(4))
+      case 0xd9:
+        return this.#str(this.#uint(1))
+      case 0xda:
+        return this.#str(this.#uint(2))
+      case 0xdb:
+        return this.#str(this.#uint(4))
+      case 0xdc:
+        return this.#array(this.#uint(2), depth)
+      case 0xdd:
+        return this.#array(this.#uint(4), depth)
+    }
+    const v = this.#number(t)
+    if (v === undefined) throw new ProtocolError(`unsupported msgpack type 0x${t.toString(16)}`)
+    if (!Number.isSafeInteger(v)) throw new ProtocolError(`cannot decode ${v}: only safe integers travel`)
+    return v
+  }
+
+  /** A number of type byte `t`, or undefined when `t` is not a number type. */
+  #number(t: number): number | undefined {
+    if (t < 0x80) return t
+    if (t >= 0xe0) return t - 0x100
+    const buf = this.#buf
+    switch (t) {
+      case 0xcc:
+        return this.#uint(1)
+      case 0xcd:
+        return this.#uint(2)
+      case 0xce:
+        return this.#uint(4)
+      case 0xcf: {
+        this.#need(8)
+        const v = buf.readUInt32BE(this.pos) * TWO_32 + buf.readUInt32BE(this.pos + 4)
+        this.pos += 8
+        return v
+      }
+      case 0xd0:
+        this.#need(1)
+        return buf.readInt8(this.pos++)
+      case 0xd1: {
+        this.#need(2)
+        const v = buf.readInt16BE(this.pos)
+        this.pos += 2
+        return v
+      }
+      case 0xd2: {
+        this.#need(4)
+        const v = buf.readInt32BE(this.pos)
+        this.pos += 4
+        return v
+      }
+      case 0xd3: {
+        this.#need(8)
+        const v = buf.readInt32BE(this.pos) * TWO_32 + buf.readUInt32BE(this.pos + 4)
+        this.pos += 8
+        return v
+      }
+      case 0xca: {
+        this.#need(4)
+        const v = buf.readFloatBE(this.pos)
+        this.pos += 4
+        return v
+      }
+      case 0xcb: {
+        this.#need(8)
+        const v = buf.readDoubleBE(this.pos)
+        this.pos += 8
+        return v
+      }
+      default:
+        return undefined
+    }
+  }
+
+  #unexpected(t: number, what: string): ProtocolError {
+    return new ProtocolError(`expected ${what}, found msgpack type 0x${t.toString(16)}`)
+  }
+
+  #uint(n: 1 | 2 | 4): number {
+    this.#need(n)
+    const v = this.#buf.readUIntBE(this.pos, n)
+    this.pos += n
+    return v
+  }
+
+  #str(n: number): string {
+    this.#need(n)
+    const buf = this.#buf
+    const start = this.pos
+    this.pos += n
+    if (n < 16) {
+      // Short ASCII strings (names, addresses) decode faster by hand than through the UTF-8 decoder.
+      let ascii = true
+      for (let i = start; i < start + n; i++) if ((buf[i] as number) > 0x7f) ascii = false
+      if (ascii) {
+        let s = ''
+        for (let i = start; i < start + n; i++) s += String.fromCharCode(buf[i] as number)
+        return s
+      }
+    }
+    return buf.toString('utf8', start, start + n)
+  }
+
+  #bin(n: number): Buffer {
+    this.#need(n)
+    const b = this.#buf.subarray(this.pos, this.pos + n)
+    this.pos += n
+    return b
+  }
+
+  #array(n: number, depth: number): WireValue[] {
+    if (depth >= MAX_DEPTH) throw new ProtocolError('msgpack arrays nested too deeply')
+    if (n > this.remaining) throw new ProtocolError('msgpack array longer than its input')
+    const out: WireValue[] = new Array(n)
+    for (let i = 0; i < n; i++) out[i] = this.value(depth + 1)
+    return out
+  }
+}
