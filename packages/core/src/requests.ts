@@ -4,16 +4,14 @@
  * streaming call is flow-controlled by credit, so a server cannot outrun its consumer.
  * @module
  */
-import { Observable, type Subscriber } from 'rxjs'
-import { AbortError, ClosedError, deserializeError, InvalidArgumentError, TimeoutError } from './errors.js'
+import type { Observable, Subscriber } from 'rxjs'
+import { deserializeError, InvalidArgumentError, TimeoutError } from './errors.js'
 import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
-import { encodableError } from './internal/error-frame.js'
 import { decodeRequest, encodeRequest, FrameKind, type ReplyFrame, RequestFlag } from './internal/frames.js'
-import { LazyAbort } from './internal/lazy-abort.js'
 import { PullQueue } from './internal/pull-queue.js'
-import { abortReason, activeKey, type Runtime } from './internal/runtime.js'
+import { abortReason, type Runtime } from './internal/runtime.js'
+import { ServerCall } from './internal/server-call.js'
 import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
-import { peerLostError } from './lost-call.js'
 import { assertName } from './names.js'
 import { UnipcObservable } from './observable.js'
 import type { Closable, Delivery } from './spi.js'
@@ -83,9 +81,8 @@ export class Requests {
     assertName('method', method)
     if (typeof handler !== 'function')
       throw new InvalidArgumentError('requests.serve needs a handler function')
-    const server = await rt.transport.messaging.serve(
-      method,
-      (delivery) => void rt.trackWork(this.#handle(delivery, handler as RequestHandler)),
+    const server = await rt.transport.messaging.serve(method, (delivery) =>
+      this.#handle(delivery, handler as RequestHandler),
     )
     return rt.track(server)
   }
@@ -259,7 +256,7 @@ export class Requests {
     return handle
   }
 
-  async #handle(delivery: Delivery, handler: RequestHandler): Promise<void> {
+  #handle(delivery: Delivery, handler: RequestHandler): void {
     const rt = this.rt
     let frame: ReturnType<typeof decodeRequest>
     try {
@@ -273,110 +270,8 @@ export class Requests {
       delivery.ack()
       return
     }
-    const key = activeKey(frame.replyTo, frame.id)
-    const streaming = (frame.flags & RequestFlag.Stream) !== 0
-    let credit = frame.window
-    let wakeCredit: (() => void) | undefined
-    let cancelledByCaller = false
-    let settled = false
-    let timer: NodeJS.Timeout | undefined
-    // Past its deadline the caller has failed the call with its own TimeoutError.
-    const expired = (): boolean => frame.deadline > 0 && Date.now() >= frame.deadline
-    const abort = (reason: Error): void => {
-      controller.abort(reason)
-      wakeCredit?.()
-    }
-    // The deadline timer is armed only when it matters: a stream (its pump waits on credit) or a
-    // handler that asked for ctx.signal. A unary handler that never looks at it costs no timer.
-    const armDeadline = (): void => {
-      if (frame.deadline <= 0 || timer) return
-      timer = setTimeout(
-        () => abort(new TimeoutError(`request '${frame.method}'`, frame.deadline - Date.now())),
-        Math.max(0, frame.deadline - Date.now()),
-      )
-    }
-    const controller = new LazyAbort(armDeadline)
-    const reply = (f: Parameters<Runtime['sendFrame']>[1]): void => {
-      if (f.kind === FrameKind.Result || f.kind === FrameKind.Error || f.kind === FrameKind.End) {
-        // A late answer would race the caller's own timeout and make the outcome depend on timing.
-        if (settled || expired()) return
-        settled = true
-      }
-      rt.sendFrame(frame.replyTo, f)
-    }
-    // This bus closed before the handler answered: tell the caller now rather than at its timeout.
-    const lost = (): void => {
-      if (settled || cancelledByCaller) return
-      reply({
-        kind: FrameKind.Error,
-        id: frame.id,
-        error: peerLostError(`the server of '${frame.method}' closed before it answered`),
-      })
-    }
-    rt.active.set(key, {
-      cancel() {
-        // Called by the caller's Cancel frame, or by close() for handlers still running after the drain.
-        if (rt.closed) return lost()
-        cancelledByCaller = true
-        abort(new AbortError(`request '${frame.method}'`))
-      },
-      grant(n) {
-        credit += n
-        wakeCredit?.()
-      },
-      closing() {
-        abort(new ClosedError(`request '${frame.method}'`))
-      },
-    })
-    if (streaming) armDeadline()
-    const ctx: RequestContext = {
-      id: frame.id,
-      method: frame.method,
-      sender: frame.sender,
-      get signal() {
-        return controller.signal
-      },
-      deadline: frame.deadline || undefined,
-      caller: frame.replyTo,
-      redelivered: delivery.redelivered,
-    }
-    try {
-      if (frame.flags & RequestFlag.WantAccept)
-        reply({ kind: FrameKind.Accepted, id: frame.id, server: rt.address })
-      const result = await handler(rt.decode(frame.body), ctx)
-      if (frame.flags & RequestFlag.Stream) {
-        const waitCredit = async (): Promise<void> => {
-          while (credit <= 0 && !controller.aborted) {
-            await new Promise<void>((resolve) => {
-              wakeCredit = resolve
-            })
-            wakeCredit = undefined
-          }
-        }
-        const sendItem = (item: unknown): void => {
-          credit--
-          reply({ kind: FrameKind.Item, id: frame.id, body: rt.encode(item) })
-        }
-        await pumpStream(result, controller.signal, waitCredit, sendItem, () => credit > 0)
-        if (!controller.aborted) reply({ kind: FrameKind.End, id: frame.id })
-        else if (rt.closed) lost()
-      } else {
-        if (isStreamLike(result)) {
-          throw new InvalidArgumentError(
-            `method '${frame.method}' streams its result: call it with requests.stream`,
-          )
-        }
-        reply({ kind: FrameKind.Result, id: frame.id, body: rt.encode(result) })
-      }
-    } catch (err) {
-      if (rt.closed && controller.aborted) lost()
-      else if (!cancelledByCaller)
-        reply({ kind: FrameKind.Error, id: frame.id, error: encodableError(err, rt.options.sendErrorStacks) })
-    } finally {
-      clearTimeout(timer)
-      rt.active.delete(key)
-      delivery.ack()
-    }
+    const work = new ServerCall(rt, frame, delivery).run(handler)
+    if (work) void rt.trackWork(work)
   }
 }
 
@@ -412,82 +307,4 @@ function pullIterator<R>(
       return { value: undefined, done: true }
     },
   }
-}
-
-function isStreamLike(v: unknown): boolean {
-  return v instanceof Observable || (typeof v === 'object' && v !== null && Symbol.asyncIterator in v)
-}
-
-/**
- * Sends a handler's stream result item by item, waiting for credit. Async and sync iterables are
- * pulled only when credit allows (true backpressure). An Observable cannot be paused, so items it
- * emits without credit are buffered until credit arrives.
- */
-async function pumpStream(
-  result: unknown,
-  signal: AbortSignal,
-  waitCredit: () => Promise<void>,
-  send: (item: unknown) => void,
-  hasCredit: () => boolean,
-): Promise<void> {
-  if (result instanceof Observable) {
-    const pending: unknown[] = []
-    let complete = false
-    let failure: { error: unknown } | undefined
-    let wake: (() => void) | undefined
-    const sub = result.subscribe({
-      next: (v) => {
-        if (pending.length === 0 && hasCredit()) send(v)
-        else {
-          pending.push(v)
-          wake?.()
-        }
-      },
-      error: (e) => {
-        failure = { error: e }
-        wake?.()
-      },
-      complete: () => {
-        complete = true
-        wake?.()
-      },
-    })
-    const onAbort = (): void => wake?.()
-    signal.addEventListener('abort', onAbort, { once: true })
-    try {
-      for (;;) {
-        while (pending.length > 0 && !signal.aborted) {
-          await waitCredit()
-          if (signal.aborted) break
-          send(pending.shift())
-        }
-        if (signal.aborted) return
-        if (failure) throw failure.error
-        if (complete && pending.length === 0) return
-        await new Promise<void>((r) => {
-          wake = r
-          if (pending.length > 0 || signal.aborted || complete || failure) r()
-        })
-        wake = undefined
-      }
-    } finally {
-      signal.removeEventListener('abort', onAbort)
-      sub.unsubscribe()
-    }
-  }
-  if (
-    typeof result === 'object' &&
-    result !== null &&
-    (Symbol.asyncIterator in result || Symbol.iterator in result)
-  ) {
-    for await (const item of result as AsyncIterable<unknown>) {
-      await waitCredit()
-      if (signal.aborted) return
-      send(item)
-    }
-    return
-  }
-  // A plain value from a streaming method is a one-item stream.
-  await waitCredit()
-  if (!signal.aborted) send(result)
 }

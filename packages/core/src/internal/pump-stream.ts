@@ -1,0 +1,84 @@
+/**
+ * Sending a streaming handler's result to its caller under credit-based flow control.
+ * @module
+ */
+import { Observable } from 'rxjs'
+
+/** Whether a handler's result is a stream (an Observable or an async iterable). */
+export function isStreamLike(v: unknown): boolean {
+  return v instanceof Observable || (typeof v === 'object' && v !== null && Symbol.asyncIterator in v)
+}
+
+/**
+ * Sends a handler's stream result item by item, waiting for credit. Async and sync iterables are
+ * pulled only when credit allows (true backpressure). An Observable cannot be paused, so items it
+ * emits without credit are buffered until credit arrives.
+ */
+export async function pumpStream(
+  result: unknown,
+  signal: AbortSignal,
+  waitCredit: () => Promise<void>,
+  send: (item: unknown) => void,
+  hasCredit: () => boolean,
+): Promise<void> {
+  if (result instanceof Observable) {
+    const pending: unknown[] = []
+    let complete = false
+    let failure: { error: unknown } | undefined
+    let wake: (() => void) | undefined
+    const sub = result.subscribe({
+      next: (v) => {
+        if (pending.length === 0 && hasCredit()) send(v)
+        else {
+          pending.push(v)
+          wake?.()
+        }
+      },
+      error: (e) => {
+        failure = { error: e }
+        wake?.()
+      },
+      complete: () => {
+        complete = true
+        wake?.()
+      },
+    })
+    const onAbort = (): void => wake?.()
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      for (;;) {
+        while (pending.length > 0 && !signal.aborted) {
+          await waitCredit()
+          if (signal.aborted) break
+          send(pending.shift())
+        }
+        if (signal.aborted) return
+        if (failure) throw failure.error
+        if (complete && pending.length === 0) return
+        await new Promise<void>((r) => {
+          wake = r
+          if (pending.length > 0 || signal.aborted || complete || failure) r()
+        })
+        wake = undefined
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      sub.unsubscribe()
+    }
+  }
+  if (
+    typeof result === 'object' &&
+    result !== null &&
+    (Symbol.asyncIterator in result || Symbol.iterator in result)
+  ) {
+    for await (const item of result as AsyncIterable<unknown>) {
+      await waitCredit()
+      if (signal.aborted) return
+      send(item)
+    }
+    return
+  }
+  // A plain value from a streaming method is a one-item stream.
+  await waitCredit()
+  if (!signal.aborted) send(result)
+}

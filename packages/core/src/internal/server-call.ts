@@ -1,0 +1,231 @@
+/**
+ * One request being handled by a server: its context, cancellation, deadline, stream credit and
+ * the single final reply. A handler that returns a plain value is answered synchronously, with no
+ * promise, timer or closure allocated for it: that is the common case on a busy server, and every
+ * allocation there is paid on every call.
+ * @module
+ */
+import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../errors.js'
+import { peerLostError } from '../lost-call.js'
+import type { RequestContext, RequestHandler } from '../requests.js'
+import type { Delivery } from '../spi.js'
+import { encodableError } from './error-frame.js'
+import { FrameKind, RequestFlag, type RequestFrame } from './frames.js'
+import { LazyAbort } from './lazy-abort.js'
+import { isStreamLike, pumpStream } from './pump-stream.js'
+import { type ActiveCall, activeKey, type Runtime } from './runtime.js'
+
+type OutFrame = Parameters<Runtime['sendFrame']>[1]
+
+/** What a handler sees of its call. */
+class CallContext implements RequestContext {
+  readonly id: number
+  readonly method: string
+  readonly sender: string
+  readonly deadline: number | undefined
+  readonly caller: string
+  readonly redelivered: boolean
+  readonly #abort: LazyAbort
+
+  constructor(frame: RequestFrame, redelivered: boolean, abort: LazyAbort) {
+    this.id = frame.id
+    this.method = frame.method
+    this.sender = frame.sender
+    this.deadline = frame.deadline || undefined
+    this.caller = frame.replyTo
+    this.redelivered = redelivered
+    this.#abort = abort
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+}
+
+/** A request in the hands of one handler. */
+export class ServerCall implements ActiveCall {
+  readonly #rt: Runtime
+  readonly #frame: RequestFrame
+  readonly #delivery: Delivery
+  readonly #key: string
+  // The deadline timer is armed only when it matters: a stream (its pump waits on credit) or a
+  // handler that asked for ctx.signal. A unary handler that never looks at it costs no timer.
+  readonly #abort = new LazyAbort(() => this.#armDeadline())
+  #credit: number
+  #wakeCredit: (() => void) | undefined
+  #cancelledByCaller = false
+  #settled = false
+  #timer: NodeJS.Timeout | undefined
+
+  /**
+   * Registers the call so Cancel and Credit frames reach it.
+   * @param rt - the server bus's runtime
+   * @param frame - the decoded request
+   * @param delivery - the transport's delivery, acknowledged when the call is done
+   */
+  constructor(rt: Runtime, frame: RequestFrame, delivery: Delivery) {
+    this.#rt = rt
+    this.#frame = frame
+    this.#delivery = delivery
+    this.#credit = frame.window
+    this.#key = activeKey(frame.replyTo, frame.id)
+    rt.active.set(this.#key, this)
+  }
+
+  /**
+   * Runs `handler` and answers the caller. Returns a promise only when the handler's work is
+   * asynchronous (the bus drains it on close); a plain value is answered before this returns.
+   */
+  run(handler: RequestHandler): Promise<void> | undefined {
+    const frame = this.#frame
+    const streaming = (frame.flags & RequestFlag.Stream) !== 0
+    if (streaming) this.#armDeadline()
+    let result: unknown
+    try {
+      if (frame.flags & RequestFlag.WantAccept)
+        this.#reply({ kind: FrameKind.Accepted, id: frame.id, server: this.#rt.address })
+      result = handler(
+        this.#rt.decode(frame.body),
+        new CallContext(frame, this.#delivery.redelivered, this.#abort),
+      )
+    } catch (err) {
+      this.#failed(err)
+      this.#finish()
+      return undefined
+    }
+    if (!streaming && !isThenable(result)) {
+      try {
+        this.#answer(result)
+      } catch (err) {
+        this.#failed(err)
+      }
+      this.#finish()
+      return undefined
+    }
+    return this.#continue(result, streaming)
+  }
+
+  cancel(): void {
+    // Called by the caller's Cancel frame, or by close() for handlers still running after the drain.
+    if (this.#rt.closed) {
+      this.#lost()
+      return
+    }
+    this.#cancelledByCaller = true
+    this.#abortWith(new AbortError(`request '${this.#frame.method}'`))
+  }
+
+  grant(credit: number): void {
+    this.#credit += credit
+    this.#wakeCredit?.()
+  }
+
+  closing(): void {
+    this.#abortWith(new ClosedError(`request '${this.#frame.method}'`))
+  }
+
+  async #continue(pending: unknown, streaming: boolean): Promise<void> {
+    try {
+      const result = await pending
+      if (streaming) await this.#stream(result)
+      else this.#answer(result)
+    } catch (err) {
+      this.#failed(err)
+    } finally {
+      this.#finish()
+    }
+  }
+
+  /** Sends a unary result. */
+  #answer(result: unknown): void {
+    if (isStreamLike(result)) {
+      throw new InvalidArgumentError(
+        `method '${this.#frame.method}' streams its result: call it with requests.stream`,
+      )
+    }
+    this.#reply({ kind: FrameKind.Result, id: this.#frame.id, body: this.#rt.encode(result) })
+  }
+
+  async #stream(result: unknown): Promise<void> {
+    const id = this.#frame.id
+    const abort = this.#abort
+    const waitCredit = async (): Promise<void> => {
+      while (this.#credit <= 0 && !abort.aborted) {
+        await new Promise<void>((resolve) => {
+          this.#wakeCredit = resolve
+        })
+        this.#wakeCredit = undefined
+      }
+    }
+    const sendItem = (item: unknown): void => {
+      this.#credit--
+      this.#reply({ kind: FrameKind.Item, id, body: this.#rt.encode(item) })
+    }
+    await pumpStream(result, abort.signal, waitCredit, sendItem, () => this.#credit > 0)
+    if (!abort.aborted) this.#reply({ kind: FrameKind.End, id })
+    else if (this.#rt.closed) this.#lost()
+  }
+
+  #failed(err: unknown): void {
+    if (this.#rt.closed && this.#abort.aborted) this.#lost()
+    else if (!this.#cancelledByCaller)
+      this.#reply({
+        kind: FrameKind.Error,
+        id: this.#frame.id,
+        error: encodableError(err, this.#rt.options.sendErrorStacks),
+      })
+  }
+
+  #finish(): void {
+    clearTimeout(this.#timer)
+    this.#rt.active.delete(this.#key)
+    this.#delivery.ack()
+  }
+
+  #reply(f: OutFrame): void {
+    if (f.kind === FrameKind.Result || f.kind === FrameKind.Error || f.kind === FrameKind.End) {
+      // A late answer would race the caller's own timeout and make the outcome depend on timing.
+      if (this.#settled || this.#expired()) return
+      this.#settled = true
+    }
+    this.#rt.sendFrame(this.#frame.replyTo, f)
+  }
+
+  /** Past its deadline the caller has failed the call with its own TimeoutError. */
+  #expired(): boolean {
+    const deadline = this.#frame.deadline
+    return deadline > 0 && Date.now() >= deadline
+  }
+
+  /** This bus closed before the handler answered: tell the caller now rather than at its timeout. */
+  #lost(): void {
+    if (this.#settled || this.#cancelledByCaller) return
+    this.#reply({
+      kind: FrameKind.Error,
+      id: this.#frame.id,
+      error: peerLostError(`the server of '${this.#frame.method}' closed before it answered`),
+    })
+  }
+
+  #abortWith(reason: Error): void {
+    this.#abort.abort(reason)
+    this.#wakeCredit?.()
+  }
+
+  #armDeadline(): void {
+    const deadline = this.#frame.deadline
+    if (deadline <= 0 || this.#timer) return
+    this.#timer = setTimeout(
+      () => this.#abortWith(new TimeoutError(`request '${this.#frame.method}'`, deadline - Date.now())),
+      Math.max(0, deadline - Date.now()),
+    )
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  )
+}
