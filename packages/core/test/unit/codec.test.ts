@@ -1,3 +1,4 @@
+import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { CodecError, jsonCodec, msgpackCodec, resolveCodec } from '../../src/index.js'
 
@@ -45,6 +46,38 @@ describe('msgpack codec', () => {
     expect(() => msgpackCodec.decode(Uint8Array.from([0x92, 0x01]))).toThrow(CodecError)
     // A 4 GiB binary header with no bytes after it: refused, not allocated.
     expect(() => msgpackCodec.decode(Uint8Array.from([0xc6, 0xff, 0xff, 0xff, 0xff]))).toThrow(CodecError)
+  })
+
+  it('writes and reads bytes-only payloads exactly as msgpackr does, at every length width', () => {
+    const reference = new Packr({ moreTypes: true, useRecords: false, useBigIntExtension: true })
+    for (const n of [0, 1, 200, 254, 255, 256, 65_534, 65_535, 65_536, 70_000]) {
+      const u8 = Uint8Array.from({ length: n }, (_, i) => i & 0xff)
+      const buf = Buffer.from(u8)
+      for (const v of [u8, buf]) {
+        const bytes = msgpackCodec.encode(v)
+        expect(Buffer.from(bytes).equals(reference.pack(v)), `${v.constructor.name} of ${n}`).toBe(true)
+        const back = msgpackCodec.decode(bytes) as Uint8Array
+        expect(back.constructor, `${v.constructor.name} of ${n}`).toBe(v.constructor)
+        expect(Buffer.from(back).equals(buf)).toBe(true)
+        expect(reference.unpack(bytes)).toEqual(v)
+        // A copy: the decoded value does not alias the transport's bytes.
+        if (n > 0) {
+          bytes[bytes.length - 1] ^= 0xff
+          expect(back[n - 1]).toBe((n - 1) & 0xff)
+        }
+      }
+    }
+    // Other typed arrays and a Uint8Array inside a value still go through msgpackr.
+    expect(msgpackCodec.decode(msgpackCodec.encode(new Float32Array([1.5])))).toEqual(new Float32Array([1.5]))
+    expect(msgpackCodec.decode(msgpackCodec.encode({ b: new Uint8Array([9]) }))).toEqual({
+      b: new Uint8Array([9]),
+    })
+  })
+
+  it('rejects truncated bytes-only payloads with a CodecError', () => {
+    const bytes = msgpackCodec.encode(new Uint8Array(300))
+    for (const cut of [1, 2, 3, 4, 299])
+      expect(() => msgpackCodec.decode(bytes.subarray(0, cut)), `cut at ${cut}`).toThrow(CodecError)
   })
 
   it('rejects a malformed Map extension with a CodecError', () => {
