@@ -89,6 +89,7 @@ export async function startBroker(
         subs: new Map(),
         servers: new Map(),
         inflight: new Map(),
+        lookups: new Set(),
         nextDelivery: 0,
       })
       endpoint.add(link)

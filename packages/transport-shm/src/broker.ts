@@ -56,6 +56,8 @@ export interface Client {
   readonly servers: Map<number, ServerEntry>
   /** Requests dispatched to this bus and not yet done: reported lost if it dies. */
   readonly inflight: Map<number, { method: string; data: Uint8Array | undefined }>
+  /** Methods this bus looked up: it is told when their servers change. */
+  readonly lookups: Set<string>
   nextDelivery: number
 }
 
@@ -84,6 +86,8 @@ export class Broker {
   readonly #watchers = new Map<string, Set<{ client: Client; id: number }>>()
   readonly #subs = new Set<Subscription>()
   readonly #servers = new Map<string, { list: ServerEntry[]; next: number }>()
+  /** Buses that looked a method up (see dispatcher.ts): told whenever its servers change. */
+  readonly #lookers = new Map<string, Set<Client>>()
   readonly #w = new FieldWriter()
   readonly #d = new FieldWriter()
 
@@ -119,6 +123,7 @@ export class Broker {
       for (const w of set ?? []) if (w.client === client && w.id === id) set?.delete(w)
     }
     for (const s of client.subs.values()) this.#subs.delete(s)
+    for (const method of client.lookups) this.#lookers.get(method)?.delete(client)
     for (const s of [...client.servers.values()]) this.#removeServer(s)
     for (const { data } of client.inflight.values()) {
       const lost = data && this.onLost?.(data, client)
@@ -305,7 +310,24 @@ export class Broker {
           this.#servers.set(method, entry)
         }
         entry.list.push(s)
+        // Callers learn of the new server before this bus learns it serves (see dispatcher.ts).
+        this.#announce(method)
         this.#ok(client, corr)
+        return
+      }
+      case Op.Lookup: {
+        const corr = r.u32()
+        const method = r.str()
+        let set = this.#lookers.get(method)
+        if (!set) {
+          set = new Set()
+          this.#lookers.set(method, set)
+        }
+        set.add(client)
+        client.lookups.add(method)
+        this.#w.reset().u32(corr).u8(Status.Ok)
+        this.#members(method, this.#w)
+        client.link.send(Op.Reply, this.#w)
         return
       }
       case Op.Unserve: {
@@ -350,6 +372,22 @@ export class Broker {
       default:
         throw new ProtocolError(`unknown shm message op ${f.op}`)
     }
+  }
+
+  /** Writes a method's servers: `[u32 count]([str address][u32 sid])*`. */
+  #members(method: string, w: FieldWriter): void {
+    const list = this.#servers.get(method)?.list ?? []
+    w.u32(list.length)
+    for (const s of list) w.str(s.client.address).u32(s.id)
+  }
+
+  /** Pushes a method's servers to every bus that looked it up. */
+  #announce(method: string): void {
+    const set = this.#lookers.get(method)
+    if (!set || set.size === 0) return
+    this.#d.reset().str(method)
+    this.#members(method, this.#d)
+    for (const c of set) c.link.send(Op.Members, this.#d)
   }
 
   /** Sends raw bytes to an inbox address (used for lost-request replies). */
@@ -436,6 +474,7 @@ export class Broker {
     if (!entry) return
     entry.list = entry.list.filter((x) => x !== s)
     if (entry.list.length === 0) this.#servers.delete(s.method)
+    this.#announce(s.method)
   }
 
   #notify(map: string, key: string, value: Uint8Array | undefined): void {

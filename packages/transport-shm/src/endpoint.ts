@@ -41,6 +41,23 @@ export class Endpoint {
     this.schedule()
   }
 
+  /**
+   * Takes a link out after delivering what is left in its ring (its peer wrote it before going),
+   * then closes it.
+   */
+  remove(link: ShmLink): void {
+    if (!this.links.delete(link)) {
+      link.close()
+      return
+    }
+    try {
+      while (link.readBatch((f) => this.#deliver(link, f))) {}
+    } catch {
+      // A corrupt tail from a dying peer: what was intact has been delivered.
+    }
+    link.close()
+  }
+
   /** Drains soon (after the current job), e.g. after adding a link. */
   schedule(): void {
     if (this.#scheduled || this.#closed) return

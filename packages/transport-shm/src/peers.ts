@@ -29,10 +29,31 @@ function socketOf(paths: BusPaths, address: string): string | undefined {
   return TOKEN.test(token) ? join(paths.dir, `${paths.bus}.${token}.sock`) : undefined
 }
 
+interface Queued {
+  readonly op: number
+  readonly head: Uint8Array
+  readonly data: Uint8Array
+}
+
 interface Peer {
   link: ShmLink | undefined
+  /** The peer's component and pid, for errors. */
+  who: string
   /** Messages sent while connecting. */
-  readonly queue: Uint8Array[]
+  readonly queue: Queued[]
+}
+
+/**
+ * Called when the link to a direct address is gone: `delivered` is false when it never came up
+ * (nothing sent to it arrived), true when it closed (its process died or closed).
+ */
+export type PeerGoneHandler = (address: string, delivered: boolean, who: string) => void
+
+/** Names a peer in errors: its component (if any) and pid. */
+function describe(component: unknown, pid: number): string {
+  return typeof component === 'string' && component
+    ? `component '${component.slice(0, 200)}' (pid ${pid})`
+    : `pid ${pid}`
 }
 
 /** This bus's direct links: its listening socket and its connections to other buses' inboxes. */
@@ -44,6 +65,8 @@ export class Peers {
   readonly #connecting = new Set<Promise<void>>()
   #server: Server | undefined
   #closed = false
+  /** See {@link PeerGoneHandler}. */
+  onGone: PeerGoneHandler = () => {}
 
   constructor(
     private readonly paths: BusPaths,
@@ -55,6 +78,11 @@ export class Peers {
     const token = `${process.pid}-${randomBytes(4).toString('hex')}`
     this.address = `shm:${paths.bus}:${token}`
     this.#socketPath = join(paths.dir, `${paths.bus}.${token}.sock`)
+  }
+
+  /** True when `address` names a bus of this bus name reachable over a direct link. */
+  isDirect(address: string): boolean {
+    return socketOf(this.paths, address) !== undefined
   }
 
   /** Starts listening for buses that send to this inbox. */
@@ -77,23 +105,35 @@ export class Peers {
    * address of this bus (the caller sends through the broker).
    */
   send(to: string, data: Uint8Array): boolean {
+    return this.#post(to, Op.Inbox, this.#w.reset(), data)
+  }
+
+  /**
+   * Hands a request to server `sid` of the bus at `to` (delivery id `did`, answered by Done or
+   * Refused on the same link). Returns false when `to` is not a direct address.
+   */
+  request(to: string, sid: number, did: number, data: Uint8Array): boolean {
+    return this.#post(to, Op.Request, this.#w.reset().u32(sid).u32(did), data)
+  }
+
+  #post(to: string, op: number, fields: FieldWriter, data: Uint8Array): boolean {
     if (this.#closed) return true
     let peer = this.#peers.get(to)
     if (peer?.link) {
       if (!peer.link.closed) {
-        peer.link.send(Op.Inbox, this.#w.reset(), data)
+        peer.link.send(op, fields, data)
         return true
       }
       this.#peers.delete(to)
       peer = undefined
     }
     if (peer) {
-      peer.queue.push(data)
+      peer.queue.push({ op, head: new Uint8Array(fields.view()), data })
       return true
     }
     const path = socketOf(this.paths, to)
     if (!path) return false
-    peer = { link: undefined, queue: [data] }
+    peer = { link: undefined, who: to, queue: [{ op, head: new Uint8Array(fields.view()), data }] }
     this.#peers.set(to, peer)
     const connecting = this.#connect(to, path, peer)
     this.#connecting.add(connecting)
@@ -105,11 +145,11 @@ export class Peers {
     let socket: Socket | undefined
     try {
       socket = await connectSocket(path)
-      const { link } = await offerLink(socket, {
+      const { link, welcome: answer } = await offerLink(socket, {
         bus: this.paths.bus,
         ringSize: this.ringSize,
         bell: this.endpoint.bellPath,
-        extra: { component: this.component },
+        extra: { component: this.component, address: this.address },
       })
       if (this.#closed) {
         link.close()
@@ -118,12 +158,14 @@ export class Peers {
       this.endpoint.add(link)
       watchForEof(socket, () => this.#drop(to, link))
       peer.link = link
-      for (const data of peer.queue.splice(0)) link.send(Op.Inbox, this.#w.reset(), data)
+      peer.who = describe(answer.component, link.peerPid)
+      for (const q of peer.queue.splice(0)) link.send(q.op, this.#w.reset().raw(q.head), q.data)
     } catch (err) {
       // The bus closed or died: its inbox messages have nobody to read them.
       this.logger.debug(`unipc shm: no direct link to ${to}; dropped ${peer.queue.length} message(s)`, err)
       socket?.destroy()
       if (this.#peers.get(to) === peer) this.#peers.delete(to)
+      if (!this.#closed) this.onGone(to, false, peer.who)
     }
   }
 
@@ -132,10 +174,16 @@ export class Peers {
     try {
       accepted = await acceptLink(socket, this.paths.bus, Math.max(this.ringSize, 64 * 1024 * 1024))
       if (this.#closed) throw new ProtocolError('bus is closing')
-      const { link } = accepted
+      const { link, hello } = accepted
       this.endpoint.add(link)
-      watchForEof(socket, () => this.#drop(undefined, link))
-      welcome(socket, this.endpoint.bellPath)
+      // Messages back to the connecting bus (replies, Done) ride this link too, unless another
+      // link to it is up or coming: one link per pair in the common case, fewer rings to drain.
+      const from =
+        typeof hello.address === 'string' && this.isDirect(hello.address) ? hello.address : undefined
+      if (from !== undefined && !this.#peers.has(from))
+        this.#peers.set(from, { link, who: describe(hello.component, link.peerPid), queue: [] })
+      watchForEof(socket, () => this.#drop(from, link))
+      welcome(socket, this.endpoint.bellPath, { component: this.component })
     } catch (err) {
       accepted?.link.close()
       this.logger.warn('unipc shm: refused a direct link', err)
@@ -144,9 +192,17 @@ export class Peers {
   }
 
   #drop(to: string | undefined, link: ShmLink): void {
-    this.endpoint.links.delete(link)
-    link.close()
-    if (to !== undefined && this.#peers.get(to)?.link === link) this.#peers.delete(to)
+    // What the peer wrote before it went is still in the ring (a reply, a Done): read it first.
+    this.endpoint.remove(link)
+    const peer = to === undefined ? undefined : this.#peers.get(to)
+    if (to === undefined || peer?.link !== link) return
+    this.#peers.delete(to)
+    if (!this.#closed) this.onGone(to, true, peer.who)
+  }
+
+  /** A link failed (its peer corrupted a ring; the endpoint closed it): like its peer dying. */
+  failed(link: ShmLink): void {
+    for (const [to, peer] of this.#peers) if (peer.link === link) this.#drop(to, link)
   }
 
   /**

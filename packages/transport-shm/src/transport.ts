@@ -24,6 +24,7 @@ import {
   type Transport,
   UnipcError,
 } from '@unipc/core/spi'
+import { Dispatcher, readTargets } from './dispatcher.js'
 import { Endpoint } from './endpoint.js'
 import { sweepStale } from './gc.js'
 import { watchForEof } from './handshake.js'
@@ -79,6 +80,7 @@ export class ShmTransport implements Transport {
   #inbox: ((data: Uint8Array) => void) | undefined
   #endpoint: Endpoint | undefined
   #peers: Peers | undefined
+  #dispatcher: Dispatcher | undefined
   #link: ShmLink | undefined
   #paths: BusPaths | undefined
   #closing: Promise<void> | undefined
@@ -114,7 +116,10 @@ export class ShmTransport implements Transport {
       (link, err) => {
         if (link === this.#link)
           this.#lost(new ConnectionError(`shm link to the broker failed: ${err.message}`, { cause: err }))
-        else this.#logger.warn(`unipc shm: dropped the direct link with pid ${link.peerPid}: ${err.message}`)
+        else {
+          this.#logger.warn(`unipc shm: dropped the direct link with pid ${link.peerPid}: ${err.message}`)
+          this.#peers?.failed(link)
+        }
       },
       this.#logger,
     )
@@ -122,7 +127,36 @@ export class ShmTransport implements Transport {
     this.#paths = paths
     this.#component = context.component ?? ''
     this.#endpoint = endpoint
+    const self = this
     this.#peers = peers
+    const dispatcher = new Dispatcher(
+      {
+        get address() {
+          return self.#address
+        },
+        lookup: (method) =>
+          this.#call('shm dispatch', Op.Lookup, (w) => w.str(method), undefined, readTargets),
+        viaBroker: (method, data) => this.#viaBroker(method, data),
+        serveLocally: (sid, data, done) => {
+          const onRequest = this.#servers.get(sid)
+          if (!onRequest) return false
+          let acked = false
+          onRequest({
+            data,
+            redelivered: false,
+            ack: () => {
+              if (!acked) done()
+              acked = true
+            },
+          })
+          return true
+        },
+        toInbox: (frame) => this.#inbox?.(frame),
+      },
+      peers,
+    )
+    peers.onGone = (address, delivered, who) => dispatcher.gone(address, delivered, who)
+    this.#dispatcher = dispatcher
     try {
       await peers.listen()
       await this.#attach()
@@ -183,6 +217,8 @@ export class ShmTransport implements Transport {
     this.#failure = err
     this.#logger.warn(`unipc shm: ${err.message}; reconnecting`)
     this.#rejectAll(err)
+    // The new broker will tell who serves what when asked again; direct requests carry on.
+    this.#dispatcher?.reset()
     this.#onState('reconnecting', err)
     void (async () => {
       // Keep trying while the bus is open: a loaded machine may take long to start a broker.
@@ -226,6 +262,7 @@ export class ShmTransport implements Transport {
       this.#peers?.close()
       this.#endpoint?.close()
       this.#rejectAll(new ClosedError('shm operation'))
+      this.#dispatcher?.rejectAll(new ClosedError('shm dispatch'))
     })()
     return this.#closing
   }
@@ -263,6 +300,7 @@ export class ShmTransport implements Transport {
     this.#peers?.close()
     this.#endpoint?.close()
     this.#rejectAll(err)
+    this.#dispatcher?.rejectAll(err)
     this.#onState('closed', err)
   }
 
@@ -308,10 +346,31 @@ export class ShmTransport implements Transport {
     return this.#nextId
   }
 
+  /** Dispatch through the broker: it picks a server or answers NoHandlerError. */
+  #viaBroker(method: string, data: Uint8Array): Promise<void> {
+    return this.#call('shm dispatch', Op.Dispatch, (w) => w.str(method), data)
+  }
+
   #onFrame(link: ShmLink, f: Frame): void {
-    if (link !== this.#link && f.op !== Op.Inbox)
-      throw new ProtocolError(`a direct link may only carry inbox messages, not op ${f.op}`)
     const r = f.fields
+    if (link !== this.#link) {
+      switch (f.op) {
+        case Op.Inbox:
+          this.#inbox?.(link.data(f))
+          return
+        case Op.Request:
+          this.#onRequest(link, f, true)
+          return
+        case Op.Done:
+          this.#dispatcher?.done(r.u32())
+          return
+        case Op.Refused:
+          this.#dispatcher?.refused(r.u32())
+          return
+        default:
+          throw new ProtocolError(`a direct link may not carry op ${f.op}`)
+      }
+    }
     switch (f.op) {
       case Op.Reply: {
         const corr = r.u32()
@@ -368,23 +427,42 @@ export class ShmTransport implements Transport {
       case Op.Inbox:
         this.#inbox?.(link.data(f))
         return
-      case Op.Request: {
-        const onRequest = this.#servers.get(r.u32())
-        const did = r.u32()
-        const data = link.data(f)
-        let done = false
-        const ack = (): void => {
-          if (done || this.#state !== 'open') return
-          done = true
-          link.send(Op.Done, this.#w.reset().u32(did))
-        }
-        if (onRequest) onRequest({ data, redelivered: false, ack })
-        else ack()
+      case Op.Request:
+        this.#onRequest(link, f, false)
+        return
+      case Op.Members: {
+        const method = r.str()
+        this.#dispatcher?.members(method, readTargets(f))
         return
       }
       default:
         throw new ProtocolError(`unknown shm message op ${f.op} from the broker`)
     }
+  }
+
+  /**
+   * A request for one of our servers, from the broker or (direct) from the caller's bus. Done goes
+   * back on the same link once the core acknowledges (after its reply); a direct request for a
+   * server we no longer run is Refused, so the caller asks the broker again.
+   */
+  #onRequest(link: ShmLink, f: Frame, direct: boolean): void {
+    const r = f.fields
+    const onRequest = this.#servers.get(r.u32())
+    const did = r.u32()
+    if (!onRequest && direct) {
+      link.send(Op.Refused, this.#w.reset().u32(did))
+      return
+    }
+    const data = link.data(f)
+    let done = false
+    const ack = (): void => {
+      if (done || link.closed) return
+      done = true
+      // Quiet: the reply, written just before, has woken the caller (or will find this with it).
+      link.send(Op.Done, this.#w.reset().u32(did), undefined, direct)
+    }
+    if (onRequest) onRequest({ data, redelivered: false, ack })
+    else ack()
   }
 
   /**
@@ -512,8 +590,13 @@ export class ShmTransport implements Transport {
           w.str(method),
         )
       },
-      dispatch: (method: string, data: Uint8Array): Promise<void> =>
-        this.#call('shm dispatch', Op.Dispatch, (w) => w.str(method), data),
+      dispatch: (method: string, data: Uint8Array): Promise<void> => {
+        const dispatcher = this.#dispatcher
+        // Known servers are reached directly even while the broker is being replaced.
+        if (!dispatcher || (this.#state !== 'open' && this.#state !== 'reconnecting'))
+          return this.#viaBroker(method, data)
+        return dispatcher.dispatch(method, data)
+      },
     }
   }
 }

@@ -28,6 +28,11 @@ export const Op = {
   Unserve: 42,
   Dispatch: 43,
   Done: 44,
+  /** Asks for a method's servers (and their later changes, see Members). */
+  Lookup: 45,
+  // bus -> bus, on a direct link (see dispatcher.ts): Request, Done, and
+  /** The bus no longer serves the request's server id: the caller dispatches it again. */
+  Refused: 46,
   // broker -> bus
   Reply: 100,
   Delivery: 101,
@@ -35,6 +40,8 @@ export const Op = {
   Message: 103,
   Inbox: 104,
   Request: 105,
+  /** A method's servers changed (pushed to buses that looked the method up). */
+  Members: 106,
 } as const
 
 /** Set in a frame type when the data part is a blob descriptor (segment name + length). */
@@ -100,6 +107,14 @@ export class FieldWriter {
     this.#buf.writeUInt32LE(b.length, this.#len)
     this.#buf.set(b, this.#len + 4)
     this.#len += 4 + b.length
+    return this
+  }
+
+  /** Appends bytes as they are (fields written earlier, kept while a link connects). */
+  raw(b: Uint8Array): this {
+    this.#room(b.length)
+    this.#buf.set(b, this.#len)
+    this.#len += b.length
     return this
   }
 

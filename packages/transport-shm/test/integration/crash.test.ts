@@ -133,13 +133,31 @@ describe('shm broker crash', () => {
 })
 
 describe('shm direct links', () => {
-  it('stream items flow straight from the server process while the broker is frozen', async () => {
+  const owned: BrokerProcess[] = []
+  afterEach(async () => {
+    // Buses first (they unregister with the broker), then the brokers.
+    for (const own of owned) own.child.process.kill('SIGCONT')
+    await Promise.all(buses.splice(0).map((b) => b.close()))
+    for (const own of owned.splice(0)) {
+      own.child.process.kill('SIGCONT')
+      await own.stop()
+    }
+  })
+
+  /** Its own broker, the stream-server fixture as a process, and a bus of this process. */
+  async function serverWithOwnBroker(): Promise<{ own: BrokerProcess; server: ChildHandle; b: Bus }> {
     const own = await startBrokerProcess()
+    owned.push(own)
     const server = spawnTs(fixture('stream-server.ts'), [own.url])
     children.push(server)
     await server.waitForLine('ready')
     const b = await connect(own.url, { component: 'direct' })
     buses.push(b)
+    return { own, server, b }
+  }
+
+  it('stream items flow straight from the server process while the broker is frozen', async () => {
+    const { own, b } = await serverWithOwnBroker()
     let count = 0
     const sub = b.requests
       .stream<number>('ticks', undefined, { window: 32 })
@@ -154,8 +172,30 @@ describe('shm direct links', () => {
       own.child.process.kill('SIGCONT')
       sub.unsubscribe()
     }
-    await b.close()
-    buses.length = 0
-    await own.stop()
+  })
+
+  it('requests go straight to the server process while the broker is frozen (direct dispatch)', async () => {
+    const { own, b } = await serverWithOwnBroker()
+    // The first call asks the broker who serves 'echo'; later ones need only the server.
+    expect(await b.requests.call('echo', 0)).toBe(0)
+    own.child.process.kill('SIGSTOP')
+    for (let i = 1; i <= 100; i++) expect(await b.requests.call('echo', i, { timeout: 10_000 })).toBe(i)
+    const many = await Promise.all(
+      Array.from({ length: 256 }, (_, i) => b.requests.call('echo', i, { timeout: 10_000 })),
+    )
+    expect(many).toEqual([...Array(256).keys()])
+  })
+
+  it('SIGKILL of a server mid-call fails the call at once, with the broker frozen (the caller sees it)', async () => {
+    const { own, server, b } = await serverWithOwnBroker()
+    const call = b.requests.call('hang', 1, { timeout: 60_000 })
+    await server.waitForLine('hanging')
+    // Frozen, the broker cannot tell anyone about the dead server: the caller's own link does.
+    own.child.process.kill('SIGSTOP')
+    server.process.kill('SIGKILL')
+    const err = await call.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ConnectionError)
+    expect((err as Error).message).toContain(`pid ${server.process.pid}`)
+    expect((err as Error).message).toContain('streamer')
   })
 })

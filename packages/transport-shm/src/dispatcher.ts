@@ -1,0 +1,182 @@
+/**
+ * Requests straight from caller to server, without the broker on the way (docs/protocol/shm.md,
+ * "Direct dispatch"). The broker only knows who serves what: the first request for a method asks
+ * it (Lookup) for the method's servers, and it pushes every later change (Members). The caller
+ * picks a server round-robin and writes the request on its direct link to that server's bus; the
+ * server answers Done on the same link when the request is finished (the reply itself goes to the
+ * caller's inbox) or Refused when it no longer serves. When that bus's link closes with requests
+ * not Done, each caller gets the core's lost-call reply at once.
+ *
+ * The broker stays the authority: a request whose server list is empty here (perhaps only not yet
+ * updated), was refused, or found no link goes through the broker (Dispatch), which forwards it or
+ * answers NoHandlerError.
+ * @module
+ */
+import { lostCallReply } from '@unipc/core/spi'
+import type { Frame } from './link.js'
+import type { Peers } from './peers.js'
+
+/** One server of a method: the inbox address of its bus and its server id there. */
+interface Target {
+  readonly address: string
+  readonly sid: number
+}
+
+interface Inflight {
+  readonly method: string
+  readonly data: Uint8Array
+  readonly address: string
+  readonly resolve: () => void
+  readonly reject: (err: Error) => void
+}
+
+interface Method {
+  servers: Target[]
+  next: number
+}
+
+/** What the dispatcher needs from the transport. */
+export interface DispatchHost {
+  /** This bus's inbox address (requests to its own servers are handed over in-process). */
+  readonly address: string
+  /** Asks the broker for a method's servers (and to be told of changes). */
+  lookup(method: string): Promise<Target[]>
+  /** Dispatches through the broker: it forwards to a server or rejects with NoHandlerError. */
+  viaBroker(method: string, data: Uint8Array): Promise<void>
+  /** Runs one of this bus's own servers; false when it does not serve `sid` (any more). */
+  serveLocally(sid: number, data: Uint8Array, done: () => void): boolean
+  /** Hands a frame to this bus's inbox (lost-call replies). */
+  toInbox(frame: Uint8Array): void
+}
+
+/** Reads `[u32 count]([str address][u32 sid])*` (a Lookup reply or a Members push). */
+export function readTargets(f: Frame): Target[] {
+  const r = f.fields
+  const n = r.u32()
+  const out: Target[] = []
+  for (let i = 0; i < n; i++) out.push({ address: r.str(), sid: r.u32() })
+  return out
+}
+
+/** The caller side of direct dispatch for one bus. */
+export class Dispatcher {
+  readonly #methods = new Map<string, Method>()
+  readonly #lookups = new Map<string, Promise<void>>()
+  readonly #inflight = new Map<number, Inflight>()
+  #nextDid = 0
+
+  constructor(
+    private readonly host: DispatchHost,
+    private readonly peers: Peers,
+  ) {}
+
+  /** Hands `data` to one server of `method`; settles when the server finished it (Done). */
+  dispatch(method: string, data: Uint8Array): Promise<void> {
+    const known = this.#methods.get(method)
+    if (!known) return this.#lookup(method).then(() => this.dispatch(method, data))
+    const list = known.servers
+    if (list.length === 0) return this.host.viaBroker(method, data)
+    const target = list[known.next++ % list.length] as Target
+    if (known.next >= list.length) known.next = 0
+    return new Promise<void>((resolve, reject) => {
+      this.#nextDid = (this.#nextDid + 1) >>> 0 || 1
+      const did = this.#nextDid
+      if (target.address === this.host.address) {
+        queueMicrotask(() => {
+          if (!this.host.serveLocally(target.sid, data, resolve))
+            this.host.viaBroker(method, data).then(resolve, reject)
+        })
+        return
+      }
+      this.#inflight.set(did, { method, data, address: target.address, resolve, reject })
+      if (!this.peers.request(target.address, target.sid, did, data)) {
+        this.#inflight.delete(did)
+        this.host.viaBroker(method, data).then(resolve, reject)
+      }
+    })
+  }
+
+  #lookup(method: string): Promise<void> {
+    let p = this.#lookups.get(method)
+    if (!p) {
+      p = this.host.lookup(method).then(
+        (servers) => {
+          this.#lookups.delete(method)
+          // A Members push may have come first (it follows the reply on the same ring: never).
+          if (!this.#methods.has(method)) this.#methods.set(method, { servers, next: 0 })
+        },
+        (err: unknown) => {
+          this.#lookups.delete(method)
+          throw err
+        },
+      )
+      this.#lookups.set(method, p)
+    }
+    return p
+  }
+
+  /** The broker's news: `method` is now served by `servers`. */
+  members(method: string, servers: Target[]): void {
+    const m = this.#methods.get(method)
+    if (m) {
+      m.servers = servers
+      if (m.next >= servers.length) m.next = 0
+    }
+  }
+
+  /** A server finished request `did` (its reply went to the caller's inbox before this). */
+  done(did: number): void {
+    const entry = this.#inflight.get(did)
+    if (!entry) return
+    this.#inflight.delete(did)
+    entry.resolve()
+  }
+
+  /** A server's bus no longer serves the request: the broker decides where it goes now. */
+  refused(did: number): void {
+    const entry = this.#inflight.get(did)
+    if (!entry) return
+    this.#inflight.delete(did)
+    this.host.viaBroker(entry.method, entry.data).then(entry.resolve, entry.reject)
+  }
+
+  /**
+   * The link to `address` is gone. Requests that never reached it go through the broker; requests
+   * it held fail at once with the core's lost-call reply naming the dead process.
+   */
+  gone(address: string, delivered: boolean, who: string): void {
+    for (const [did, entry] of this.#inflight) {
+      if (entry.address !== address) continue
+      this.#inflight.delete(did)
+      if (!delivered) {
+        this.host.viaBroker(entry.method, entry.data).then(entry.resolve, entry.reject)
+        continue
+      }
+      const lost = lostCallReply(
+        entry.data,
+        `the shm peer serving this call died: ${who} exited before replying`,
+      )
+      if (lost) this.host.toInbox(lost.frame)
+      entry.resolve()
+    }
+    for (const m of this.#methods.values()) {
+      const kept = m.servers.filter((t) => t.address !== address)
+      if (kept.length !== m.servers.length) {
+        m.servers = kept
+        if (m.next >= kept.length) m.next = 0
+      }
+    }
+  }
+
+  /** Forgets every method's servers (a new broker: ask again); requests in flight stay. */
+  reset(): void {
+    this.#methods.clear()
+  }
+
+  /** Fails every request in flight (the bus closes or breaks). */
+  rejectAll(err: Error): void {
+    const all = [...this.#inflight.values()]
+    this.#inflight.clear()
+    for (const e of all) e.reject(err)
+  }
+}
