@@ -11,7 +11,7 @@ import { decodeRequest, encodeRequest, FrameKind, type ReplyFrame, RequestFlag }
 import { PullQueue } from './internal/pull-queue.js'
 import { abortReason, type Runtime } from './internal/runtime.js'
 import { ServerCall } from './internal/server-call.js'
-import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
+import { deadlineFor, sendOrFail, type WaitOptions, waitForReply } from './internal/unary-call.js'
 import { assertName } from './names.js'
 import { UnipcObservable } from './observable.js'
 import type { Closable, Delivery } from './spi.js'
@@ -91,40 +91,32 @@ export class Requests {
    * Calls `method` on one of its servers and resolves with the result.
    * @throws NoHandlerError (nobody serves it), TimeoutError, AbortError, RemoteError, PayloadTooLargeError, ClosedError
    */
-  async call<R = unknown>(method: string, data?: unknown, options: CallOptions = {}): Promise<R> {
+  call<R = unknown>(method: string, data?: unknown, options: CallOptions = {}): Promise<R> {
     const rt = this.rt
-    rt.assertOpen('requests.call')
-    assertName('method', method)
     const what = `request '${method}'`
-    rt.assertNotAborted(options.signal, what)
-    const body = rt.encode(data)
+    let body: Uint8Array
+    try {
+      rt.assertOpen('requests.call')
+      assertName('method', method)
+      rt.assertNotAborted(options.signal, what)
+      body = rt.encode(data)
+    } catch (err) {
+      return Promise.reject(err)
+    }
     const id = rt.nextId()
     const timeout = options.timeout ?? rt.options.defaultTimeout
-    let server: string | undefined
-    let cancelled = false
-    const sendCancel = (): void => {
-      if (server) rt.sendFrame(server, { kind: FrameKind.Cancel, id, caller: rt.address })
-    }
-    const reply = waitForReply(rt, id, {
-      timeout,
-      signal: options.signal,
-      what,
-      onAbort: () => {
-        cancelled = true
-        if (server) sendCancel()
-        else cancelWhenAccepted(rt, id)
-      },
-      onAccepted: (s) => {
-        server = s
-        if (cancelled) sendCancel()
-      },
-    })
+    const signal = options.signal
+    const reply = waitForReply(
+      rt,
+      id,
+      signal ? cancellable(rt, id, { timeout, signal, what }) : { timeout, signal, what },
+    )
     const frame = encodeRequest({
       id,
       method,
       body,
       replyTo: rt.address,
-      flags: options.signal ? RequestFlag.WantAccept : 0,
+      flags: signal ? RequestFlag.WantAccept : 0,
       deadline: deadlineFor(timeout),
       sender: rt.options.component ?? '',
       window: 0,
@@ -132,7 +124,7 @@ export class Requests {
     // Not awaited: a transport whose dispatch resolves on a broker's acknowledgement must not hold
     // back a reply (or an abort) that arrives first, which would leave `reply` rejecting unobserved.
     sendOrFail(rt, id, () => rt.transport.messaging.dispatch(method, frame))
-    return (await reply) as R
+    return reply as Promise<R>
   }
 
   /**
@@ -272,6 +264,30 @@ export class Requests {
     }
     const work = new ServerCall(rt, frame, delivery).run(handler)
     if (work) void rt.trackWork(work)
+  }
+}
+
+/**
+ * Wait options that cancel the call on the server when the caller aborts: the server is known once
+ * its Accepted frame arrives (the call sets WantAccept), and an abort before that cancels on arrival.
+ */
+function cancellable(rt: Runtime, id: number, base: WaitOptions): WaitOptions {
+  let server: string | undefined
+  let cancelled = false
+  const sendCancel = (): void => {
+    if (server) rt.sendFrame(server, { kind: FrameKind.Cancel, id, caller: rt.address })
+  }
+  return {
+    ...base,
+    onAbort: () => {
+      cancelled = true
+      if (server) sendCancel()
+      else cancelWhenAccepted(rt, id)
+    },
+    onAccepted: (s) => {
+      server = s
+      if (cancelled) sendCancel()
+    },
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { deserializeError, TimeoutError } from '../errors.js'
 import { FrameKind, type ReplyFrame } from './frames.js'
-import { abortReason, type Runtime } from './runtime.js'
+import { abortReason, type PendingCall, type Runtime } from './runtime.js'
 
 /** How long to wait and what cancels the wait. */
 export interface WaitOptions {
@@ -20,55 +20,73 @@ export interface WaitOptions {
   readonly onAccepted?: (server: string) => void
 }
 
+/** One call waiting for its reply: a single object is the pending entry, the timer callback and the abort listener. */
+class ReplyWait implements PendingCall {
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly id: number,
+    private readonly opts: WaitOptions,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
+    rt.calls.set(id, this)
+    if (opts.timeout > 0 && Number.isFinite(opts.timeout)) {
+      this.#timer = setTimeout(() => this.fail(new TimeoutError(opts.what, opts.timeout)), opts.timeout)
+    }
+    opts.signal?.addEventListener('abort', this, { once: true })
+  }
+
+  onFrame(frame: ReplyFrame): void {
+    switch (frame.kind) {
+      case FrameKind.Result: {
+        this.#settle()
+        let value: unknown
+        try {
+          value = this.rt.decode(frame.body)
+        } catch (err) {
+          this.reject(err as Error)
+          return
+        }
+        this.resolve(value)
+        return
+      }
+      case FrameKind.Error:
+        this.fail(deserializeError(frame.error))
+        return
+      case FrameKind.Accepted:
+        this.opts.onAccepted?.(frame.server)
+        return
+      default:
+        this.rt.options.logger.debug(`unipc: unexpected frame kind ${frame.kind} for ${this.opts.what}`)
+    }
+  }
+
+  fail(err: Error): void {
+    this.#settle()
+    this.reject(err)
+  }
+
+  /** The caller's signal fired (EventListener interface: no closure per call). */
+  handleEvent(): void {
+    this.fail(abortReason(this.opts.signal as AbortSignal, this.opts.what))
+    this.opts.onAbort?.()
+  }
+
+  #settle(): void {
+    this.rt.calls.delete(this.id)
+    if (this.#timer) clearTimeout(this.#timer)
+    this.opts.signal?.removeEventListener('abort', this)
+  }
+}
+
 /**
  * Registers call `id` in the pending table and resolves with its decoded result.
  * Register before sending so a fast reply is never missed.
  */
 export function waitForReply(rt: Runtime, id: number, opts: WaitOptions): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined
-    const settle = (): void => {
-      rt.calls.delete(id)
-      if (timer) clearTimeout(timer)
-      opts.signal?.removeEventListener('abort', onAbort)
-    }
-    const fail = (err: Error): void => {
-      settle()
-      reject(err)
-    }
-    const onAbort = (): void => {
-      fail(abortReason(opts.signal as AbortSignal, opts.what))
-      opts.onAbort?.()
-    }
-    rt.calls.set(id, {
-      onFrame(frame: ReplyFrame) {
-        switch (frame.kind) {
-          case FrameKind.Result: {
-            settle()
-            try {
-              resolve(rt.decode(frame.body))
-            } catch (err) {
-              reject(err)
-            }
-            return
-          }
-          case FrameKind.Error:
-            fail(deserializeError(frame.error))
-            return
-          case FrameKind.Accepted:
-            opts.onAccepted?.(frame.server)
-            return
-          default:
-            rt.options.logger.debug(`unipc: unexpected frame kind ${frame.kind} for ${opts.what}`)
-        }
-      },
-      fail,
-    })
-    if (opts.timeout > 0 && Number.isFinite(opts.timeout)) {
-      timer = setTimeout(() => fail(new TimeoutError(opts.what, opts.timeout)), opts.timeout)
-    }
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
-  })
+  return new Promise((resolve, reject) => new ReplyWait(rt, id, opts, resolve, reject))
 }
 
 /** Epoch-ms deadline for a timeout, or 0 for none. */

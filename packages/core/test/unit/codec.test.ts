@@ -62,7 +62,7 @@ describe('msgpack codec', () => {
         expect(reference.unpack(bytes)).toEqual(v)
         // A copy: the decoded value does not alias the transport's bytes.
         if (n > 0) {
-          bytes[bytes.length - 1] ^= 0xff
+          bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff
           expect(back[n - 1]).toBe((n - 1) & 0xff)
         }
       }
