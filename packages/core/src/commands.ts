@@ -3,11 +3,9 @@
  * reply goes back to the sender only. Queues are FIFO and hold commands until a worker exists.
  * @module
  */
-import { TimeoutError } from './errors.js'
-import { encodableError } from './internal/error-frame.js'
-import { decodeCommand, encodeCommand, FrameKind } from './internal/frames.js'
-import { LazyAbort } from './internal/lazy-abort.js'
-import { abortReason, type Runtime } from './internal/runtime.js'
+import { CommandJob } from './internal/command-job.js'
+import { decodeCommand, encodeCommand } from './internal/frames.js'
+import type { Runtime } from './internal/runtime.js'
 import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
 import { assertName } from './names.js'
 import type { Closable, Delivery } from './spi.js'
@@ -102,13 +100,13 @@ export class Commands {
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1))
     const consumer = await rt.transport.queues.consume(
       queue,
-      (delivery) => void rt.trackWork(this.#run(delivery, handler as CommandHandler)),
+      (delivery) => this.#run(delivery, handler as CommandHandler),
       { concurrency },
     )
     return rt.track(consumer)
   }
 
-  async #run(delivery: Delivery, handler: CommandHandler): Promise<void> {
+  #run(delivery: Delivery, handler: CommandHandler): void {
     const rt = this.rt
     let frame: ReturnType<typeof decodeCommand>
     try {
@@ -125,57 +123,8 @@ export class Commands {
       delivery.ack()
       return
     }
-    // The signal, its deadline timer and its close listener exist only if the handler reads
-    // ctx.signal: most handlers never do, and they are a measurable share of a command's cost.
-    let timer: NodeJS.Timeout | undefined
-    const onClose = (): void => controller.abort(abortReason(rt.closingSignal, 'command'))
-    const controller = new LazyAbort(() => {
-      if (rt.closed) return onClose()
-      rt.closingSignal.addEventListener('abort', onClose, { once: true })
-      if (frame.deadline > 0) {
-        timer = setTimeout(
-          () => controller.abort(new TimeoutError(`command ${frame.id}`, frame.deadline - Date.now())),
-          Math.max(0, frame.deadline - Date.now()),
-        )
-      }
-    })
-    const ctx: CommandContext = {
-      id: frame.id,
-      sender: frame.sender,
-      redelivered: delivery.redelivered,
-      get signal() {
-        return controller.signal
-      },
-      deadline: frame.deadline || undefined,
-    }
-    let interrupted = false
-    try {
-      const command = rt.decode(frame.body)
-      const result = await handler(command, ctx)
-      if (frame.replyTo)
-        rt.sendFrame(frame.replyTo, { kind: FrameKind.Result, id: frame.id, body: rt.encode(result) })
-    } catch (err) {
-      if (rt.closed && rt.transport.supports.redelivery) {
-        // The bus closing interrupted the handler: the command is left unacknowledged, so the
-        // transport hands it to another worker (flagged redelivered) instead of failing the sender.
-        interrupted = true
-        rt.options.logger.debug(`unipc: command ${frame.id} interrupted by close; it will be redelivered`)
-      } else if (frame.replyTo) {
-        rt.sendFrame(frame.replyTo, {
-          kind: FrameKind.Error,
-          id: frame.id,
-          error: encodableError(err, rt.options.sendErrorStacks),
-        })
-      } else
-        rt.options.logger.warn(
-          `unipc: command handler failed on a fire-and-forget command from ${frame.sender}`,
-          err,
-        )
-    } finally {
-      clearTimeout(timer)
-      if (controller.used) rt.closingSignal.removeEventListener('abort', onClose)
-      if (!interrupted) delivery.ack()
-    }
+    const work = new CommandJob(rt, frame, delivery).run(handler)
+    if (work) void rt.trackWork(work)
   }
 }
 

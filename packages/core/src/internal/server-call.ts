@@ -12,6 +12,7 @@ import type { Delivery } from '../spi.js'
 import { encodableError } from './error-frame.js'
 import { FrameKind, RequestFlag, type RequestFrame } from './frames.js'
 import { LazyAbort } from './lazy-abort.js'
+import { isThenable } from './promises.js'
 import { isStreamLike, pumpStream } from './pump-stream.js'
 import { type ActiveCall, activeKey, type Runtime } from './runtime.js'
 
@@ -220,12 +221,4 @@ export class ServerCall implements ActiveCall {
       Math.max(0, deadline - Date.now()),
     )
   }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (
-    v !== null &&
-    (typeof v === 'object' || typeof v === 'function') &&
-    typeof (v as { then?: unknown }).then === 'function'
-  )
 }
