@@ -107,6 +107,7 @@ class Link : public Napi::ObjectWrap<Link> {
                            StaticMethod<&Link::Create>("create"),
                            StaticMethod<&Link::Open>("open"),
                            InstanceMethod<&Link::Write>("write"),
+                           InstanceMethod<&Link::WriteBatch>("writeBatch"),
                            InstanceMethod<&Link::Read>("read"),
                            InstanceMethod<&Link::Arm>("arm"),
                            InstanceMethod<&Link::SetPeerBell>("setPeerBell"),
@@ -236,6 +237,39 @@ class Link : public Napi::ObjectWrap<Link> {
       default:
         throw CodedError(env, "peer corrupted the ring's head position", "ERR_UNIPC_SHM_CORRUPT");
     }
+  }
+
+  // writeBatch(records, length, wake) -> bytes consumed. `records` holds frames as
+  // [u32 length][u32 type][payload] (unpadded, as read() returns them); as many whole frames as fit
+  // are written, then the peer's bell rings once if it sleeps (and `wake`). Fewer bytes than
+  // `length` means the ring filled up: the peer rings us once it has drained.
+  Napi::Value WriteBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    AssertOpen(env);
+    const Bytes buf = ToBytes(info[0]);
+    const uint64_t n = ToU64(info[1], "length");
+    if (n > buf.length) throw Napi::RangeError::New(env, "length is past the end of the records");
+    const bool wake = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+    uint64_t at = 0;
+    bool wrote = false;
+    while (at < n) {
+      if (n - at < 8) throw CodedError(env, "malformed write batch record", "ERR_INVALID_ARG_VALUE");
+      uint32_t len = 0;
+      uint32_t type = 0;
+      std::memcpy(&len, buf.data + at, 4);
+      std::memcpy(&type, buf.data + at + 4, 4);
+      if (type >= kPadType || len > n - at - 8)
+        throw CodedError(env, "malformed write batch record", "ERR_INVALID_ARG_VALUE");
+      const WriteResult r = writer_.Write(type, buf.data + at + 8, len, nullptr, 0, true);
+      if (r == WriteResult::kFull) break;
+      if (r == WriteResult::kTooBig)
+        throw CodedError(env, "frame is larger than a quarter of the ring; send it as a blob", "ERR_UNIPC_SHM_TOO_BIG");
+      if (r == WriteResult::kCorrupt) throw CodedError(env, "peer corrupted the ring's head position", "ERR_UNIPC_SHM_CORRUPT");
+      at += 8 + len;
+      wrote = true;
+    }
+    if (wrote && wake && writer_.TakeArmed()) RingFd(peerBell_);
+    return Napi::Number::New(env, static_cast<double>(at));
   }
 
   // read(maxBytes) -> Buffer of [u32 length][u32 type][payload]... (unpadded), or undefined when

@@ -97,12 +97,14 @@ class RingWriter {
     tail_ = pos + need;
     r_.ctl->tail.store(tail_, std::memory_order_seq_cst);
     if (quiet) return WriteResult::kWritten;
-    // Dekker pairing with the reader's Arm(): tail is stored before armed is read (seq_cst).
-    if (r_.ctl->readerArmed.load(std::memory_order_seq_cst) != 0 &&
-        r_.ctl->readerArmed.exchange(0, std::memory_order_seq_cst) != 0) {
-      return WriteResult::kWrittenWake;
-    }
-    return WriteResult::kWritten;
+    return TakeArmed() ? WriteResult::kWrittenWake : WriteResult::kWritten;
+  }
+
+  // After quiet writes: true when the reader sleeps (it is disarmed now: ring its doorbell once).
+  // Dekker pairing with the reader's Arm(): tail is stored before armed is read (seq_cst).
+  bool TakeArmed() {
+    return r_.ctl->readerArmed.load(std::memory_order_seq_cst) != 0 &&
+           r_.ctl->readerArmed.exchange(0, std::memory_order_seq_cst) != 0;
   }
 
  private:

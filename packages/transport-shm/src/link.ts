@@ -15,6 +15,25 @@ import { BLOB_FLAG, FieldReader, type FieldWriter } from './wire.js'
 const INLINE_LIMIT = 64 * 1024
 /** Bytes copied out of a ring per read (one batch). */
 const BATCH_BYTES = 256 * 1024
+/** Frames with more data than this skip the staging buffer when nothing waits before them. */
+const STAGE_MAX_DATA = 4096
+
+/** Links with staged writes, flushed together once the current job (and its microtasks) ends. */
+const staged = new Set<ShmLink>()
+let flushScheduled = false
+function flushStaged(): void {
+  flushScheduled = false
+  for (const link of staged) {
+    try {
+      link.flush()
+    } catch {
+      // The peer corrupted the ring: closing the link ends its socket, whose close handler
+      // reports the peer gone (as when the reader finds the corruption).
+      link.close()
+    }
+  }
+  staged.clear()
+}
 
 /** A blob segment named in a received message, passed on to one recipient without reading it. */
 export class BlobRef {
@@ -32,19 +51,20 @@ export interface Frame {
   readonly blob: boolean
 }
 
-interface PendingWrite {
-  readonly type: number
-  readonly head: Uint8Array
-  readonly body: Uint8Array | undefined
-}
-
 /** A link to one peer process. */
 export class ShmLink {
   readonly #native: NativeLink
   readonly #maxInline: number
-  /** Writes that found the ring full, oldest first from #pendingHead (a queue without O(n) shift). */
-  #pending: PendingWrite[] = []
-  #pendingHead = 0
+  /**
+   * Frames not yet in the ring, in order, as `[u32 length][u32 type][payload]` records: written
+   * in one native call per job (one doorbell ring at most), or kept while the ring is full.
+   */
+  #stage = Buffer.allocUnsafe(16 * 1024)
+  #stageLen = 0
+  /** Some staged frame wants the reader woken (not all are quiet). */
+  #stageLoud = false
+  /** The reusable frame handed to onFrame (read synchronously, never kept). */
+  readonly #frame: { op: number; fields: FieldReader; blob: boolean }
   readonly #blobs = new Set<string>()
   #peerBell = -1
   #closed = false
@@ -65,11 +85,12 @@ export class ShmLink {
   ) {
     this.#native = native
     this.#maxInline = Math.min(INLINE_LIMIT, addon.maxInlinePayload(native.capacity))
+    this.#frame = { op: 0, fields: new FieldReader(this.#stage, 0, 0), blob: false }
   }
 
-  /** Writes waiting for ring space (diagnostics). */
+  /** Bytes of frames waiting to go into the ring (staged this job, or waiting for space). */
   get pendingWrites(): number {
-    return this.#pending.length - this.#pendingHead
+    return this.#stageLen
   }
 
   /** Ring positions and flags (diagnostics), see NativeLink.stats. */
@@ -108,26 +129,54 @@ export class ShmLink {
       type |= BLOB_FLAG
     } else body = data
     const head = fields.view()
-    if (this.#pending.length === 0 && this.#native.write(type, head, body, quiet)) return
-    this.#pending.push({ type, head: new Uint8Array(head), body })
+    const bodyLen = body ? body.length : 0
+    // A big frame with nothing staged before it goes straight in (no copy into the stage).
+    if (bodyLen > STAGE_MAX_DATA && this.#stageLen === 0 && this.#native.write(type, head, body, quiet))
+      return
+    this.#stageFrame(type, head, body, quiet)
   }
 
-  /** Retries writes that found the ring full, in order. */
-  flush(): void {
-    const queue = this.#pending
-    let i = this.#pendingHead
-    while (i < queue.length && !this.#closed) {
-      const w = queue[i] as PendingWrite
-      if (!this.#native.write(w.type, w.head, w.body)) break
-      queue[i++] = undefined as unknown as PendingWrite
+  #stageFrame(type: number, head: Uint8Array, body: Uint8Array | undefined, quiet: boolean): void {
+    const len = head.length + (body ? body.length : 0)
+    const need = this.#stageLen + 8 + len
+    if (need > this.#stage.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, this.#stage.length * 2))
+      this.#stage.copy(next, 0, 0, this.#stageLen)
+      this.#stage = next
     }
-    if (i >= queue.length) {
-      this.#pending = []
-      this.#pendingHead = 0
-    } else if (i > 1024 && i * 2 > queue.length) {
-      this.#pending = queue.slice(i)
-      this.#pendingHead = 0
-    } else this.#pendingHead = i
+    const buf = this.#stage
+    let at = this.#stageLen
+    buf.writeUInt32LE(len, at)
+    buf.writeUInt32LE(type, at + 4)
+    at += 8
+    buf.set(head, at)
+    at += head.length
+    if (body) {
+      buf.set(body, at)
+      at += body.length
+    }
+    this.#stageLen = at
+    if (!quiet) this.#stageLoud = true
+    staged.add(this)
+    if (!flushScheduled) {
+      flushScheduled = true
+      // After the current job's microtasks: everything a wake-up produced goes in one write.
+      process.nextTick(flushStaged)
+    }
+  }
+
+  /** Writes staged frames into the ring, in order; what does not fit waits for the reader's ring. */
+  flush(): void {
+    if (this.#stageLen === 0 || this.#closed) return
+    const done = this.#native.writeBatch(this.#stage, this.#stageLen, this.#stageLoud)
+    if (done === this.#stageLen) {
+      this.#stageLen = 0
+      this.#stageLoud = false
+      if (this.#stage.length > 1024 * 1024) this.#stage = Buffer.allocUnsafe(16 * 1024)
+    } else if (done > 0) {
+      this.#stage.copy(this.#stage, 0, done, this.#stageLen)
+      this.#stageLen -= done
+    }
   }
 
   /**
@@ -138,13 +187,17 @@ export class ShmLink {
     if (this.#closed) return false
     const buf = this.#native.read(BATCH_BYTES)
     if (!buf) return false
+    const frame = this.#frame
     let at = 0
     while (at + 8 <= buf.length) {
       const len = buf.readUInt32LE(at)
       const type = buf.readUInt32LE(at + 4)
       const start = at + 8
       at = start + len
-      onFrame({ op: type & 0xffff, fields: new FieldReader(buf, start, at), blob: (type & BLOB_FLAG) !== 0 })
+      frame.op = type & 0xffff
+      frame.blob = (type & BLOB_FLAG) !== 0
+      frame.fields.reset(buf, start, at)
+      onFrame(frame)
     }
     return true
   }
@@ -174,9 +227,15 @@ export class ShmLink {
   /** Closes the link: unmaps, removes its segment and any blob the peer did not take. Idempotent. */
   close(): void {
     if (this.#closed) return
+    // What this job staged still goes in (the peer may be alive: a graceful close).
+    try {
+      this.flush()
+    } catch {
+      // The peer broke the ring: nothing more to deliver.
+    }
     this.#closed = true
-    this.#pending = []
-    this.#pendingHead = 0
+    this.#stageLen = 0
+    staged.delete(this)
     this.socket.destroy()
     this.#native.close()
     if (this.#peerBell >= 0) addon.closeFd(this.#peerBell)

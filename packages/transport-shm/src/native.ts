@@ -33,6 +33,15 @@ export declare class NativeLink {
    */
   write(type: number, head: Uint8Array, body?: Uint8Array, quiet?: boolean): boolean
   /**
+   * Writes frames given as `[u32 length][u32 type][payload]` records (the first `length` bytes of
+   * `records`) in one call: as many whole frames as fit, then rings the peer's bell once if it
+   * sleeps and `wake` is true.
+   * @returns the bytes of records written; fewer than `length` when the ring filled up (the peer
+   *   rings our bell once it has drained)
+   * @throws code ERR_INVALID_ARG_VALUE for a malformed record, ERR_UNIPC_SHM_TOO_BIG, ERR_UNIPC_SHM_CORRUPT
+   */
+  writeBatch(records: Uint8Array, length: number, wake: boolean): number
+  /**
    * Copies committed frames out (about `maxBytes`, at least one) as `[u32 length][u32 type][payload]`
    * records, then frees their ring space (ringing the writer if it waits for space).
    * @returns undefined when the ring is empty

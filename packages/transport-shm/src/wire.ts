@@ -134,11 +134,18 @@ export class FieldReader {
    * @param end - one past its last byte
    */
   constructor(
-    private readonly buf: Buffer,
+    private buf: Buffer,
     start: number,
-    private readonly end: number,
+    private end: number,
   ) {
     this.#pos = start
+  }
+
+  /** Points this reader at another frame (one reader serves a whole batch). */
+  reset(buf: Buffer, start: number, end: number): void {
+    this.buf = buf
+    this.#pos = start
+    this.end = end
   }
 
   #need(n: number): number {

@@ -53,6 +53,56 @@ describe('native link segments', () => {
     )
   })
 
+  it('writes a batch of frames in one call, stops at a full ring, and refuses malformed records', () => {
+    const name = fresh()
+    const a = addon.Link.create(name, 4096)
+    const b = addon.Link.open(name, 1 << 20)
+    const record = (type: number, payload: Buffer): Buffer => {
+      const h = Buffer.alloc(8)
+      h.writeUInt32LE(payload.length, 0)
+      h.writeUInt32LE(type, 4)
+      return Buffer.concat([h, payload])
+    }
+    // 40 frames of 200 bytes do not fit a 4 KiB ring: the first ones go in, the rest wait.
+    const frames = Array.from({ length: 40 }, (_, i) => record(7, Buffer.alloc(200, i)))
+    const all = Buffer.concat(frames)
+    const done = a.writeBatch(all, all.length, true)
+    expect(done).toBeGreaterThan(0)
+    expect(done).toBeLessThan(all.length)
+    expect(done % 208).toBe(0)
+    const got: number[] = []
+    const drain = (): void => {
+      for (let buf = b.read(1 << 20); buf; buf = b.read(1 << 20)) {
+        for (let at = 0; at < buf.length; ) {
+          const len = buf.readUInt32LE(at)
+          expect(buf.readUInt32LE(at + 4)).toBe(7)
+          got.push(buf[at + 8] as number)
+          at += 8 + len
+        }
+      }
+    }
+    drain()
+    for (let at = done; at < all.length; drain()) {
+      const rest = all.subarray(at)
+      const n = a.writeBatch(rest, rest.length, true)
+      expect(n).toBeGreaterThan(0)
+      at += n
+    }
+    expect(got).toEqual([...Array(40).keys()])
+    // A record whose length runs past the batch, or a trailing fragment, is refused.
+    const bad = record(7, Buffer.alloc(16))
+    bad.writeUInt32LE(1000, 0)
+    expect(() => a.writeBatch(bad, bad.length, true)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    )
+    expect(() => a.writeBatch(Buffer.alloc(4), 4, true)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    )
+    expect(() => a.writeBatch(Buffer.alloc(8), 16, true)).toThrow(RangeError)
+    a.close()
+    b.close()
+  })
+
   it('carries frames in order in both directions, across many wraps of the ring', () => {
     const name = fresh()
     const a = addon.Link.create(name, 4096)
