@@ -21,7 +21,7 @@ import { reviveError } from './remote-errors.js'
 import { type SchemaCheckResult, SchemaGate, type SchemaMode } from './schema/gate.js'
 import { methodName } from './server.js'
 import type { MethodDefinition, MethodSpec, ParamsOf, ResultOf, ServiceDefinition } from './service.js'
-import { validate } from './types/validate.js'
+import { compileValidator } from './types/compile.js'
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
@@ -126,31 +126,56 @@ interface MethodContext {
   readonly name: string
 }
 
+/** The options of calls made without any (shared: nothing writes to a call's options). */
+const NO_OPTIONS: CallOptions = Object.freeze({})
+
 function unaryMethod(
   { bus, service, m, gate, check, name }: MethodContext,
   timeout: number | undefined,
 ): (params?: unknown, options?: CallOptions) => Promise<unknown> {
-  const paramsPath = { resolve: service.resolve, path: 'params' }
-  const resultPath = { resolve: service.resolve, path: 'result' }
-  return async (params = {}, options = {}) => {
-    if (check) validate(m.params, params, paramsPath)
-    let callOptions: CallOptions = timeout === undefined ? options : { timeout, ...options }
-    if (gate.settled) gate.assert(m.name)
-    else {
-      // The first call waits for the schema check, within its own timeout and signal.
-      const started = Date.now()
-      await gate.admitWithin(m.name, callOptions.timeout, callOptions.signal)
-      if (callOptions.timeout !== undefined)
-        callOptions = { ...callOptions, timeout: Math.max(1, callOptions.timeout - (Date.now() - started)) }
-    }
-    let result: unknown
+  // Everything a call needs is built here, once per method: a call allocates nothing of its own
+  // beyond the core call and one `then`.
+  const checkParams = check ? compileValidator(m.params, service.resolve, 'params') : undefined
+  const checkResult = check ? compileValidator(m.result, service.resolve, 'result') : undefined
+  const onResult = checkResult
+    ? (result: unknown): unknown => {
+        checkResult(result)
+        return result
+      }
+    : undefined
+  // Without declared errors, reviveError returns every error unchanged.
+  const onError =
+    m.errors.size > 0
+      ? (err: unknown): never => {
+          throw reviveError(err, m, service)
+        }
+      : undefined
+  const defaults: CallOptions = timeout === undefined ? NO_OPTIONS : { timeout }
+  const send = (params: unknown, callOptions: CallOptions): Promise<unknown> => {
+    const reply = bus.requests.call(name, params, callOptions)
+    return onResult || onError ? reply.then(onResult, onError) : reply
+  }
+  // The first call waits for the schema check, within its own timeout and signal.
+  const admitThenSend = async (params: unknown, callOptions: CallOptions): Promise<unknown> => {
+    const started = Date.now()
+    await gate.admitWithin(m.name, callOptions.timeout, callOptions.signal)
+    const left =
+      callOptions.timeout === undefined
+        ? callOptions
+        : { ...callOptions, timeout: Math.max(1, callOptions.timeout - (Date.now() - started)) }
+    return send(params, left)
+  }
+  return (params = {}, options) => {
+    const callOptions =
+      options === undefined ? defaults : timeout === undefined ? options : { timeout, ...options }
     try {
-      result = await bus.requests.call(name, params, callOptions)
+      checkParams?.(params)
+      if (!gate.settled) return admitThenSend(params, callOptions)
+      gate.assert(m.name)
     } catch (err) {
-      throw reviveError(err, m, service)
+      return Promise.reject(err)
     }
-    if (check) validate(m.result, result, resultPath)
-    return result
+    return send(params, callOptions)
   }
 }
 
@@ -158,14 +183,13 @@ function streamMethod(
   { bus, service, m, gate, check, name }: MethodContext,
   window: number | undefined,
 ): (params?: unknown, options?: StreamOptions) => UnipcObservable<unknown> {
-  const checkItem = (item: unknown): void => {
-    if (check) validate(m.result, item, { resolve: service.resolve, path: 'item' })
-  }
+  const checkParams = check ? compileValidator(m.params, service.resolve, 'params') : undefined
+  const checkItem = check ? compileValidator(m.result, service.resolve, 'item') : () => {}
   return (params = {}, options = {}) => {
     const opts = window === undefined ? options : { window, ...options }
     // Each subscription (or loop) checks the parameters first and errors without calling the server.
     const open = (): UnipcObservable<unknown> => {
-      if (check) validate(m.params, params, { resolve: service.resolve, path: 'params' })
+      checkParams?.(params)
       return bus.requests.stream(name, params, opts)
     }
     return new UnipcObservable<unknown>(

@@ -19,7 +19,7 @@ import { type RpcOverRedisServeOptions, serveRpcOverRedis } from './compat/rpc-o
 import { type IdempotencyOptions, ReplyCache } from './idempotency.js'
 import { type SchemaInfo, schemaMethod } from './schema/info.js'
 import type { MethodDefinition, MethodSpec, ParamsOf, ResultOf, ServiceDefinition } from './service.js'
-import { validate } from './types/validate.js'
+import { compileValidator } from './types/compile.js'
 
 /** What a method implementation receives besides its parameters. */
 export interface ServiceContext {
@@ -174,10 +174,11 @@ function handlerFor(
   check: boolean,
   cache: ReplyCache | undefined,
 ): (data: unknown, rctx: RequestContext) => unknown {
-  const paramsPath = { resolve: service.resolve, path: 'params' }
+  // Parameters come from the network: always checked unless the server opted out.
+  const checkParams = check ? compileValidator(m.params, service.resolve, 'params') : undefined
   return (data, rctx) => {
     const params = data ?? {}
-    if (check) validate(m.params, params, paramsPath)
+    checkParams?.(params)
     const ctx = new CallContext(service.name, m.name, rctx)
     if (cache && !m.stream) return cache.run(ctx.callId, () => fn(params, ctx))
     return fn(params, ctx)

@@ -98,9 +98,11 @@ export class SchemaGate {
   /** Throws SchemaMismatchError (strict mode) when the last check found `method` incompatible. */
   assert(method: string): void {
     if (this.mode !== 'strict' || !this.#result) return
+    const incompatible = this.#result.comparison.incompatible
+    if (incompatible.length === 0) return // the common case, checked on every call: nothing to build
     // A method the answering server lacks is not blocked: during a rolling upgrade another instance
     // may have it, and calls are routed only to servers of the method (else NoHandlerError).
-    const bad = this.#result.comparison.incompatible.filter(
+    const bad = incompatible.filter(
       (d) => (d.method === undefined || d.method === method) && d.kind !== 'method-missing',
     )
     if (bad.length > 0) throw new SchemaMismatchError(this.service.name, bad.map(formatDifference))

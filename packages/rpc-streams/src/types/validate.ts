@@ -20,7 +20,8 @@ export interface ValidateOptions {
   readonly path?: string
 }
 
-const MAX_DEPTH = 256
+/** Deepest nesting checked (deeper values fail, so a hostile value cannot exhaust the stack). */
+export const MAX_DEPTH = 256
 
 /**
  * Throws ValidationError when `value` does not match `type`.

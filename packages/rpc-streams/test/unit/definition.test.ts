@@ -1,16 +1,8 @@
 import { InvalidArgumentError, ValidationError } from '@unipc/core'
 import { describe, expect, it } from 'vitest'
 import { canonicalType, defineError, defineService, ServiceError, t, validate } from '../../src/index.js'
+import { Student } from '../fixtures/student.js'
 import { Tree } from '../fixtures/tree.js'
-
-const Student = t.model('Student', {
-  id: t.string(),
-  age: t.uint8(),
-  nick: t.optional(t.string()),
-  grades: t.map(t.string(), t.float64()),
-  tags: t.array(t.enum(['a', 'b'])),
-  photo: t.optional(t.binary()),
-})
 
 const NotFound = defineError('StudentNotFound', { id: t.string() }, { message: (f) => `no student ${f.id}` })
 
