@@ -45,6 +45,10 @@ function typedSystem(base: System, name: string): System<UnipcConfig> {
     },
     packages: [...(base.packages ?? []), '@unipc/rpc-streams'],
     setup: base.setup as System<UnipcConfig>['setup'],
+    // Load like the raw row does (core and transport), plus rpc-streams, before the run starts.
+    async preload(config) {
+      await Promise.all([base.preload?.(config as never), import('@unipc/rpc-streams')])
+    },
     async echoServer(config, ctx): Promise<Closable> {
       const { serve } = await import('@unipc/rpc-streams')
       const bus = await connectBus(config)
