@@ -129,6 +129,31 @@ describe('targets', () => {
     expect(beats.measured).toMatch(/1 not measured/)
   })
 
+  it('checks the typed-client overhead of issue 7 against the raw row of the same transport', () => {
+    const checks = checkTargets(
+      results([
+        cell('unipc socket unix', 'rtt', 100),
+        cell('unipc typed socket unix', 'rtt', 109),
+        cell('unipc socket unix', 'throughput', 50_000),
+        cell('unipc typed socket unix', 'throughput', 45_000),
+        cell('unipc shm', 'rtt', 100),
+        cell('unipc typed shm', 'rtt', 111),
+      ]),
+    ).filter((c) => c.issue === 7)
+    const get = (system: string, scenario: ScenarioName) =>
+      checks.find((c) => c.system === system && c.scenario === scenario)!
+    expect(get('unipc typed socket unix', 'rtt')).toMatchObject({
+      status: 'met',
+      against: ['unipc socket unix'],
+    })
+    expect(get('unipc typed socket unix', 'rtt').short).toBe('rtt p50 1.09× (target ≤ 1.1×)')
+    // 45k / 50k = 0.90 < 1/1.1: more than 10% longer per call.
+    expect(get('unipc typed socket unix', 'throughput').status).toBe('not met')
+    expect(get('unipc typed socket unix', 'throughput').short).toMatch(/0\.90× \(target ≥ 0\.91×\)/)
+    expect(get('unipc typed shm', 'rtt').status).toBe('not met')
+    expect(get('unipc typed shm', 'throughput').status).toBe('not measured')
+  })
+
   it('checks absolute shm targets', () => {
     const checks = checkTargets(results([cell('unipc shm', 'throughput', 600_000)]))
     expect(checks.find((c) => c.system === 'unipc shm' && c.scenario === 'throughput')!.status).toBe('met')
