@@ -230,6 +230,8 @@ class Link : public Napi::ObjectWrap<Link> {
       case WriteResult::kWritten:
         return Napi::Boolean::New(env, true);
       case WriteResult::kFull:
+        // The reader must drain for us to go on: wake it even if what fills the ring was quiet.
+        if (writer_.TakeArmed()) RingFd(peerBell_);
         return Napi::Boolean::New(env, false);
       case WriteResult::kTooBig:
         throw CodedError(env, "frame is larger than a quarter of the ring; send it as a blob", "ERR_UNIPC_SHM_TOO_BIG");
@@ -251,24 +253,33 @@ class Link : public Napi::ObjectWrap<Link> {
     if (n > buf.length) throw Napi::RangeError::New(env, "length is past the end of the records");
     const bool wake = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
     uint64_t at = 0;
-    bool wrote = false;
+    bool full = false;
     while (at < n) {
       if (n - at < 8) throw CodedError(env, "malformed write batch record", "ERR_INVALID_ARG_VALUE");
       uint32_t len = 0;
       uint32_t type = 0;
       std::memcpy(&len, buf.data + at, 4);
       std::memcpy(&type, buf.data + at + 4, 4);
-      if (type >= kPadType || len > n - at - 8)
+      if (type >= kPadType || len > n - at - 8) {
+        writer_.Publish();
         throw CodedError(env, "malformed write batch record", "ERR_INVALID_ARG_VALUE");
-      const WriteResult r = writer_.Write(type, buf.data + at + 8, len, nullptr, 0, true);
-      if (r == WriteResult::kFull) break;
-      if (r == WriteResult::kTooBig)
+      }
+      // Unpublished: the whole batch becomes visible with one store of tail below.
+      const WriteResult r = writer_.Write(type, buf.data + at + 8, len, nullptr, 0, true, false);
+      if (r == WriteResult::kFull) {
+        full = true;
+        break;
+      }
+      if (r == WriteResult::kTooBig) {
+        writer_.Publish();
         throw CodedError(env, "frame is larger than a quarter of the ring; send it as a blob", "ERR_UNIPC_SHM_TOO_BIG");
+      }
       if (r == WriteResult::kCorrupt) throw CodedError(env, "peer corrupted the ring's head position", "ERR_UNIPC_SHM_CORRUPT");
       at += 8 + len;
-      wrote = true;
     }
-    if (wrote && wake && writer_.TakeArmed()) RingFd(peerBell_);
+    writer_.Publish();
+    // A full ring wakes the reader even for quiet frames: it must drain for us to go on.
+    if ((full || (at > 0 && wake)) && writer_.TakeArmed()) RingFd(peerBell_);
     return Napi::Number::New(env, static_cast<double>(at));
   }
 

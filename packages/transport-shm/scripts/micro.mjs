@@ -44,9 +44,13 @@ if (role === '--server') {
     const line = new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d)))))
     child.stdin.write('cpu\n')
     const u = process.cpuUsage()
-    return u.user + u.system + (await line)
+    return { client: u.user + u.system, server: await line }
   }
-  const perOp = (c0, c1, n) => `${((c1 - c0) / n).toFixed(2)} cpu-µs/op`
+  const perOp = (c0, c1, n) => {
+    const c = (c1.client - c0.client) / n
+    const s = (c1.server - c0.server) / n
+    return `${(c + s).toFixed(2)} cpu-µs/op (caller ${c.toFixed(2)}, server ${s.toFixed(2)})`
+  }
   const until = (ms) => {
     const end = performance.now() + ms
     return () => performance.now() < end
