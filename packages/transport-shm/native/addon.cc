@@ -345,6 +345,133 @@ class Link : public Napi::ObjectWrap<Link> {
 
 
 // ---------------------------------------------------------------------------------------------
+// Slab: a reusable segment for large payloads of one link direction (see ring.h). Both sides map
+// it with MAP_POPULATE, so copying in and out never page-faults.
+
+class Slab : public Napi::ObjectWrap<Slab> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Slab",
+                       {
+                           InstanceMethod<&Slab::Write>("write"),
+                           InstanceMethod<&Slab::Read>("read"),
+                           InstanceMethod<&Slab::Close>("close"),
+                           InstanceAccessor<&Slab::Capacity>("capacity"),
+                       });
+  }
+
+  // new Slab(name, capacity, create): create = true makes the segment (O_EXCL, 0600, owner
+  // checked) and writes its header; false maps a peer's after checking owner, mode, header and
+  // size (`capacity` is then the largest accepted).
+  explicit Slab(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Slab>(info) {
+    Napi::Env env = info.Env();
+    const std::string name = ToName(info[0]);
+    const uint64_t cap = ToU64(info[1], "capacity");
+    const bool create = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+    if (!ValidSlabCapacity(cap))
+      throw CodedError(env, "slab capacity must be a power of two between 64 KiB and 1 GiB", "ERR_INVALID_ARG_VALUE");
+    int fd = shm_open(name.c_str(), create ? O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC : O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) throw ErrnoError(env, "shm_open(" + name + ")", errno);
+    struct stat st;
+    const char* why = create && fchmod(fd, 0600) != 0 ? "fchmod failed" : CheckOwnership(fd, st);
+    uint64_t size = SlabSegmentSize(cap);
+    if (!why && create && ftruncate(fd, static_cast<off_t>(size)) != 0) why = "ftruncate failed";
+    if (!why && !create) {
+      size = static_cast<uint64_t>(st.st_size);
+      if (size < kSlabHeaderSize || size > SlabSegmentSize(cap)) why = "unexpected size";
+    }
+    if (why) {
+      close(fd);
+      if (create) shm_unlink(name.c_str());
+      throw CodedError(env, "slab " + name + " is refused: " + why, create ? "ERR_UNIPC_SHM_SYS" : "ERR_UNIPC_SHM_PERMISSION");
+    }
+    void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+    const int err = errno;
+    close(fd);
+    if (base == MAP_FAILED) {
+      if (create) shm_unlink(name.c_str());
+      throw ErrnoError(env, "mmap(" + name + ")", err);
+    }
+    uint8_t* b = static_cast<uint8_t*>(base);
+    uint64_t realCap = cap;
+    if (create) {
+      SegmentHeader h{kSlabMagic, kVersion, static_cast<uint32_t>(kSlabHeaderSize), cap, static_cast<uint32_t>(getpid()), 0};
+      std::memcpy(b, &h, sizeof h);
+    } else if (const char* bad = ValidateSlabHeader(b, size, realCap)) {
+      munmap(base, size);
+      throw CodedError(env, "slab " + name + ": " + bad, "ERR_UNIPC_SHM_CORRUPT");
+    }
+    base_ = b;
+    size_ = size;
+    cap_ = realCap;
+    writer_ = SlabWriter(b, realCap);
+    reader_ = SlabReader(b, realCap);
+  }
+
+  ~Slab() override { Unmap(); }
+
+ private:
+  void Unmap() {
+    if (base_) munmap(base_, size_);
+    base_ = nullptr;
+  }
+
+  void AssertOpen(Napi::Env env) const {
+    if (!base_) throw CodedError(env, "slab is closed", "ERR_UNIPC_SHM_CLOSED");
+  }
+
+  Napi::Value Capacity(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(cap_)); }
+
+  // write(head?, body) -> position, or -1 when the slab has no room (the caller uses a blob).
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    AssertOpen(env);
+    const Bytes a = ToBytes(info[0]);
+    const Bytes b = ToBytes(info[1]);
+    uint64_t pos = 0;
+    switch (writer_.Write(a.data, a.length, b.data, b.length, pos)) {
+      case SlabResult::kOk:
+        return Napi::Number::New(env, static_cast<double>(pos));
+      case SlabResult::kNoRoom:
+        return Napi::Number::New(env, -1);
+      case SlabResult::kCorrupt:
+      default:
+        throw CodedError(env, "peer corrupted the slab's head position", "ERR_UNIPC_SHM_CORRUPT");
+    }
+  }
+
+  // read(position, length) -> Buffer: checks the range, copies it out once, frees the space.
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    AssertOpen(env);
+    const uint64_t pos = ToU64(info[0], "position");
+    const uint64_t len = ToU64(info[1], "length");
+    if (const char* why = reader_.Check(pos, len))
+      throw CodedError(env, std::string("corrupt slab descriptor from peer: ") + why, "ERR_UNIPC_SHM_CORRUPT");
+    // Into the caller's buffer when given (allocated by JS: Buffer.allocUnsafe reuses memory
+    // where a fresh native allocation of this size would page-fault on every byte).
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      if (!info[2].IsBuffer()) throw Napi::TypeError::New(env, "destination must be a Buffer");
+      auto dst = info[2].As<Napi::Buffer<uint8_t>>();
+      if (dst.Length() < len) throw Napi::RangeError::New(env, "destination is smaller than the payload");
+      reader_.Take(pos, len, dst.Data());
+      return dst;
+    }
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, len);
+    reader_.Take(pos, len, out.Data());
+    return out;
+  }
+
+  void Close(const Napi::CallbackInfo&) { Unmap(); }
+
+  uint8_t* base_ = nullptr;
+  uint64_t size_ = 0;
+  uint64_t cap_ = 0;
+  SlabWriter writer_;
+  SlabReader reader_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Bell: this process's doorbell. A FIFO opened O_RDWR|O_NONBLOCK (so it never blocks and never
 // sees EOF); libuv polls it on the JS thread and the callback runs as a proper async callback
 // (MakeCallback), so promise jobs queued by handlers run right after it.
@@ -569,6 +696,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(link)));
   exports.Set("Link", link);
   exports.Set("Bell", Bell::Init(env));
+  exports.Set("Slab", Slab::Init(env));
   exports.Set("openPeerBell", Napi::Function::New(env, OpenPeerBell));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("ringBell", Napi::Function::New(env, RingBell));

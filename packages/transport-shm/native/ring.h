@@ -260,3 +260,122 @@ inline const char* ValidateHeader(const uint8_t* base, uint64_t mappedSize, uint
 }
 
 }  // namespace unipc_shm
+
+// ---- slab segments (large payloads, see docs/protocol/shm.md "Slabs") ----
+// One slab per link direction, made by the writer when it first sends a large payload and reused:
+// a byte ring of `cap` bytes (a power of two) after a 4 KiB header page. The writer copies a
+// payload in contiguously (skipping to the start when it would straddle the end) and names its
+// position and length in a ring frame; the reader copies it out and stores the position after it
+// as the slab's head, which frees everything before it. Positions are 64-bit and never wrap.
+// When the reader has taken everything, the next payload starts again at offset 0: with one large
+// message in flight at a time the same, cache-warm bytes are reused.
+
+namespace unipc_shm {
+
+constexpr uint64_t kSlabMagic = 0x314C534350494E55ull;  // "UNIPCSL1" read as little-endian bytes
+constexpr size_t kSlabHeaderSize = 4096;
+constexpr size_t kSlabHeadOffset = 64;
+constexpr uint64_t kMinSlabCapacity = 1ull << 16;
+constexpr uint64_t kMaxSlabCapacity = 1ull << 30;
+
+inline bool ValidSlabCapacity(uint64_t cap) {
+  return cap >= kMinSlabCapacity && cap <= kMaxSlabCapacity && (cap & (cap - 1)) == 0;
+}
+
+inline uint64_t SlabSegmentSize(uint64_t cap) { return kSlabHeaderSize + cap; }
+
+inline std::atomic<uint64_t>* SlabHead(uint8_t* base) {
+  return reinterpret_cast<std::atomic<uint64_t>*>(base + kSlabHeadOffset);
+}
+
+// Checks a mapped slab's header against its real size; returns nullptr when valid.
+inline const char* ValidateSlabHeader(const uint8_t* base, uint64_t mappedSize, uint64_t& capOut) {
+  if (mappedSize < kSlabHeaderSize) return "slab is smaller than its header";
+  SegmentHeader h;
+  std::memcpy(&h, base, sizeof h);
+  if (h.magic != kSlabMagic) return "slab magic is not UNIPCSL1";
+  if (h.version != kVersion) return "slab version is not supported";
+  if (h.headerSize != kSlabHeaderSize) return "slab header size is wrong";
+  if (!ValidSlabCapacity(h.capacity)) return "slab capacity is not a power of two between 64 KiB and 1 GiB";
+  if (SlabSegmentSize(h.capacity) != mappedSize) return "slab size does not match its capacity";
+  capOut = h.capacity;
+  return nullptr;
+}
+
+enum class SlabResult { kOk, kNoRoom, kCorrupt };
+
+// The writing end of a slab. Like RingWriter, it reads head only when its remembered one leaves
+// too little room.
+class SlabWriter {
+ public:
+  SlabWriter() = default;
+  SlabWriter(uint8_t* base, uint64_t cap) : head_ptr_(SlabHead(base)), data_(base + kSlabHeaderSize), cap_(cap) {}
+
+  // Copies `a` then `b` in; `pos` receives their position. kNoRoom: nothing written (the reader
+  // has not taken enough yet, or the payload is larger than the slab).
+  SlabResult Write(const uint8_t* a, uint64_t alen, const uint8_t* b, uint64_t blen, uint64_t& pos) {
+    const uint64_t len = alen + blen;
+    if (len == 0 || len > cap_) return SlabResult::kNoRoom;
+    if (free_ != tail_) {
+      const uint64_t head = head_ptr_->load(std::memory_order_acquire);
+      if (head > tail_ || head < loaded_) return SlabResult::kCorrupt;
+      loaded_ = head;
+      if (head > free_) free_ = head;
+    }
+    const uint64_t off = tail_ & (cap_ - 1);
+    const bool empty = free_ == tail_;
+    // Empty: back to offset 0. Otherwise contiguous after the last payload, or at 0 past the end.
+    const uint64_t start = (empty && off != 0) || off + len > cap_ ? tail_ + (cap_ - off) : tail_;
+    const uint64_t end = start + len;
+    // Nothing is unread before `start` when empty (the reader's head passes the gap with this one).
+    if (empty) free_ = start;
+    if (end - free_ > cap_) return SlabResult::kNoRoom;
+    uint8_t* at = data_ + (start & (cap_ - 1));
+    if (alen) std::memcpy(at, a, alen);
+    if (blen) std::memcpy(at + alen, b, blen);
+    tail_ = end;
+    pos = start;
+    return SlabResult::kOk;
+  }
+
+ private:
+  std::atomic<uint64_t>* head_ptr_ = nullptr;
+  uint8_t* data_ = nullptr;
+  uint64_t cap_ = 0;
+  uint64_t tail_ = 0;
+  uint64_t loaded_ = 0;  // the last head read from shared memory (it never decreases)
+  uint64_t free_ = 0;    // every byte before this position is free
+};
+
+// The reading end: checks every position and length the writer sent (never trusted) before
+// copying, then releases the space.
+class SlabReader {
+ public:
+  SlabReader() = default;
+  SlabReader(uint8_t* base, uint64_t cap) : head_ptr_(SlabHead(base)), data_(base + kSlabHeaderSize), cap_(cap) {}
+
+  // Checks that [pos, pos+len) is a range the writer could have filled; nullptr when it is.
+  const char* Check(uint64_t pos, uint64_t len) const {
+    if (len == 0 || len > cap_) return "slab payload length is out of bounds";
+    if (pos < head_ || pos > UINT64_MAX - len) return "slab position is behind the released head";
+    // The writer skips at most one gap to offset 0 and holds less than a slab after it.
+    if (pos - head_ > 2 * cap_) return "slab position is past what the writer can have written";
+    if ((pos & (cap_ - 1)) + len > cap_) return "slab payload runs past the end of the slab";
+    return nullptr;
+  }
+
+  // Copies a checked range out and frees the slab up to its end (the writer may reuse it now).
+  void Take(uint64_t pos, uint64_t len, uint8_t* out) {
+    std::memcpy(out, data_ + (pos & (cap_ - 1)), len);
+    head_ = pos + len;
+    head_ptr_->store(head_, std::memory_order_release);
+  }
+
+ private:
+  std::atomic<uint64_t>* head_ptr_ = nullptr;
+  uint8_t* data_ = nullptr;
+  uint64_t cap_ = 0;
+  uint64_t head_ = 0;
+};
+
+}  // namespace unipc_shm

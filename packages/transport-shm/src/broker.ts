@@ -491,9 +491,9 @@ export class Broker {
   }
 }
 
-/** A private copy of inline data (a view into a batch buffer); blobs are already private. */
+/** A private copy of inline data (a view into a batch buffer); blob and slab data are already private. */
 function own(data: Uint8Array, f: Frame): Uint8Array {
-  return f.blob ? data : new Uint8Array(data) // Buffer#slice would share memory
+  return f.blob || f.slab ? data : new Uint8Array(data) // Buffer#slice would share memory
 }
 
 function goneError(to: string): ReplyError {

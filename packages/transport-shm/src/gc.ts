@@ -19,8 +19,8 @@ export interface SegmentInfo {
   readonly name: string
   /** The bus name it belongs to. */
   readonly bus: string
-  /** `link` (a bus's rings) or `blob` (one large payload). */
-  readonly kind: 'link' | 'blob'
+  /** `link` (a bus's rings), `slab` (a link direction's large payloads) or `blob` (one large payload). */
+  readonly kind: 'link' | 'slab' | 'blob'
   readonly creatorPid: number
   readonly creatorAlive: boolean
   readonly size: number
@@ -49,7 +49,7 @@ export function listSegments(): SegmentInfo[] {
       out.push({
         name,
         bus: parsed.bus,
-        kind: /-b\d+-[0-9a-f]+$/.test(name) ? 'blob' : 'link',
+        kind: /-b\d+-[0-9a-f]+$/.test(name) ? 'blob' : /-s\d+-[0-9a-f]+$/.test(name) ? 'slab' : 'link',
         creatorPid: pid,
         creatorAlive: pidAlive(pid),
         size: st.size,

@@ -6,15 +6,20 @@
  */
 import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
+import { ProtocolError } from '@unipc/core/spi'
 import { addon } from './load-addon.js'
-import type { NativeLink } from './native.js'
+import type { NativeLink, NativeSlab } from './native.js'
 import { segmentName } from './paths.js'
-import { BLOB_FLAG, FieldReader, type FieldWriter } from './wire.js'
+import { BLOB_FLAG, FieldReader, type FieldWriter, SLAB_FLAG } from './wire.js'
 
 /** Inline payloads stay at or below this even in large rings; bigger ones go through blobs. */
 const INLINE_LIMIT = 64 * 1024
 /** Bytes copied out of a ring per read (one batch). */
 const BATCH_BYTES = 256 * 1024
+/** Data bytes of a link direction's slab (mapped pre-faulted by both sides once used). */
+const SLAB_CAPACITY = 8 * 1024 * 1024
+/** Largest payload sent through the slab; bigger ones (and any that find it full) use blobs. */
+const SLAB_MAX_PAYLOAD = SLAB_CAPACITY / 2
 /** Frames with more data than this skip the staging buffer when nothing waits before them. */
 const STAGE_MAX_DATA = 4096
 
@@ -49,6 +54,8 @@ export interface Frame {
   readonly op: number
   readonly fields: FieldReader
   readonly blob: boolean
+  /** The data part is a slab descriptor (see {@link ShmLink.data}). */
+  readonly slab: boolean
 }
 
 /** A link to one peer process. */
@@ -64,8 +71,11 @@ export class ShmLink {
   /** Some staged frame wants the reader woken (not all are quiet). */
   #stageLoud = false
   /** The reusable frame handed to onFrame (read synchronously, never kept). */
-  readonly #frame: { op: number; fields: FieldReader; blob: boolean }
+  readonly #frame: { op: number; fields: FieldReader; blob: boolean; slab: boolean }
   readonly #blobs = new Set<string>()
+  /** Our slab for large payloads to the peer (made on first use) and the peer's to us. */
+  #slabOut: { readonly name: string; readonly slab: NativeSlab } | undefined
+  #slabIn: { readonly name: string; readonly slab: NativeSlab } | undefined
   #peerBell = -1
   #closed = false
 
@@ -85,7 +95,7 @@ export class ShmLink {
   ) {
     this.#native = native
     this.#maxInline = Math.min(INLINE_LIMIT, addon.maxInlinePayload(native.capacity))
-    this.#frame = { op: 0, fields: new FieldReader(this.#stage, 0, 0), blob: false }
+    this.#frame = { op: 0, fields: new FieldReader(this.#stage, 0, 0), blob: false, slab: false }
   }
 
   /** Bytes of frames waiting to go into the ring (staged this job, or waiting for space). */
@@ -122,6 +132,14 @@ export class ShmLink {
       fields.str(data.name).f64(data.length)
       type |= BLOB_FLAG
     } else if (data && data.length + fields.view().length > this.#maxInline) {
+      const slab = data.length <= SLAB_MAX_PAYLOAD ? this.#outSlab() : undefined
+      const at = slab ? slab.slab.write(undefined, data) : -1
+      if (slab && at >= 0) {
+        // Copied in once; the reader copies it out and frees the space (positions stay in order).
+        fields.str(slab.name).f64(at).f64(data.length)
+        this.#stageFrame(type | SLAB_FLAG, fields.view(), undefined, quiet)
+        return
+      }
       const name = segmentName(this.bus, 'b')
       addon.writeBlob(name, undefined, data)
       this.#trackBlob(name)
@@ -196,14 +214,50 @@ export class ShmLink {
       at = start + len
       frame.op = type & 0xffff
       frame.blob = (type & BLOB_FLAG) !== 0
+      frame.slab = (type & SLAB_FLAG) !== 0
       frame.fields.reset(buf, start, at)
       onFrame(frame)
     }
     return true
   }
 
+  /** Our slab, made on first use; undefined when it cannot be made (blobs then). */
+  #outSlab(): { name: string; slab: NativeSlab } | undefined {
+    if (this.#slabOut || this.#closed) return this.#slabOut
+    const name = segmentName(this.bus, 's')
+    try {
+      this.#slabOut = { name, slab: new addon.Slab(name, SLAB_CAPACITY, true) }
+    } catch {
+      // No memory for it (or /dev/shm is full): large payloads keep using blob segments.
+      return undefined
+    }
+    return this.#slabOut
+  }
+
+  /** Copies a payload out of the peer's slab (mapping it the first time it is named). */
+  #fromSlab(frame: Frame): Buffer {
+    const name = frame.fields.str()
+    const at = frame.fields.length()
+    const length = frame.fields.length()
+    let slabIn = this.#slabIn
+    if (slabIn?.name !== name) {
+      // A peer makes one slab per link direction: a second name is a new writer after a
+      // reconnect at most; the old mapping goes.
+      slabIn?.slab.close()
+      this.#slabIn = undefined
+      slabIn = { name, slab: new addon.Slab(name, SLAB_CAPACITY, false) }
+      this.#slabIn = slabIn
+    }
+    // The native side checks the range; this only keeps a hostile length from a huge allocation.
+    if (length > SLAB_CAPACITY) throw new ProtocolError('shm slab descriptor has an invalid length')
+    // Allocated here rather than natively: JS reuses freed memory, a fresh native allocation of this
+    // size page-faults on every page.
+    return slabIn.slab.read(at, length, Buffer.allocUnsafeSlow(length))
+  }
+
   /** The data part of a message whose fields were read: inline bytes or the blob's contents. */
   data(frame: Frame): Uint8Array {
+    if (frame.slab) return this.#fromSlab(frame)
     if (!frame.blob) return frame.fields.rest()
     const name = frame.fields.str()
     const length = frame.fields.length()
@@ -215,6 +269,8 @@ export class ShmLink {
    * single onward recipient (see {@link ShmLink.send}).
    */
   payload(frame: Frame): Uint8Array | BlobRef {
+    // Slab space belongs to this link: its payload is copied out (and sent on as a new one).
+    if (frame.slab) return this.#fromSlab(frame)
     if (!frame.blob) return frame.fields.rest()
     return new BlobRef(frame.fields.str(), frame.fields.length())
   }
@@ -241,6 +297,17 @@ export class ShmLink {
     if (this.#peerBell >= 0) addon.closeFd(this.#peerBell)
     this.#peerBell = -1
     addon.unlinkSegment(this.segment)
+    // Both slabs go with the link, like its segment: the peer is gone or closing too.
+    if (this.#slabIn) {
+      this.#slabIn.slab.close()
+      addon.unlinkSegment(this.#slabIn.name)
+      this.#slabIn = undefined
+    }
+    if (this.#slabOut) {
+      this.#slabOut.slab.close()
+      addon.unlinkSegment(this.#slabOut.name)
+      this.#slabOut = undefined
+    }
     for (const name of this.#blobs) addon.unlinkSegment(name)
     this.#blobs.clear()
   }

@@ -61,6 +61,32 @@ export declare class NativeLink {
   close(): void
 }
 
+/**
+ * A reusable segment for the large payloads of one link direction (docs/protocol/shm.md, "Slabs"),
+ * mapped pre-faulted (MAP_POPULATE) on both sides.
+ */
+export declare class NativeSlab {
+  /**
+   * @param name - a POSIX shm name, `/unipc-…`
+   * @param capacity - data bytes (a power of two, 64 KiB .. 1 GiB); when opening, the largest accepted
+   * @param create - true: make it (`O_EXCL`, 0600) as its writer; false: map a peer's as its reader
+   *   after checking owner, mode, header and size
+   */
+  constructor(name: string, capacity: number, create: boolean)
+  /** Data bytes. */
+  readonly capacity: number
+  /** Copies `head` then `body` in; returns their position, or -1 when there is no room now. */
+  write(head: Uint8Array | undefined, body: Uint8Array): number
+  /**
+   * Checks `[position, position + length)` against what the writer can have written, copies it
+   * out once (into `into` when given, which is returned) and frees the slab up to its end.
+   * @throws code ERR_UNIPC_SHM_CORRUPT for a range out of bounds
+   */
+  read(position: number, length: number, into?: Buffer): Buffer
+  /** Unmaps it (not unlinked). */
+  close(): void
+}
+
 /** This process's doorbell: a FIFO polled by libuv on the JS thread. */
 export declare class NativeBell {
   /** Makes the FIFO at `path` (mode 0600; it must not exist) and opens it non-blocking. */
@@ -77,6 +103,7 @@ export declare class NativeBell {
 export interface NativeAddon {
   readonly Link: typeof NativeLink
   readonly Bell: typeof NativeBell
+  readonly Slab: typeof NativeSlab
   /** Opens the write end of a peer's bell FIFO (must be a FIFO we own); returns the fd. */
   openPeerBell(path: string): number
   /** Closes an fd returned by {@link NativeAddon.openPeerBell}. */

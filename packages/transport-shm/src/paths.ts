@@ -72,15 +72,15 @@ export const segmentPrefix = `/unipc-${uid}-`
 /**
  * A fresh segment name: `/unipc-<uid>-<bus>-<kind><pid>-<random>`.
  * @param bus - the bus name
- * @param kind - `l` for a link segment, `b` for a blob
+ * @param kind - `l` for a link segment, `s` for a slab, `b` for a blob
  */
-export function segmentName(bus: string, kind: 'l' | 'b'): string {
+export function segmentName(bus: string, kind: 'l' | 's' | 'b'): string {
   return `${segmentPrefix}${bus}-${kind}${process.pid}-${randomBytes(6).toString('hex')}`
 }
 
 /** The bus and creator pid of a segment name, or undefined when the name is not one of ours. */
 export function parseSegmentName(name: string): { bus: string; pid: number } | undefined {
-  const m = /^\/unipc-\d+-([A-Za-z0-9_.-]+)-[lb](\d+)-[0-9a-f]+$/.exec(name)
+  const m = /^\/unipc-\d+-([A-Za-z0-9_.-]+)-[lsb](\d+)-[0-9a-f]+$/.exec(name)
   return m ? { bus: m[1] as string, pid: Number(m[2]) } : undefined
 }
 

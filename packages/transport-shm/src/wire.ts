@@ -46,6 +46,8 @@ export const Op = {
 
 /** Set in a frame type when the data part is a blob descriptor (segment name + length). */
 export const BLOB_FLAG = 0x1_0000
+/** Set in a frame type when the data part is a slab descriptor (slab name, position, length). */
+export const SLAB_FLAG = 0x2_0000
 
 /** Reply status byte. */
 export const Status = { Ok: 0, Error: 1 } as const

@@ -194,6 +194,46 @@ static void HeaderValidation() {
   CHECK(ValidateHeader(seg.data(), 10, cap) != nullptr);
 }
 
+// A slab: payloads reuse offset 0 when the reader took everything; hostile descriptors (behind
+// the head, past the end, too long, straddling the end) are refused before any byte is touched.
+static void SlabBounds() {
+  const uint64_t cap = kMinSlabCapacity;
+  std::vector<uint8_t> mem(SlabSegmentSize(cap), 0);
+  SlabWriter w(mem.data(), cap);
+  SlabReader r(mem.data(), cap);
+  std::vector<uint8_t> payload(1000, 0x5a), out(cap, 0);
+  uint64_t pos = 0;
+  for (int i = 0; i < 200; i++) {
+    CHECK(w.Write(payload.data(), 10, payload.data() + 10, 990, pos) == SlabResult::kOk);
+    CHECK((pos & (cap - 1)) == 0);
+    CHECK(r.Check(pos, 1000) == nullptr);
+    r.Take(pos, 1000, out.data());
+    CHECK(out[999] == 0x5a);
+  }
+  // Two in flight: the second follows the first; a third that does not fit waits.
+  uint64_t p1 = 0, p2 = 0, p3 = 0;
+  CHECK(w.Write(payload.data(), 1000, nullptr, 0, p1) == SlabResult::kOk);
+  std::vector<uint8_t> big(cap - 1500, 1);
+  CHECK(w.Write(big.data(), big.size(), nullptr, 0, p2) == SlabResult::kOk);
+  CHECK(p2 == p1 + 1000);
+  CHECK(w.Write(payload.data(), 1000, nullptr, 0, p3) == SlabResult::kNoRoom);
+  CHECK(r.Check(p1 - 8, 1000) != nullptr);         // behind the head
+  CHECK(r.Check(p1, cap + 1) != nullptr);          // longer than the slab
+  CHECK(r.Check(p1 + cap - 10, 100) != nullptr);   // straddles the end
+  CHECK(r.Check(p1 + 4 * cap, 100) != nullptr);    // far past what can have been written
+  CHECK(r.Check(UINT64_MAX - 10, 100) != nullptr); // wraps around 2^64
+  CHECK(r.Check(p1, 0) != nullptr);
+  CHECK(r.Check(p1, 1000) == nullptr);
+  r.Take(p1, 1000, out.data());
+  r.Take(p2, big.size(), out.data());
+  // A head moved backwards or past the tail is corruption.
+  SlabHead(mem.data())->store(1);
+  CHECK(w.Write(payload.data(), 1000, nullptr, 0, p3) == SlabResult::kCorrupt);
+  uint64_t capOut = 0;
+  CHECK(ValidateSlabHeader(mem.data(), mem.size(), capOut) != nullptr);  // no magic written
+  CHECK(ValidateSlabHeader(mem.data(), 100, capOut) != nullptr);
+}
+
 int main() {
   CorruptLength();
   CorruptTail();
@@ -202,6 +242,7 @@ int main() {
   WrapWithPad();
   TooBig();
   HeaderValidation();
+  SlabBounds();
   StressTwoThreads();
   if (failures) {
     std::fprintf(stderr, "%d check(s) failed\n", failures);

@@ -4,7 +4,7 @@ import { addon } from '../../src/load-addon.js'
 import { segmentName } from '../../src/paths.js'
 
 const made: string[] = []
-const fresh = (kind: 'l' | 'b' = 'l'): string => {
+const fresh = (kind: 'l' | 's' | 'b' = 'l'): string => {
   const name = segmentName('unit', kind)
   made.push(name)
   return name
@@ -101,6 +101,51 @@ describe('native link segments', () => {
     expect(() => a.writeBatch(Buffer.alloc(8), 16, true)).toThrow(RangeError)
     a.close()
     b.close()
+  })
+
+  it('slabs: 0600, reused from offset 0, full means -1, and hostile descriptors are refused', () => {
+    const name = fresh('s')
+    const cap = 1 << 16
+    const w = new addon.Slab(name, cap, true)
+    expect(statSync(`/dev/shm${name}`).mode & 0o777).toBe(0o600)
+    expect(() => new addon.Slab(name, cap, true)).toThrow(expect.objectContaining({ code: 'EEXIST' }))
+    const r = new addon.Slab(name, cap, false)
+    const a = Buffer.alloc(40_000, 1)
+    const b = Buffer.alloc(40_000, 2)
+    const p1 = w.write(undefined, a)
+    expect(p1).toBe(0)
+    // Not taken yet: a second 40 KB payload does not fit a 64 KiB slab.
+    expect(w.write(undefined, b)).toBe(-1)
+    expect(r.read(p1, a.length).equals(a)).toBe(true)
+    // Taken: the next one starts at offset 0 again, into a caller-given buffer.
+    const p2 = w.write(Buffer.from('head'), b)
+    expect(p2 % cap).toBe(0)
+    const into = Buffer.allocUnsafe(b.length + 4)
+    const got = r.read(p2, b.length + 4, into)
+    expect(got).toBe(into)
+    expect(got.subarray(0, 4).toString()).toBe('head')
+    expect(got.subarray(4).equals(b)).toBe(true)
+    // Ranges a hostile writer could name: behind the head, too long, straddling the end, far ahead.
+    for (const [pos, len] of [
+      [p2, 10],
+      [p2 + b.length + 4, cap + 1],
+      [p2 + cap + cap - 10, 100],
+      [p2 + 10 * cap, 100],
+    ] as const) {
+      expect(() => r.read(pos, len)).toThrow(expect.objectContaining({ code: 'ERR_UNIPC_SHM_CORRUPT' }))
+    }
+    w.close()
+    r.close()
+    // A slab other users could read, or one that is not a slab, is refused.
+    chmodSync(`/dev/shm${name}`, 0o644)
+    expect(() => new addon.Slab(name, cap, false)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNIPC_SHM_PERMISSION' }),
+    )
+    const link = fresh()
+    addon.Link.create(link, 1 << 16).close()
+    expect(() => new addon.Slab(link, 1 << 20, false)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNIPC_SHM_CORRUPT' }),
+    )
   })
 
   it('carries frames in order in both directions, across many wraps of the ring', () => {
