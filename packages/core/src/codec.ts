@@ -6,6 +6,7 @@
  */
 import { addExtension, Packr } from 'msgpackr'
 import { CodecError } from './errors.js'
+import { bytesKind, decodeFlat, encodeBytes, encodeFlat, readBytes } from './internal/msgpack-flat.js'
 
 /** Turns values into bytes and back. Implementations must not trust their input when decoding. */
 export interface Codec {
@@ -87,69 +88,36 @@ function tagMaps(value: unknown, depth = 0): unknown {
 
 const packr = new Packr({ moreTypes: true, useRecords: false, useBigIntExtension: true })
 
-/** msgpackr's extension type for typed arrays; its data is a type code (1 = Uint8Array) and the bytes. */
-const TYPED_ARRAY_EXTENSION = 0x74
-const UINT8_CODE = 1
-
 /**
- * A payload that is just bytes (a Uint8Array or a Buffer) is the common case on hot paths, and the
- * general packer and unpacker spend several allocations on it. These write and read exactly the
- * bytes msgpackr does (a typed-array extension for a Uint8Array, a bin for a Buffer), so peers that
- * use msgpackr directly see no difference.
+ * Bytes alone (a Uint8Array or a Buffer) and flat objects of scalars and bytes (typed-call
+ * parameters) are the common payloads on hot paths; the general packer and unpacker spend several
+ * allocations on them. They are written and read by hand, byte-identical to msgpackr, so peers that
+ * use msgpackr directly see no difference (see internal/msgpack-flat.ts).
  */
-function encodeBytes(v: Uint8Array, isBuffer: boolean): Uint8Array {
-  const n = isBuffer ? v.length : v.length + 1
-  const head = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
-  const extra = isBuffer ? 0 : 2
-  const out = Buffer.allocUnsafe(head + extra + v.length)
-  let pos = 0
-  if (n < 0x100) {
-    out[pos++] = isBuffer ? 0xc4 : 0xc7
-    out[pos++] = n
-  } else if (n < 0x10000) {
-    out[pos++] = isBuffer ? 0xc5 : 0xc8
-    out.writeUInt16BE(n, pos)
-    pos += 2
-  } else {
-    out[pos++] = isBuffer ? 0xc6 : 0xc9
-    out.writeUInt32BE(n, pos)
-    pos += 4
-  }
-  if (!isBuffer) {
-    out[pos++] = TYPED_ARRAY_EXTENSION
-    out[pos++] = UINT8_CODE
-  }
-  out.set(v, pos)
-  return out
+function encodeFast(value: unknown): Uint8Array | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  if (!(value instanceof Uint8Array)) return encodeFlat(value)
+  const kind = bytesKind(value)
+  return kind ? encodeBytes(value, kind) : undefined
 }
 
-/** Decodes `bytes` when they hold exactly one bin or Uint8Array extension; undefined otherwise. */
-function decodeBytes(bytes: Uint8Array): Uint8Array | undefined {
+/** Decodes `bytes` when they hold exactly one bin, Uint8Array extension or flat map; undefined otherwise. */
+function decodeFast(bytes: Uint8Array): unknown {
   const t = bytes[0]
-  if (t === undefined || t < 0xc4 || t > 0xc9) return undefined
-  const width = (t - 0xc4) % 3 // 0: 8-bit length, 1: 16-bit, 2: 32-bit
-  const lenBytes = 1 << width
-  if (bytes.length < 1 + lenBytes) return undefined
-  let n = 0
-  for (let i = 1; i <= lenBytes; i++) n = n * 256 + (bytes[i] as number)
-  let start = 1 + lenBytes
-  if (start + (t >= 0xc7 ? 1 : 0) + n !== bytes.length) return undefined
-  if (t <= 0xc6) return Buffer.from(bytes.subarray(start))
-  if (n < 1 || bytes[start] !== TYPED_ARRAY_EXTENSION || bytes[start + 1] !== UINT8_CODE) return undefined
-  start += 2
-  const out = new Uint8Array(bytes.length - start)
-  out.set(bytes.subarray(start))
-  return out
+  if (t === undefined) return undefined
+  if (t >= 0xc4 && t <= 0xc9) {
+    const r = readBytes(bytes, 0)
+    return r && r[1] === bytes.length ? r[0] : undefined
+  }
+  return (t >= 0x80 && t <= 0x8f) || t === 0xde ? decodeFlat(bytes) : undefined
 }
 
 /** The default codec: msgpack via msgpackr, keeping binary, Date, Map, Set and BigInt. */
 export const msgpackCodec: Codec = {
   name: 'msgpack',
   encode(value) {
-    if (value instanceof Uint8Array) {
-      const isBuffer = Buffer.isBuffer(value)
-      if (isBuffer || value.constructor === Uint8Array) return encodeBytes(value, isBuffer)
-    }
+    const quick = encodeFast(value)
+    if (quick) return quick
     try {
       return packr.pack(tagMaps(value))
     } catch (cause) {
@@ -157,8 +125,8 @@ export const msgpackCodec: Codec = {
     }
   },
   decode(bytes) {
-    const quick = decodeBytes(bytes)
-    if (quick) return quick
+    const quick = decodeFast(bytes)
+    if (quick !== undefined) return quick
     try {
       return packr.unpack(bytes)
     } catch (cause) {

@@ -1,0 +1,304 @@
+/**
+ * msgpack by hand for flat plain objects: `{ id: 'x', n: 3, data: bytes }`, every value a string,
+ * number, boolean, null or bytes. That is the usual body of a typed call (@unipc/rpc-streams sends
+ * its named parameters as one object on every call), and msgpackr's general packer and unpacker
+ * cost several times the payload's own work there. The bytes are exactly msgpackr's (as the msgpack
+ * codec configures it: map16 header, minimal string and integer forms, float64, a typed-array
+ * extension for a Uint8Array, bin for a Buffer), so peers decoding with msgpackr see no difference.
+ * Anything else (nesting, Maps, Dates, bigints, undefined, non-ASCII strings on the decoding side,
+ * more than {@link MAX_FIELDS} fields) is declined (undefined) and left to msgpackr.
+ * @module
+ */
+// Imported: the global Buffer is a getter in ES modules, and this runs on every call.
+import { Buffer } from 'node:buffer'
+import { intSize, strSize, writeInt, writeStr } from '../wire-msgpack.js'
+
+/** Objects with more fields go to msgpackr (the fast path is for small parameter objects). */
+export const MAX_FIELDS = 32
+
+/** msgpackr's extension type for typed arrays; its data is a type code (1 = Uint8Array) and the bytes. */
+export const TYPED_ARRAY_EXTENSION = 0x74
+export const UINT8_CODE = 1
+
+/** How a byte array is written: `bin` (Buffer), `ext` (plain Uint8Array), or not by hand. */
+export function bytesKind(v: Uint8Array): 'bin' | 'ext' | undefined {
+  if (v.constructor === Uint8Array) return 'ext'
+  return Buffer.isBuffer(v) ? 'bin' : undefined
+}
+
+/** Encoded size of bytes written as `kind`. */
+export function bytesSize(v: Uint8Array, kind: 'bin' | 'ext'): number {
+  const n = kind === 'bin' ? v.length : v.length + 1
+  const head = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
+  return head + (kind === 'bin' ? 0 : 2) + v.length
+}
+
+/** Bytes alone, encoded as msgpackr does. */
+export function encodeBytes(v: Uint8Array, kind: 'bin' | 'ext'): Buffer {
+  const out = Buffer.allocUnsafe(bytesSize(v, kind))
+  writeBytes(out, 0, v, kind)
+  return out
+}
+
+/** Writes bytes as msgpackr does (bin for a Buffer, typed-array extension otherwise); returns the end. */
+export function writeBytes(out: Buffer, pos: number, v: Uint8Array, kind: 'bin' | 'ext'): number {
+  const isBin = kind === 'bin'
+  const n = isBin ? v.length : v.length + 1
+  if (n < 0x100) {
+    out[pos++] = isBin ? 0xc4 : 0xc7
+    out[pos++] = n
+  } else if (n < 0x10000) {
+    out[pos++] = isBin ? 0xc5 : 0xc8
+    out.writeUInt16BE(n, pos)
+    pos += 2
+  } else {
+    out[pos++] = isBin ? 0xc6 : 0xc9
+    out.writeUInt32BE(n, pos)
+    pos += 4
+  }
+  if (!isBin) {
+    out[pos++] = TYPED_ARRAY_EXTENSION
+    out[pos++] = UINT8_CODE
+  }
+  out.set(v, pos)
+  return pos + v.length
+}
+
+/**
+ * Reads the bin or Uint8Array extension at `pos` of `src` (a copy, never a view of `src`) and
+ * returns it with its end, or undefined when something else is there.
+ */
+export function readBytes(src: Uint8Array, pos: number): [Uint8Array, number] | undefined {
+  const t = src[pos]
+  if (t === undefined || t < 0xc4 || t > 0xc9) return undefined
+  const lenBytes = 1 << ((t - 0xc4) % 3) // 8-, 16- or 32-bit length
+  if (src.length < pos + 1 + lenBytes) return undefined
+  let n = 0
+  for (let i = 1; i <= lenBytes; i++) n = n * 256 + (src[pos + i] as number)
+  let start = pos + 1 + lenBytes
+  const end = start + (t >= 0xc7 ? 1 : 0) + n
+  if (end > src.length) return undefined
+  if (t <= 0xc6) return [Buffer.from(src.subarray(start, end)), end]
+  if (n < 1 || src[start] !== TYPED_ARRAY_EXTENSION || src[start + 1] !== UINT8_CODE) return undefined
+  start += 2
+  const out = new Uint8Array(end - start)
+  out.set(src.subarray(start, end))
+  return [out, end]
+}
+
+/** Integers msgpackr writes in their integer forms (the wire encoder writes those alike); others are float64. */
+const isInt32ish = (v: number): boolean => Number.isInteger(v) && v >= -0x80000000 && v < 0x100000000
+
+function writeNum(out: Buffer, pos: number, v: number): number {
+  if (isInt32ish(v)) return writeInt(out, pos, v)
+  out[pos++] = 0xcb
+  out.writeDoubleBE(v, pos)
+  return pos + 8
+}
+
+// What the measuring pass found, for the writing pass: each field read once (a getter runs once)
+// Fixed slots reused by every encode (not reentrant);
+// values are cleared after each so that no payload stays referenced.
+const keys: string[] = new Array<string>(MAX_FIELDS).fill('')
+const values: unknown[] = new Array<unknown>(MAX_FIELDS).fill(undefined)
+
+/**
+ * False for a string below 64 characters with a lone surrogate: msgpackr writes that surrogate as
+ * its own 3 bytes, Node's UTF-8 encoder (used here, and by msgpackr for longer strings) as U+FFFD.
+ */
+function sameUtf8(s: string): boolean {
+  if (s.length >= 0x40) return true
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0xd800 || c > 0xdfff) continue
+    if (c > 0xdbff || (s.charCodeAt(i + 1) & 0xfc00) !== 0xdc00) return false
+    i++
+  }
+  return true
+}
+
+/** Encoded size of one field value, or -1 to decline. */
+function valueSize(v: unknown): number {
+  switch (typeof v) {
+    case 'string':
+      return sameUtf8(v) ? strSize(v) : -1
+    case 'number':
+      return isInt32ish(v) ? intSize(v) : 9
+    case 'boolean':
+      return 1
+    case 'object': {
+      if (v === null) return 1
+      if (!(v instanceof Uint8Array)) return -1
+      const kind = bytesKind(v)
+      return kind ? bytesSize(v, kind) : -1
+    }
+    default:
+      return -1
+  }
+}
+
+/**
+ * Encodes a flat plain object exactly as msgpackr would, or returns undefined for anything else.
+ * @param value - any value (only objects whose constructor is Object are considered)
+ */
+export function encodeFlat(value: object): Buffer | undefined {
+  if (value.constructor !== Object) return undefined
+  const o = value as Record<string, unknown>
+  let n = 0
+  let size = 3 // map16 header: msgpackr always writes one
+  for (const key in o) {
+    // msgpackr writes own keys (for-in order) and relies on hasOwnProperty: keep to the plain case.
+    if (n === MAX_FIELDS || key === 'hasOwnProperty' || !Object.hasOwn(o, key) || !sameUtf8(key))
+      return clear(n)
+    const v = o[key]
+    const vs = valueSize(v)
+    if (vs < 0) return clear(n)
+    keys[n] = key
+    values[n++] = v
+    size += strSize(key) + vs
+  }
+  const out = Buffer.allocUnsafe(size)
+  out[0] = 0xde
+  out[1] = n >> 8
+  out[2] = n & 0xff
+  let pos = 3
+  for (let i = 0; i < n; i++) {
+    pos = writeStr(out, pos, keys[i] as string)
+    const v = values[i]
+    if (typeof v === 'string') pos = writeStr(out, pos, v)
+    else if (typeof v === 'number') pos = writeNum(out, pos, v)
+    else if (typeof v === 'boolean') out[pos++] = v ? 0xc3 : 0xc2
+    else if (v === null) out[pos++] = 0xc0
+    else pos = writeBytes(out, pos, v as Uint8Array, bytesKind(v as Uint8Array) as 'bin' | 'ext')
+  }
+  clear(n)
+  return out
+}
+
+/** Forgets the first `n` values (returns undefined: "declined" when called on the way out). */
+function clear(n: number): undefined {
+  for (let i = 0; i < n; i++) values[i] = undefined
+  return undefined
+}
+
+// Decoding state of the one decode in progress (decoding is synchronous and not reentrant).
+const EMPTY = new Uint8Array(0)
+let src: Uint8Array = EMPTY
+let at = 0
+const ascii = new TextDecoder('utf-8')
+const f64 = new DataView(new ArrayBuffer(8))
+/** Returned by {@link readValue} when the value is not one the fast path reads. */
+const DECLINE = Symbol('decline')
+
+/** An ASCII string of `len` bytes at `at`, or undefined when it holds other bytes. */
+function readAscii(len: number): string | undefined {
+  const end = at + len
+  if (end > src.length) return undefined
+  let s = ''
+  for (let i = at; i < end; i++) {
+    const c = src[i] as number
+    if (c >= 0x80) return undefined
+    if (len <= 32) s += String.fromCharCode(c)
+  }
+  if (len > 32) s = ascii.decode(src.subarray(at, end))
+  at = end
+  return s
+}
+
+function readStr(t: number): string | undefined {
+  if (t >= 0xa0 && t <= 0xbf) return readAscii(t - 0xa0)
+  if (t === 0xd9 && at < src.length) return readAscii(src[at++] as number)
+  if (t === 0xda || t === 0xdb) {
+    const len = readUint(t === 0xda ? 2 : 4)
+    return len === undefined ? undefined : readAscii(len)
+  }
+  return undefined
+}
+
+function readUint(bytes: number): number | undefined {
+  if (at + bytes > src.length) return undefined
+  let n = 0
+  for (let i = 0; i < bytes; i++) n = n * 256 + (src[at++] as number)
+  return n
+}
+
+const CONSTANTS: readonly unknown[] = [null, DECLINE, false, true]
+
+function readValue(): unknown {
+  const t = src[at++]
+  if (t === undefined) return DECLINE
+  if (t < 0x80) return t
+  if (t >= 0xe0) return t - 0x100
+  if (t >= 0xc0 && t <= 0xc3) return CONSTANTS[t - 0xc0] // nil, (unused), false, true
+  switch (t) {
+    case 0xcc:
+    case 0xcd:
+    case 0xce: {
+      const n = readUint(1 << (t - 0xcc))
+      return n === undefined ? DECLINE : n
+    }
+    case 0xd0:
+    case 0xd1:
+    case 0xd2: {
+      const bytes = 1 << (t - 0xd0)
+      const n = readUint(bytes)
+      if (n === undefined) return DECLINE
+      const sign = 2 ** (8 * bytes - 1)
+      return n >= sign ? n - 2 * sign : n
+    }
+    case 0xcb: {
+      if (at + 8 > src.length) return DECLINE
+      for (let i = 0; i < 8; i++) f64.setUint8(i, src[at++] as number)
+      return f64.getFloat64(0)
+    }
+    case 0xc4:
+    case 0xc5:
+    case 0xc6:
+    case 0xc7:
+    case 0xc8:
+    case 0xc9: {
+      const r = readBytes(src, at - 1)
+      if (!r) return DECLINE
+      at = r[1]
+      return r[0]
+    }
+    default: {
+      const s = readStr(t)
+      return s === undefined ? DECLINE : s
+    }
+  }
+}
+
+/**
+ * Decodes a map of ASCII string keys to flat values (as {@link encodeFlat} writes, or any other
+ * msgpack writer with those forms), or returns undefined so msgpackr decodes it.
+ * @param bytes - one whole msgpack value
+ */
+export function decodeFlat(bytes: Uint8Array): Record<string, unknown> | undefined {
+  const t = bytes[0] as number
+  let count: number
+  if (t >= 0x80 && t <= 0x8f) {
+    count = t - 0x80
+    at = 1
+  } else if (t === 0xde && bytes.length >= 3) {
+    count = ((bytes[1] as number) << 8) | (bytes[2] as number)
+    at = 3
+  } else return undefined
+  if (count > MAX_FIELDS) return undefined
+  src = bytes
+  const out: Record<string, unknown> = {}
+  try {
+    for (let i = 0; i < count; i++) {
+      const kt = src[at++]
+      const key = kt === undefined ? undefined : readStr(kt)
+      // msgpackr renames __proto__; leave that to it.
+      if (key === undefined || key === '__proto__') return undefined
+      const v = readValue()
+      if (v === DECLINE) return undefined
+      out[key] = v
+    }
+    return at === bytes.length ? out : undefined
+  } finally {
+    src = EMPTY
+  }
+}

@@ -1,0 +1,127 @@
+import { Packr } from 'msgpackr'
+import { describe, expect, it } from 'vitest'
+import { CodecError, msgpackCodec } from '../../src/index.js'
+import { decodeFlat, encodeFlat, MAX_FIELDS } from '../../src/internal/msgpack-flat.js'
+
+// The codec's msgpackr configuration: the hand-written paths must match it byte for byte.
+const packr = new Packr({ moreTypes: true, useRecords: false, useBigIntExtension: true })
+
+const lone = '\ud800'
+const ints = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -1, -32, -33, -128]
+const moreInts = [-129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, -0]
+const floats = [0.5, -1.25e300, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-310]
+const strings = ['', 'a', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(63), 'x'.repeat(64), 'x'.repeat(255)]
+const moreStrings = ['x'.repeat(256), 'y'.repeat(70_000), 'größe 大 🎉', `${'é'.repeat(70)}${lone}`]
+const bytes = [0, 1, 254, 255, 256, 65_534, 65_535, 65_536].map((n) =>
+  Uint8Array.from({ length: n }, (_, i) => i),
+)
+
+const flat: Record<string, unknown>[] = [
+  {},
+  { data: new Uint8Array(64) },
+  { id: 'x', n: 3, ok: true, no: false, none: null, data: Buffer.from('buf') },
+  ...[...ints, ...moreInts, ...floats].map((n) => ({ n })),
+  ...[...strings, ...moreStrings].map((s) => ({ s, [s.slice(0, 40) || 'k']: 1 })),
+  ...bytes.map((b) => ({ b, buf: Buffer.from(b) })),
+  { 'größe 🎉': 1, '🎉': 2 },
+  Object.fromEntries(Array.from({ length: MAX_FIELDS }, (_, i) => [`f${i}`, i])),
+]
+
+/** Decoding by hand takes ASCII strings only (others go to msgpackr). */
+function asciiOnly(v: unknown): boolean {
+  const json = JSON.stringify(v)
+  return /^\p{ASCII}*$/u.test(json) && !json.includes('\\u')
+}
+
+const declined: unknown[] = [
+  // msgpackr writes a lone surrogate of a short string as its own bytes, not as U+FFFD.
+  { s: `a${lone}b` },
+  { [lone]: 1 },
+  { nested: { a: 1 } },
+  { list: [1] },
+  { u: undefined },
+  { when: new Date(0) },
+  { map: new Map([['a', 1]]) },
+  { big: 1n },
+  { view: new Uint16Array(2) },
+  Object.fromEntries(Array.from({ length: MAX_FIELDS + 1 }, (_, i) => [`f${i}`, i])),
+  Object.assign(Object.create({ inherited: 1 }), { own: 1 }),
+  new (class Point {
+    x = 1
+  })(),
+]
+
+describe('msgpack of flat objects by hand', () => {
+  it('writes exactly the bytes msgpackr writes', () => {
+    for (const v of flat) {
+      const mine = encodeFlat(v)
+      expect(mine, JSON.stringify(Object.keys(v))).toBeDefined()
+      expect(Buffer.from(mine!).equals(Buffer.from(packr.pack(v)))).toBe(true)
+      expect(Buffer.from(msgpackCodec.encode(v)).equals(Buffer.from(packr.pack(v)))).toBe(true)
+    }
+  })
+
+  it('reads what msgpackr writes into the same values', () => {
+    for (const v of flat) {
+      const packed = packr.pack(v)
+      const theirs = packr.unpack(packed)
+      const mine = msgpackCodec.decode(packed) as Record<string, unknown>
+      expect(mine).toEqual(theirs)
+      // Not just msgpackr answering after the fast path declined:
+      if (asciiOnly(v)) expect(decodeFlat(packed)).toEqual(theirs)
+      for (const k of Object.keys(theirs)) {
+        expect(Buffer.isBuffer(mine[k])).toBe(Buffer.isBuffer(theirs[k]))
+        expect(Object.is(mine[k], theirs[k]) || typeof mine[k] === 'object').toBe(true)
+      }
+    }
+  })
+
+  it('reads fixmap, str16 keys and every integer form written by other msgpack writers', () => {
+    const variable = new Packr({ variableMapSize: true, useRecords: false, moreTypes: true })
+    const sample = [...flat, { ['k'.repeat(300)]: -5 }]
+    for (const v of sample) {
+      const packed = variable.pack(v)
+      const mine = decodeFlat(packed)
+      // Non-ASCII strings are left to msgpackr; everything else here is read by hand.
+      if (!asciiOnly(v)) continue
+      expect(mine).toBeDefined()
+      expect(mine).toEqual(packr.unpack(packed))
+    }
+  })
+
+  it('leaves everything else to msgpackr, which still round-trips it', () => {
+    for (const v of declined) {
+      expect(encodeFlat(v as object)).toBeUndefined()
+      // The codec keeps Maps (its own extension); otherwise it reads back what msgpackr does.
+      const expected = Object.hasOwn(v as object, 'map') ? v : packr.unpack(packr.pack(v))
+      expect(msgpackCodec.decode(msgpackCodec.encode(v))).toEqual(expected)
+    }
+    // Decoding declines non-ASCII strings, nesting and __proto__ (msgpackr renames it).
+    for (const v of [{ s: 'é' }, { nested: { a: 1 } }, JSON.parse('{"__proto__": 1}')]) {
+      const packed = packr.pack(v)
+      expect(decodeFlat(packed)).toBeUndefined()
+      expect(msgpackCodec.decode(packed)).toEqual(packr.unpack(packed))
+    }
+  })
+
+  it('reads each field once, so a getter cannot change the size between passes', () => {
+    let reads = 0
+    const v = {
+      get s() {
+        reads++
+        return 'x'.repeat(reads * 10)
+      },
+    }
+    expect(msgpackCodec.decode(msgpackCodec.encode(v))).toEqual({ s: 'x'.repeat(10) })
+    expect(reads).toBe(1)
+  })
+
+  it('rejects truncated or trailing input with CodecError', () => {
+    const good = packr.pack({ a: 'xyz', b: new Uint8Array(3), c: 1.5, d: 300 })
+    for (let cut = 1; cut < good.length; cut++) {
+      expect(() => msgpackCodec.decode(good.subarray(0, cut))).toThrow(CodecError)
+    }
+    expect(decodeFlat(Buffer.concat([good, Buffer.from([1])]))).toBeUndefined()
+    expect(decodeFlat(Buffer.from([0xde, 0x00]))).toBeUndefined()
+  })
+})
