@@ -3,6 +3,7 @@
  * @module
  */
 import { Observable } from 'rxjs'
+import { isThenable } from './promises.js'
 
 /** Whether a handler's result is a stream (an Observable or an async iterable). */
 export function isStreamLike(v: unknown): boolean {
@@ -71,6 +72,10 @@ export async function pumpStream(
     result !== null &&
     (Symbol.asyncIterator in result || Symbol.iterator in result)
   ) {
+    if (!(Symbol.asyncIterator in result)) {
+      await pumpIterable(result as Iterable<unknown>, signal, waitCredit, send, hasCredit)
+      return
+    }
     for await (const item of result as AsyncIterable<unknown>) {
       await waitCredit()
       if (signal.aborted) return
@@ -81,4 +86,42 @@ export async function pumpStream(
   // A plain value from a streaming method is a one-item stream.
   await waitCredit()
   if (!signal.aborted) send(result)
+}
+
+/** Items a synchronous iterable may send in a row before the pump lets I/O run. */
+const SYNC_BATCH = 256
+
+/**
+ * A synchronous iterable (an array, a generator) is pulled without a promise per item while
+ * credit lasts; `for await` would cost two microtask turns per item. Every {@link SYNC_BATCH}
+ * items the pump yields to the event loop, so a large credit window cannot starve other work.
+ * Items that are promises are awaited, as `for await` would.
+ */
+async function pumpIterable(
+  iterable: Iterable<unknown>,
+  signal: AbortSignal,
+  waitCredit: () => Promise<void>,
+  send: (item: unknown) => void,
+  hasCredit: () => boolean,
+): Promise<void> {
+  const it = iterable[Symbol.iterator]()
+  let done = false
+  try {
+    for (let sent = 1; ; sent++) {
+      if (!hasCredit()) await waitCredit()
+      if (signal.aborted) return
+      const next = it.next()
+      if (next.done) {
+        done = true
+        return
+      }
+      const item = isThenable(next.value) ? await next.value : next.value
+      if (signal.aborted) return
+      send(item)
+      if (sent % SYNC_BATCH === 0) await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+  } finally {
+    // Stopped early (cancelled, aborted, failed): let a generator run its finally blocks.
+    if (!done) it.return?.()
+  }
 }
