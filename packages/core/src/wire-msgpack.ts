@@ -73,17 +73,11 @@ export function write(buf: Buffer, pos: number, v: WireValue | undefined): numbe
 
 /** Writes an array header for `n` elements; returns the new position. */
 export function writeArrayHeader(buf: Buffer, pos: number, n: number): number {
-  if (n < 16) buf[pos++] = 0x90 | n
-  else if (n < 0x10000) {
-    buf[pos++] = 0xdc
-    buf.writeUInt16BE(n, pos)
-    pos += 2
-  } else {
-    buf[pos++] = 0xdd
-    buf.writeUInt32BE(n, pos)
-    pos += 4
+  if (n < 16) {
+    buf[pos] = 0x90 | n
+    return pos + 1
   }
-  return pos
+  return n < 0x10000 ? writeTagged(buf, pos, 0xdc, n, 2, false) : writeTagged(buf, pos, 0xdd, n, 4, false)
 }
 
 /** Writes a string; returns the new position. */
@@ -106,80 +100,59 @@ export function writeStr(buf: Buffer, pos: number, s: string): number {
   }
   const n = Buffer.byteLength(s)
   if (n < 32) buf[pos++] = 0xa0 | n
-  else if (n < 0x100) {
-    buf[pos++] = 0xd9
-    buf[pos++] = n
-  } else if (n < 0x10000) {
-    buf[pos++] = 0xda
-    buf.writeUInt16BE(n, pos)
-    pos += 2
-  } else {
-    buf[pos++] = 0xdb
-    buf.writeUInt32BE(n, pos)
-    pos += 4
-  }
+  else if (n < 0x100) pos = writeTagged(buf, pos, 0xd9, n, 1, false)
+  else if (n < 0x10000) pos = writeTagged(buf, pos, 0xda, n, 2, false)
+  else pos = writeTagged(buf, pos, 0xdb, n, 4, false)
   return pos + buf.write(s, pos, 'utf8')
 }
 
 /** Writes the header of a bin of `len` bytes; returns the new position. */
 export function writeBinHeader(buf: Buffer, pos: number, len: number): number {
-  if (len < 0x100) {
-    buf[pos] = 0xc4
-    buf[pos + 1] = len
-    return pos + 2
-  }
-  if (len < 0x10000) {
-    buf[pos] = 0xc5
-    buf.writeUInt16BE(len, pos + 1)
-    return pos + 3
-  }
-  buf[pos] = 0xc6
-  buf.writeUInt32BE(len, pos + 1)
-  return pos + 5
+  if (len < 0x100) return writeTagged(buf, pos, 0xc4, len, 1, false)
+  return len < 0x10000
+    ? writeTagged(buf, pos, 0xc5, len, 2, false)
+    : writeTagged(buf, pos, 0xc6, len, 4, false)
+}
+
+/** Writes a type byte and a big-endian integer of `bytes` bytes; returns the new position. */
+function writeTagged(
+  buf: Buffer,
+  pos: number,
+  tag: number,
+  v: number,
+  bytes: number,
+  signed: boolean,
+): number {
+  buf[pos] = tag
+  if (signed) buf.writeIntBE(v, pos + 1, bytes)
+  else buf.writeUIntBE(v, pos + 1, bytes)
+  return pos + 1 + bytes
 }
 
 /** Writes an integer in its smallest form; returns the new position. */
 export function writeInt(buf: Buffer, pos: number, v: number): number {
   if (v >= 0) {
-    if (v < 128) buf[pos++] = v
-    else if (v < 0x100) {
-      buf[pos++] = 0xcc
-      buf[pos++] = v
-    } else if (v < 0x10000) {
-      buf[pos++] = 0xcd
-      buf.writeUInt16BE(v, pos)
-      pos += 2
-    } else if (v < TWO_32) {
-      buf[pos++] = 0xce
-      buf.writeUInt32BE(v, pos)
-      pos += 4
-    } else {
-      // Beyond 32 bits (epoch-ms deadlines), a float64 like msgpackr writes: exact for safe
-      // integers, and general decoders read it as a number, not a BigInt.
-      buf[pos++] = 0xcb
-      buf.writeDoubleBE(v, pos)
-      pos += 8
+    if (v < 128) {
+      buf[pos] = v
+      return pos + 1
     }
-    return pos
-  }
-  if (v >= -32) buf[pos++] = v & 0xff
-  else if (v >= -128) {
-    buf[pos++] = 0xd0
-    buf.writeInt8(v, pos++)
-  } else if (v >= -32768) {
-    buf[pos++] = 0xd1
-    buf.writeInt16BE(v, pos)
-    pos += 2
-  } else if (v >= -2147483648) {
-    buf[pos++] = 0xd2
-    buf.writeInt32BE(v, pos)
-    pos += 4
+    if (v < 0x100) return writeTagged(buf, pos, 0xcc, v, 1, false)
+    if (v < 0x10000) return writeTagged(buf, pos, 0xcd, v, 2, false)
+    if (v < TWO_32) return writeTagged(buf, pos, 0xce, v, 4, false)
   } else {
-    buf[pos++] = 0xcb
-    buf.writeDoubleBE(v, pos)
-    pos += 8
+    if (v >= -32) {
+      buf[pos] = v & 0xff
+      return pos + 1
+    }
+    if (v >= -128) return writeTagged(buf, pos, 0xd0, v, 1, true)
+    if (v >= -32768) return writeTagged(buf, pos, 0xd1, v, 2, true)
+    if (v >= -2147483648) return writeTagged(buf, pos, 0xd2, v, 4, true)
   }
-  return pos
+  // Beyond 32 bits (epoch-ms deadlines), a float64 like msgpackr writes: exact for safe integers,
+  // and general decoders read it as a number, not a BigInt.
+  buf[pos] = 0xcb
+  buf.writeDoubleBE(v, pos + 1)
+  return pos + 9
 }
 
 /** Encodes one value into a fresh buffer. */
