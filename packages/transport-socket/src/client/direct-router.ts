@@ -254,7 +254,7 @@ class DirectLink {
         this.router.host.inbox(msg[1] as Uint8Array)
         return
       case T.Done:
-        this.#take(msg[1])?.resolve()
+        for (let i = 1; i < msg.length; i++) this.#take(msg[i])?.resolve()
         return
       case T.Bounce: {
         const call = this.#take(msg[1])

@@ -21,7 +21,7 @@ import { type Endpoint, loadPem } from '../endpoint.js'
 import { newNonce, proof, verifyProof } from '../wire/auth.js'
 import { encodeFrame, FrameReader } from '../wire/frames.js'
 import { decodeValue, type WireValue } from '../wire/msgpack.js'
-import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, PROTOCOL_VERSION, T } from '../wire/protocol.js'
+import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, Feature, PROTOCOL_VERSION, T } from '../wire/protocol.js'
 import { FrameWriter } from '../wire/writer.js'
 
 const CONNECT_TIMEOUT_MS = 10_000
@@ -44,6 +44,8 @@ export class Link {
   readonly #pending = new Map<number, Pending>()
   /** Dispatches not yet confirmed, in rid order. */
   readonly #dispatches = new Map<number, Pending>()
+  /** Enqueues not yet confirmed, in rid order. */
+  readonly #pushes = new Map<number, Pending>()
   #nextRid = 1
   #closed = false
   #writer: FrameWriter
@@ -228,6 +230,25 @@ export class Link {
   }
 
   /**
+   * Queues a command: Enqueue (confirmed by a cumulative Pushed) when the hub supports it, else Push.
+   */
+  push(queue: string, data: Uint8Array): Promise<unknown> {
+    if ((this.features & Feature.Pushed) === 0) return this.request(T.Push, queue, data)
+    if (this.#closed)
+      return Promise.reject(new ConnectionError(`not connected to the hub at ${this.endpoint.display}`))
+    const rid = this.#nextRid++
+    return new Promise((resolve, reject) => {
+      try {
+        this.post([T.Enqueue, rid, queue, data])
+      } catch (err) {
+        reject(err)
+        return
+      }
+      this.#pushes.set(rid, { resolve, reject })
+    })
+  }
+
+  /**
    * Sends a frame that has no reply.
    * @throws PayloadTooLargeError when the frame exceeds the hub's limit; ConnectionError when closed
    */
@@ -257,11 +278,12 @@ export class Link {
 
   #onFrame(msg: WireValue[]): void {
     const type = msg[0]
-    if (type === T.Dispatched) {
+    if (type === T.Dispatched || type === T.Pushed) {
       const upTo = msg[1] as number
-      for (const [rid, p] of this.#dispatches) {
+      const waiting = type === T.Dispatched ? this.#dispatches : this.#pushes
+      for (const [rid, p] of waiting) {
         if (rid > upTo) break
-        this.#dispatches.delete(rid)
+        waiting.delete(rid)
         p.resolve(msg)
       }
       return
@@ -272,10 +294,14 @@ export class Link {
         this.#lost(failError(msg, this.endpoint))
         return
       }
-      const p = this.#pending.get(rid as number) ?? this.#dispatches.get(rid as number)
+      const p =
+        this.#pending.get(rid as number) ??
+        this.#dispatches.get(rid as number) ??
+        this.#pushes.get(rid as number)
       if (!p) return
       this.#pending.delete(rid as number)
       this.#dispatches.delete(rid as number)
+      this.#pushes.delete(rid as number)
       if (type === T.Fail) p.reject(failError(msg, this.endpoint))
       else p.resolve(msg)
       return
@@ -296,9 +322,10 @@ export class Link {
       cause instanceof ConnectionError
         ? cause
         : new ConnectionError(`lost the hub at ${this.endpoint.display}: ${cause.message}`, { cause })
-    const pending = [...this.#pending.values(), ...this.#dispatches.values()]
+    const pending = [...this.#pending.values(), ...this.#dispatches.values(), ...this.#pushes.values()]
     this.#pending.clear()
     this.#dispatches.clear()
+    this.#pushes.clear()
     for (const p of pending) p.reject(err)
   }
 }

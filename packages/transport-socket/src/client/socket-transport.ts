@@ -134,7 +134,7 @@ export class SocketTransport implements Transport {
           ack: () => {
             if (done) return
             done = true
-            conn.send([T.Done, tag])
+            conn.done(tag)
           },
         })
       },
@@ -357,7 +357,7 @@ export class SocketTransport implements Transport {
 
   readonly queues = {
     push: async (queue: string, data: Uint8Array): Promise<void> => {
-      await this.#live().request(T.Push, queue, data)
+      await this.#live().push(queue, data)
     },
     consume: (queue: string, onDelivery: (d: Delivery) => void, options: ConsumeOptions): Promise<Closable> =>
       this.#register(

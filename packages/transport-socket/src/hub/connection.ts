@@ -59,6 +59,9 @@ export class HubConnection implements Peer {
   #authed = false
   #closed = false
   #dispatchedUpTo = 0
+  #pushedUpTo = 0
+  /** Request tags finished this tick (direct links), sent as one Done frame. */
+  #done: number[] = []
   #tooSlow = false
   #dispatchTimer: NodeJS.Timeout | undefined
 
@@ -70,7 +73,7 @@ export class HubConnection implements Peer {
   ) {
     this.id = host.nextId()
     this.#socket = socket
-    this.#writer = new FrameWriter(socket)
+    this.#writer = new FrameWriter(socket, () => this.#summarise())
     this.#reader = new FrameReader(PRE_AUTH_MAX_FRAME, {
       frame: (body) => this.#onFrame(body),
       error: (err) => this.#refuse(err, 'sent an unusable frame'),
@@ -103,15 +106,20 @@ export class HubConnection implements Peer {
   }
 
   sendDroppable(fields: WireValue[]): void {
-    if (this.#closed) return
-    if (this.#writer.buffered > this.host.outboundLimit) {
-      if (this.droppedEvents++ % 1000 === 0)
-        this.host.logger.warn(
-          `unipc-hub: ${this.#who()} is slow; dropped ${this.droppedEvents} events so far`,
-        )
-      return
-    }
-    this.#writer.send(encodeFrame(fields))
+    if (this.#room()) this.#writer.send(encodeFrame(fields))
+  }
+
+  sendDroppableFrame(head: Buffer, tail: Uint8Array): void {
+    if (this.#room()) this.#writer.send([head, tail])
+  }
+
+  /** Whether a droppable frame may be queued now (else it is counted as dropped). */
+  #room(): boolean {
+    if (this.#closed) return false
+    if (this.#writer.buffered <= this.host.outboundLimit) return true
+    if (this.droppedEvents++ % 1000 === 0)
+      this.host.logger.warn(`unipc-hub: ${this.#who()} is slow; dropped ${this.droppedEvents} events so far`)
+    return false
   }
 
   /**
@@ -125,6 +133,35 @@ export class HubConnection implements Peer {
       this.#dispatchTimer = undefined
       this.send([T.Dispatched, this.#dispatchedUpTo])
     }, DISPATCH_ACK_MS)
+  }
+
+  /**
+   * Notes a successful Push. Acknowledgements are cumulative (`[Pushed, rid]`) and leave once per
+   * write, so a burst of commands costs one acknowledgement frame, not one each.
+   */
+  pushed(rid: number): void {
+    this.#pushedUpTo = rid
+    this.#writer.schedule()
+  }
+
+  /** Notes that the request with this tag (on a direct link) is finished; tags leave batched, one `Done` per write. */
+  done(tag: number): void {
+    this.#done.push(tag)
+    this.#writer.schedule()
+  }
+
+  #summarise(): void {
+    if (this.#closed) return
+    if (this.#pushedUpTo !== 0) {
+      const upTo = this.#pushedUpTo
+      this.#pushedUpTo = 0
+      this.#writer.send(encodeFrame([T.Pushed, upTo]))
+    }
+    if (this.#done.length > 0) {
+      const tags = this.#done
+      this.#done = []
+      this.#writer.send(encodeFrame([T.Done, ...tags]))
+    }
   }
 
   /** Replies to request `rid` with an error. */

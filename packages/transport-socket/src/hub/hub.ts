@@ -96,7 +96,7 @@ class HubCore implements ConnectionHost {
   readonly logger: Logger
   readonly maxFrame: number
   readonly outboundLimit: number
-  readonly features = Feature.Direct
+  readonly features = Feature.Direct | Feature.Pushed
   readonly listeners: Listener[] = []
   readonly connections = new Set<HubConnection>()
   readonly queues = new QueueBroker()
@@ -201,6 +201,17 @@ class HubCore implements ConnectionHost {
       case T.Done:
         this.messaging.done(conn, int(msg, 1))
         return
+      case T.Enqueue: {
+        const rid = int(msg, 1)
+        try {
+          this.queues.push(str(msg, 2), bin(msg, 3))
+          conn.pushed(rid)
+        } catch (err) {
+          if (err instanceof ProtocolError) throw err
+          conn.fail(rid, err)
+        }
+        return
+      }
       case T.Release:
         this.queues.release(conn, int(msg, 1), int(msg, 2))
         return

@@ -15,6 +15,8 @@ export interface Peer {
   send(fields: WireValue[]): void
   /** Queues a frame that may be dropped when the client's outbound buffer is over its limit (events). */
   sendDroppable(fields: WireValue[]): void
+  /** The same for a frame already encoded (a head and a tail shared with other peers). */
+  sendDroppableFrame(head: Buffer, tail: Uint8Array): void
 }
 
 /** Copies a view into a small standalone buffer when it would otherwise pin a much larger chunk. */

@@ -5,8 +5,12 @@
  * @module
  */
 import { compilePattern } from '@unipc/core/spi'
+import { encodeHead, encodeTail } from '../wire/frames.js'
 import { T } from '../wire/protocol.js'
 import type { Peer } from './peer.js'
+
+/** Events at least this large are encoded per subscriber (the payload is not copied then anyway). */
+const SHARED_TAIL_LIMIT = 16 * 1024
 
 interface Subscription {
   readonly peer: Peer
@@ -24,8 +28,17 @@ export class PubSubBroker {
   /** Delivers to every matching subscription. */
   publish(channel: string, data: Uint8Array): void {
     const exact = this.#exact.get(channel)
-    if (exact) for (const s of exact) s.peer.sendDroppable([T.Event, s.id, channel, data])
-    for (const s of this.#wild) if (s.matches(channel)) s.peer.sendDroppable([T.Event, s.id, channel, data])
+    const targets: Subscription[] = exact ? [...exact] : []
+    for (const s of this.#wild) if (s.matches(channel)) targets.push(s)
+    if (targets.length === 0) return
+    if (targets.length === 1 || data.length >= SHARED_TAIL_LIMIT) {
+      // One subscriber, or a large event that the encoder already sends without copying.
+      for (const s of targets) s.peer.sendDroppable([T.Event, s.id, channel, data])
+      return
+    }
+    // Several subscribers: the channel and data are encoded once; each gets its own small head.
+    const tail = encodeTail([channel, data])
+    for (const s of targets) s.peer.sendDroppableFrame(encodeHead([T.Event, s.id], 2, tail.length), tail)
   }
 
   /**

@@ -44,6 +44,34 @@ export function encodeFrame(fields: WireValue[]): Buffer | [Buffer, Uint8Array] 
   return buf
 }
 
+/**
+ * Encodes `tail` back to back, without an array header: the part shared by frames that differ only
+ * in their first fields (an event sent to several subscribers), so it is encoded once.
+ */
+export function encodeTail(tail: WireValue[]): Buffer {
+  let size = 0
+  for (const v of tail) size += sizeOf(v)
+  const buf = Buffer.allocUnsafe(size)
+  let pos = 0
+  for (const v of tail) pos = write(buf, pos, v)
+  return buf
+}
+
+/**
+ * The start of a frame whose body is the array `[...head, ...tail]`, where the tail fields
+ * (`tailFields` of them) are already encoded in `tailBytes` bytes by {@link encodeTail}.
+ */
+export function encodeHead(head: WireValue[], tailFields: number, tailBytes: number): Buffer {
+  let size = 1
+  for (const v of head) size += sizeOf(v)
+  const buf = Buffer.allocUnsafe(4 + size)
+  buf.writeUInt32BE(size + tailBytes, 0)
+  buf[4] = 0x90 | (head.length + tailFields)
+  let pos = 5
+  for (const v of head) pos = write(buf, pos, v)
+  return buf
+}
+
 /** Receives frame bodies, or the reason the stream is unusable (after which nothing more is read). */
 export interface FrameSink {
   frame(body: Buffer): void

@@ -30,7 +30,7 @@ export const T = {
   /** hub→client `[Entries, rid, [key, data, key, data, …]]` */
   Entries: 13,
   // queues
-  /** `[Push, rid, queue, data]` */
+  /** `[Push, rid, queue, data]` → Ok (see also Enqueue) */
   Push: 20,
   /** `[Consume, rid, consumerId, queue, concurrency]` */
   Consume: 21,
@@ -85,7 +85,10 @@ export const T = {
   Dispatch: 54,
   /** hub→client `[Request, serverId, tag, data]` */
   Request: 55,
-  /** `[Done, tag]`: the server finished the request with this tag (no reply) */
+  /**
+   * `[Done, tag]`: the server finished the request with this tag (no reply); on a direct link,
+   * server→caller `[Done, tag, tag, …]` (every tag finished since the last write)
+   */
   Done: 56,
   /** hub→client `[Dispatched, rid]`: every Dispatch up to `rid` not failed was handed to a server */
   Dispatched: 57,
@@ -104,12 +107,21 @@ export const T = {
    * `lastTag` were never read (route them via the hub), the others not Done are lost
    */
   Bye: 61,
+  /** hub→client `[Pushed, rid]`: every Enqueue up to `rid` that did not fail is queued */
+  Pushed: 62,
+  /**
+   * `[Enqueue, rid, queue, data]`: Push acknowledged by a cumulative `Pushed` sent once per write
+   * (or `Fail`); used when the hub has {@link Feature.Pushed}
+   */
+  Enqueue: 63,
 } as const
 
 /** Bits of the Welcome's `features`. */
 export const Feature = {
   /** The hub answers Servers and pushes Members, so callers can reach servers directly. */
   Direct: 1,
+  /** The hub takes `Enqueue` and acknowledges it with cumulative `Pushed` frames. */
+  Pushed: 2,
 } as const
 
 /** The domain-separation string mixed into auth proofs, so a proof is useless for anything else. */

@@ -15,8 +15,23 @@ export class FrameWriter {
   #scheduled = false
   readonly #flush = (): void => this.flush()
 
-  /** @param socket - the connected socket to write to */
-  constructor(readonly socket: Duplex) {}
+  /**
+   * @param socket - the connected socket to write to
+   * @param beforeFlush - called at the start of each flush, to add frames that summarise the tick
+   *   (cumulative acknowledgements) so they leave in the same write
+   */
+  constructor(
+    readonly socket: Duplex,
+    readonly beforeFlush?: () => void,
+  ) {}
+
+  /** Makes sure a flush (and so `beforeFlush`) happens this tick, even with nothing queued yet. */
+  schedule(): void {
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      process.nextTick(this.#flush)
+    }
+  }
 
   /** Bytes accepted but not yet handed to the kernel (queued here plus the socket's own buffer). */
   get buffered(): number {
@@ -40,6 +55,7 @@ export class FrameWriter {
 
   /** Writes everything queued now. */
   flush(): void {
+    this.beforeFlush?.()
     this.#scheduled = false
     const chunks = this.#chunks
     if (chunks.length === 0) return

@@ -1,6 +1,6 @@
 import { PayloadTooLargeError, ProtocolError } from '@unipc/core/spi'
 import { describe, expect, it } from 'vitest'
-import { encodeFrame, FrameReader } from '../../src/wire/frames.js'
+import { encodeFrame, encodeHead, encodeTail, FrameReader } from '../../src/wire/frames.js'
 import { decodeValue, encodeValue, type WireValue } from '../../src/wire/msgpack.js'
 
 function collect(max: number) {
@@ -112,5 +112,16 @@ describe('FrameReader', () => {
     const empty = collect(1024)
     empty.reader.push(Buffer.alloc(4))
     expect(empty.errors[0]).toBeInstanceOf(ProtocolError)
+  })
+})
+
+describe('shared-tail frames (one event to several subscribers)', () => {
+  it('a head plus a tail encoded once is byte for byte the frame encoded whole', () => {
+    const data = new Uint8Array(1024).map((_, i) => i & 0xff)
+    const tail = encodeTail(['cam.frame', data])
+    for (const subId of [1, 127, 128, 70_000]) {
+      const whole = join(encodeFrame([43, subId, 'cam.frame', data]))
+      expect(Buffer.concat([encodeHead([43, subId], 2, tail.length), tail])).toEqual(whole)
+    }
   })
 })

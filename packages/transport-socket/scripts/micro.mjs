@@ -1,0 +1,143 @@
+// Micro benchmark of the socket transport on built dist code (run `npx turbo run build` first):
+//   node packages/transport-socket/scripts/micro.mjs [rtt|tput|large|fanout|queue|all] [seconds] [direct=1]
+// Runs the hub (the built bin) and the server/worker/subscriber bus in child processes and drives
+// them from this one. Reports wall-clock rates and the CPU time all three processes spent per
+// operation, which is steadier than wall time on a loaded machine. Profile with
+// `UNIPC_MICRO_PROF=dir node … ` (every process writes a --cpu-prof profile there).
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { connect } from '@unipc/core'
+
+const here = fileURLToPath(import.meta.url)
+const hubBin = join(dirname(here), '..', 'dist', 'bin', 'unipc-hub.js')
+const prof = process.env.UNIPC_MICRO_PROF
+const profArgs = (name) =>
+  prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${name}.cpuprofile`] : []
+
+const role = process.argv[2]
+if (role === '--peer') {
+  const bus = await connect(process.argv[3], { liveness: false, component: 'q' })
+  await bus.requests.serve('echo', (d) => d)
+  const subs = []
+  for (let i = 0; i < 4; i++) {
+    let n = 0
+    const s = bus.events.subscribe('fan.x')
+    s.subscribe(() => n++)
+    subs.push(() => n)
+    await s.ready
+  }
+  await bus.commands.handle((d) => d, { concurrency: 64 })
+  process.stdout.write('ready\n')
+  process.stdin.on('data', () => process.stdout.write(`${subs.reduce((a, f) => a + f(), 0)}\n`))
+  process.stdin.on('end', () => void bus.close().then(() => process.exit(0)))
+  process.stdin.resume()
+} else {
+  const what = role ?? 'all'
+  const seconds = Number(process.argv[3] ?? 2)
+  const direct = process.argv[4] !== '0'
+  const dir = mkdtempSync(join(tmpdir(), 'sock-micro-'))
+  const hubUrl = `unix://${join(dir, 'hub.sock')}`
+  const hub = spawn(process.execPath, [...profArgs('hub'), hubBin, '--listen', hubUrl, '--quiet'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  await new Promise((resolve) => hub.stdout.once('data', resolve))
+  const url = `${hubUrl}?direct=${direct ? 1 : 0}`
+  const peer = spawn(process.execPath, [...profArgs('peer'), here, '--peer', url], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  await new Promise((resolve) => peer.stdout.once('data', resolve))
+  const bus = await connect(url, { liveness: false })
+  const ticks = (pid) => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10_000 // clock ticks (100/s) → µs
+  }
+  const cpu = () => {
+    const u = process.cpuUsage()
+    return u.user + u.system + ticks(hub.pid) + ticks(peer.pid)
+  }
+  const run = async (name, unit, body) => {
+    const c0 = cpu()
+    const t0 = performance.now()
+    const n = await body(performance.now() + seconds * 1000)
+    const ms = performance.now() - t0
+    const c1 = cpu()
+    console.log(
+      `${name.padEnd(8)} ${((n / ms) * 1000).toFixed(0).padStart(8)} ${unit}/s  ${((c1 - c0) / n).toFixed(1)} cpu-µs/${unit}`,
+    )
+  }
+  await bus.requests.call('echo', 1)
+  if (what === 'rtt' || what === 'all')
+    await run('rtt', 'req', async (end) => {
+      let n = 0
+      const p = new Uint8Array(64)
+      while (performance.now() < end) {
+        await bus.requests.call('echo', p)
+        n++
+      }
+      return n
+    })
+  if (what === 'tput' || what === 'all')
+    await run('tput×64', 'req', async (end) => {
+      let n = 0
+      const p = new Uint8Array(64)
+      const lane = async () => {
+        while (performance.now() < end) {
+          await bus.requests.call('echo', p)
+          n++
+        }
+      }
+      await Promise.all(Array.from({ length: 64 }, lane))
+      return n
+    })
+  if (what === 'large' || what === 'all')
+    await run('1MiB', 'MB', async (end) => {
+      let n = 0
+      const p = new Uint8Array(1024 * 1024)
+      while (performance.now() < end) {
+        await bus.requests.call('echo', p)
+        n++
+      }
+      return n * 2
+    })
+  if (what === 'queue' || what === 'all')
+    await run('queue', 'cmd', async (end) => {
+      let n = 0
+      const lane = async () => {
+        while (performance.now() < end) {
+          await bus.commands.send('q', 1)
+          n++
+        }
+      }
+      await Promise.all(Array.from({ length: 64 }, lane))
+      return n
+    })
+  if (what === 'fanout' || what === 'all') {
+    const count = () =>
+      new Promise((resolve) => {
+        peer.stdout.once('data', (d) => resolve(Number(String(d))))
+        peer.stdin.write('n\n')
+      })
+    // 1 KiB events to 4 subscriptions, at most ~1024 events ahead of them (no drops).
+    await run('fanout', 'ev', async (end) => {
+      const before = await count()
+      const p = new Uint8Array(1024)
+      let sent = 0
+      while (performance.now() < end) {
+        for (let i = 0; i < 256; i++) bus.events.publish('fan.x', p)
+        sent += 256
+        while (sent * 4 - ((await count()) - before) > 1024 * 4) await new Promise((r) => setTimeout(r, 1))
+      }
+      while ((await count()) - before < sent * 4) await new Promise((r) => setTimeout(r, 5))
+      return sent * 4
+    })
+  }
+  await bus.close()
+  peer.stdin.end()
+  await new Promise((resolve) => peer.once('exit', resolve))
+  hub.kill('SIGTERM')
+  await new Promise((resolve) => hub.once('exit', resolve))
+  rmSync(dir, { recursive: true, force: true })
+}
