@@ -215,18 +215,7 @@ export class Link {
    * confirmed later by a cumulative `Dispatched` (callers do not wait for it: they wait for the reply).
    */
   dispatch(method: string, data: Uint8Array): Promise<void> {
-    if (this.#closed)
-      return Promise.reject(new ConnectionError(`not connected to the hub at ${this.endpoint.display}`))
-    const rid = this.#nextRid++
-    return new Promise((resolve, reject) => {
-      try {
-        this.post([T.Dispatch, rid, method, data])
-      } catch (err) {
-        reject(err)
-        return
-      }
-      this.#dispatches.set(rid, { resolve: () => resolve(), reject })
-    })
+    return this.#tracked(this.#dispatches, T.Dispatch, method, data).then(() => {})
   }
 
   /**
@@ -234,17 +223,22 @@ export class Link {
    */
   push(queue: string, data: Uint8Array): Promise<unknown> {
     if ((this.features & Feature.Pushed) === 0) return this.request(T.Push, queue, data)
+    return this.#tracked(this.#pushes, T.Enqueue, queue, data)
+  }
+
+  /** Sends `[type, rid, name, data]` and waits in `waiting` for its (cumulative) confirmation. */
+  #tracked(waiting: Map<number, Pending>, type: number, name: string, data: Uint8Array): Promise<unknown> {
     if (this.#closed)
       return Promise.reject(new ConnectionError(`not connected to the hub at ${this.endpoint.display}`))
     const rid = this.#nextRid++
     return new Promise((resolve, reject) => {
       try {
-        this.post([T.Enqueue, rid, queue, data])
+        this.post([type, rid, name, data])
       } catch (err) {
         reject(err)
         return
       }
-      this.#pushes.set(rid, { resolve, reject })
+      waiting.set(rid, { resolve, reject })
     })
   }
 

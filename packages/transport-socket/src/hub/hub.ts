@@ -184,34 +184,18 @@ class HubCore implements ConnectionHost {
       case T.Send:
         this.messaging.send(str(msg, 1), bin(msg, 2))
         return
-      case T.Dispatch: {
-        const rid = int(msg, 1)
-        try {
-          this.messaging.dispatch(str(msg, 2), bin(msg, 3))
-          conn.dispatched(rid)
-        } catch (err) {
-          if (err instanceof ProtocolError) throw err
-          conn.fail(rid, err)
-        }
+      case T.Dispatch:
+        this.#confirmLater(conn, msg, () => this.messaging.dispatch(str(msg, 2), bin(msg, 3)), T.Dispatch)
         return
-      }
       case T.Ack:
         this.queues.ack(conn, int(msg, 1), int(msg, 2))
         return
       case T.Done:
         this.messaging.done(conn, int(msg, 1))
         return
-      case T.Enqueue: {
-        const rid = int(msg, 1)
-        try {
-          this.queues.push(str(msg, 2), bin(msg, 3))
-          conn.pushed(rid)
-        } catch (err) {
-          if (err instanceof ProtocolError) throw err
-          conn.fail(rid, err)
-        }
+      case T.Enqueue:
+        this.#confirmLater(conn, msg, () => this.queues.push(str(msg, 2), bin(msg, 3)), T.Enqueue)
         return
-      }
       case T.Release:
         this.queues.release(conn, int(msg, 1), int(msg, 2))
         return
@@ -223,6 +207,20 @@ class HubCore implements ConnectionHost {
       if (err instanceof ProtocolError) throw err
       conn.fail(rid, err)
     }
+  }
+
+  /** Runs a Dispatch or Enqueue; success is confirmed cumulatively, failure at once. */
+  #confirmLater(conn: HubConnection, msg: WireValue[], run: () => void, type: number): void {
+    const rid = int(msg, 1)
+    try {
+      run()
+    } catch (err) {
+      if (err instanceof ProtocolError) throw err
+      conn.fail(rid, err)
+      return
+    }
+    if (type === T.Dispatch) conn.dispatched(rid)
+    else conn.pushed(rid)
   }
 
   #request(conn: HubConnection, msg: WireValue[]): void {
