@@ -9,6 +9,9 @@ import { UnipcObservable } from './observable.js'
 import { assertChannel, compilePattern } from './pattern.js'
 import type { Closable } from './spi.js'
 
+/** What `publish` returns when the transport accepted the event synchronously (shared: it is settled). */
+const PUBLISHED: Promise<void> = Promise.resolve()
+
 /** One event as a subscriber receives it. */
 export interface EventMessage<T = unknown> {
   /** The concrete channel it was published on. */
@@ -60,10 +63,15 @@ export class Events {
   constructor(private readonly rt: Runtime) {}
 
   /** Publishes `data` on `channel` to every matching subscriber on every bus. */
-  async publish(channel: string, data?: unknown): Promise<void> {
-    this.rt.assertOpen('events.publish')
-    assertChannel(channel)
-    await this.rt.transport.pubsub.publish(channel, this.rt.encode(data))
+  publish(channel: string, data?: unknown): Promise<void> {
+    // Not async: a publisher in a tight loop pays for no promise when the transport returns none.
+    try {
+      this.rt.assertOpen('events.publish')
+      assertChannel(channel)
+      return this.rt.transport.pubsub.publish(channel, this.rt.encode(data)) ?? PUBLISHED
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /**
