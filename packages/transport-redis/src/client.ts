@@ -3,7 +3,6 @@
  * the subscriber connection and one dedicated connection per blocking consumer.
  * @module
  */
-import type { Writable } from 'node:stream'
 import { Cluster, Command, Redis } from 'ioredis'
 import type { RedisConfig } from './config.js'
 import { toUnipcError } from './errors.js'
@@ -122,18 +121,4 @@ export function untilClosed<T>(client: Client, command: Promise<T>): Promise<T> 
       },
     )
   })
-}
-
-/**
- * Coalesces the commands a bus writes in one turn of the event loop into one socket write: corks the
- * command connection's socket and uncorks it at setImmediate. Unlike ioredis auto-pipelining this
- * never waits for earlier replies, so a reply is not held back behind an unrelated batch.
- */
-export function corked(client: Client): Client {
-  const stream = (client as { stream?: Writable }).stream
-  if (stream && typeof stream.cork === 'function' && !stream.writableCorked) {
-    stream.cork()
-    setImmediate(() => stream.uncork())
-  }
-  return client
 }

@@ -6,13 +6,19 @@
 import type { Logger } from '@unipc/core/spi'
 import { type Client, connectClient, createClient } from './client.js'
 import type { RedisConfig } from './config.js'
+import type { Publisher } from './publisher.js'
 import type { Subscriber } from './subscriber.js'
+import type { TurnBatcher } from './turn.js'
 
 /** The shared state of one open transport. */
 export interface RedisContext {
   readonly config: RedisConfig
-  /** The auto-pipelined connection for every non-blocking command. */
+  /** The connection for every non-blocking command (auto-pipelined only when configured). */
   readonly cmd: Client
+  /** Batches the hot-path commands of one turn into few commands in one write on `cmd`. */
+  readonly batch: TurnBatcher
+  /** PUBLISHes at the end of the turn, in order (events, inbox frames in envelopes). */
+  readonly publisher: Publisher
   /** The shared subscriber connection. */
   readonly sub: Subscriber
   readonly logger: Logger

@@ -27,7 +27,9 @@ import { NativeMaps } from './native/maps.js'
 import { NativeMessaging } from './native/messaging.js'
 import { NativePubSub } from './native/pubsub.js'
 import { NativeQueues } from './native/queues.js'
+import { Publisher } from './publisher.js'
 import { Subscriber } from './subscriber.js'
+import { TurnBatcher } from './turn.js'
 
 /** The facilities of one wire mode, plus what to do on open and close. */
 export interface Facilities {
@@ -167,9 +169,12 @@ export class RedisTransport implements Transport {
     try {
       await connectClient(cmd, this.config.target)
       await connectClient(sub, this.config.target)
+      const batch = new TurnBatcher(cmd, (err) => logger.error('unipc: a batched Redis write failed', err))
       const ctx: RedisContext = {
         config: this.config,
         cmd,
+        batch,
+        publisher: new Publisher(cmd, batch),
         sub: new Subscriber(sub),
         logger,
         component: context.component,

@@ -17,13 +17,50 @@ import {
   NoHandlerError,
 } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, commandBuffer, corked, readyToResume, untilClosed } from '../client.js'
+import { type Client, commandBuffer, readyToResume, untilClosed } from '../client.js'
 import type { RedisContext } from '../context.js'
+import { type Deferred, deferred } from '../deferred.js'
 import { mapRejection, redisCall } from '../errors.js'
+import { forEachFrame } from './envelope.js'
 import { inboxChannel, type MethodKeys, methodKeys, SERVER_GROUP } from './keys.js'
 import { withScripts } from './scripts.js'
 
 type StreamEntry = [Buffer, Buffer[] | null]
+
+/** Requests for one method dispatched in one turn: few script calls add them all. */
+interface DispatchBatch {
+  readonly method: string
+  readonly frames: Buffer[]
+  size: number
+  readonly done: Deferred<void>
+}
+
+/** A dispatch batch stops growing at this many requests or bytes (a new one starts). */
+const DISPATCH_MAX_FRAMES = 128
+const DISPATCH_MAX_BYTES = 1024 * 1024
+/**
+ * Requests per script call while the number of live servers is unknown. Redis hands new entries to
+ * a blocked server only after the script that added them, so one call per share keeps the servers
+ * of a method sharing a burst (each call reaches the next waiting server).
+ */
+const DISPATCH_CHUNK = 16
+
+/** Remembers up to this many derived names or counts (then starts over). */
+const CACHE_SIZE = 4096
+
+/** A small memo of derived names (keys, channels), reset when it grows past its size. */
+function memo<V>(make: (name: string) => V): (name: string) => V {
+  let cache = new Map<string, V>()
+  return (name) => {
+    let v = cache.get(name)
+    if (v === undefined) {
+      if (cache.size >= CACHE_SIZE) cache = new Map()
+      v = make(name)
+      cache.set(name, v)
+    }
+    return v
+  }
+}
 
 /** The native messaging facility. */
 export class NativeMessaging implements MessagingTransport {
@@ -31,16 +68,27 @@ export class NativeMessaging implements MessagingTransport {
   #handler: ((data: Uint8Array) => void) | undefined
   readonly #servers = new Set<Server>()
   #next = 0
+  readonly #inbox: (address: string) => string
+  readonly #keys: (method: string) => MethodKeys
+  /** Dispatch batches of this turn, in order, and the open one per method. */
+  #dispatches: DispatchBatch[] = []
+  readonly #open = new Map<string, DispatchBatch>()
+  /** Live servers per method, as the last dispatch script counted them. */
+  readonly #live = new Map<string, number>()
 
   constructor(private readonly ctx: RedisContext) {
     this.address = ctx.id
+    const prefix = ctx.config.prefix
+    this.#inbox = memo((address) => inboxChannel(prefix, address))
+    this.#keys = memo((method) => methodKeys(prefix, method))
   }
 
-  /** Subscribes to this bus's inbox. */
+  /** Subscribes to this bus's inbox (a message is one frame or an envelope of several). */
   async open(): Promise<void> {
-    await this.ctx.sub.subscribe(inboxChannel(this.ctx.config.prefix, this.address), (_c, message) =>
-      this.deliverToInbox(message),
-    )
+    const onFrame = (frame: Buffer): void => this.deliverToInbox(frame)
+    await this.ctx.sub.subscribe(inboxChannel(this.ctx.config.prefix, this.address), (_c, message) => {
+      if (!forEachFrame(message, onFrame)) this.ctx.logger.warn('unipc: dropped a malformed inbox envelope')
+    })
   }
 
   /** Hands a frame to the core's inbox handler. */
@@ -56,19 +104,18 @@ export class NativeMessaging implements MessagingTransport {
     this.#handler = handler
   }
 
+  /** Publishes the frame on the inbox at the end of the turn (frames for one inbox share a PUBLISH). */
   send(to: string, data: Uint8Array): Promise<void> {
     const cluster = this.ctx.config.mode === 'cluster'
-    return mapRejection(
-      `sending to ${to}`,
-      corked(this.ctx.cmd).publish(inboxChannel(this.ctx.config.prefix, to), toBuffer(data)),
-    ).then((receivers) => {
+    return this.ctx.publisher.publish(this.#inbox(to), toBuffer(data), true).then((receivers) => {
       // In a Cluster PUBLISH counts only the receivers on the node it ran on, so 0 proves nothing there.
       if (receivers === 0 && !cluster) throw new ConnectionError(`no bus at address ${to}: it has closed`)
     })
   }
 
   async serve(method: string, onRequest: (delivery: Delivery) => void): Promise<Closable> {
-    const server = new Server(this.ctx, method, `${this.address}.${++this.#next}`, onRequest)
+    const consumer = `${this.address}.${++this.#next}`
+    const server = new Server(this.ctx, this.#keys(method), method, consumer, onRequest)
     this.#servers.add(server)
     try {
       await server.start()
@@ -85,12 +132,65 @@ export class NativeMessaging implements MessagingTransport {
     }
   }
 
-  async dispatch(method: string, data: Uint8Array): Promise<void> {
-    const keys = methodKeys(this.ctx.config.prefix, method)
-    const id = await redisCall(`dispatching '${method}'`, () =>
-      withScripts(corked(this.ctx.cmd)).unipcDispatch(keys.stream, keys.servers, toBuffer(data)),
-    )
-    if (id === null) throw new NoHandlerError(method)
+  /**
+   * Adds the request to the method's stream at the end of the turn; the requests of one method in
+   * one turn go in few script calls (which fail them all with NoHandlerError when nobody serves it).
+   */
+  dispatch(method: string, data: Uint8Array): Promise<void> {
+    const frame = toBuffer(data)
+    let batch = this.#open.get(method)
+    if (
+      batch === undefined ||
+      batch.frames.length >= DISPATCH_MAX_FRAMES ||
+      batch.size + frame.length > DISPATCH_MAX_BYTES
+    ) {
+      if (this.#dispatches.length === 0) this.ctx.batch.schedule(this.#flushDispatches)
+      batch = { method, frames: [], size: 0, done: deferred<void>() }
+      this.#dispatches.push(batch)
+      this.#open.set(method, batch)
+    }
+    batch.frames.push(frame)
+    batch.size += frame.length
+    return batch.done.promise
+  }
+
+  readonly #flushDispatches = (): void => {
+    const batches = this.#dispatches
+    this.#dispatches = []
+    this.#open.clear()
+    for (const b of batches) {
+      try {
+        const frames = b.frames
+        const live = this.#live.get(b.method) ?? 0
+        // One share per live server, each in its own script call, so every waiting server gets one.
+        const chunk = live > 0 ? Math.ceil(frames.length / live) : DISPATCH_CHUNK
+        if (frames.length <= chunk) this.#dispatchChunk(b.method, frames).then(b.done.resolve, b.done.reject)
+        else {
+          const calls: Promise<void>[] = []
+          for (let i = 0; i < frames.length; i += chunk)
+            calls.push(this.#dispatchChunk(b.method, frames.slice(i, i + chunk)))
+          Promise.all(calls).then(() => b.done.resolve(), b.done.reject)
+        }
+      } catch (err) {
+        b.done.reject(err)
+      }
+    }
+  }
+
+  /** One script call adding `frames` to the method's stream. */
+  #dispatchChunk(method: string, frames: Buffer[]): Promise<void> {
+    const keys = this.#keys(method)
+    return mapRejection(
+      `dispatching '${method}'`,
+      withScripts(this.ctx.cmd).unipcDispatch(keys.stream, keys.servers, ...frames),
+    ).then((live) => {
+      if (live === null) {
+        this.#live.delete(method)
+        throw new NoHandlerError(method)
+      }
+      if (this.#live.size >= CACHE_SIZE) this.#live.clear()
+      this.#live.set(method, live)
+    })
   }
 
   /** Stops every server (transport close). */
@@ -103,7 +203,6 @@ export class NativeMessaging implements MessagingTransport {
 
 /** One server instance of one method: a consumer of the method's group with its own connection. */
 class Server {
-  readonly keys: MethodKeys
   /** Entry ids handed to the handler and not yet acknowledged. */
   readonly inFlight = new Set<string>()
   #blocker: Client | undefined
@@ -114,12 +213,11 @@ class Server {
 
   constructor(
     private readonly ctx: RedisContext,
+    readonly keys: MethodKeys,
     readonly method: string,
     readonly consumer: string,
     private readonly onRequest: (d: Delivery) => void,
-  ) {
-    this.keys = methodKeys(ctx.config.prefix, method)
-  }
+  ) {}
 
   async start(): Promise<void> {
     await redisCall(`serving '${this.method}'`, () => this.#register())
@@ -243,6 +341,7 @@ class Server {
    * sent before, on the same connection, so acknowledged entries are not read back).
    */
   async #recover(): Promise<void> {
+    this.#flushAcks()
     const reply = (await this.#read(this.ctx.cmd, '0')) as [Buffer, StreamEntry[]][] | null
     for (const [, entries] of reply ?? []) for (const entry of entries) this.#deliver(entry, true)
   }
@@ -270,15 +369,25 @@ class Server {
     }
   }
 
+  #acks: string[] = []
   /**
-   * Acknowledges an entry. The XACK rides in the same corked write as the reply that usually
-   * precedes it, so answering costs no extra write; answered entries are trimmed each beat.
+   * Acknowledges an entry at the end of the turn: one XACK for every entry answered in the turn, in
+   * the same socket write as (and after) their replies; answered entries are trimmed each beat.
    */
   #ack(id: string): void {
-    corked(this.ctx.cmd)
-      .xack(this.keys.stream, SERVER_GROUP, id)
-      .catch((err) => this.ctx.logger.debug(`unipc: acknowledging a '${this.method}' request failed`, err))
-    if (this.#stopped && this.inFlight.size === 0) void this.#forget()
+    if (this.#acks.length === 0) this.ctx.batch.schedule(this.#flushAcks, true)
+    this.#acks.push(id)
+    // A stopped server leaves the group once its last answer (and acknowledgement) is written.
+    if (this.#stopped && this.inFlight.size === 0) this.ctx.batch.schedule(() => void this.#forget(), true)
+  }
+
+  readonly #flushAcks = (): void => {
+    const ids = this.#acks
+    if (ids.length === 0) return
+    this.#acks = []
+    this.ctx.cmd
+      .xack(this.keys.stream, SERVER_GROUP, ...ids)
+      .catch((err) => this.ctx.logger.debug(`unipc: acknowledging '${this.method}' requests failed`, err))
   }
 
   /** Stops serving: leaves the registry at once; the consumer goes once its requests are answered. */
@@ -294,6 +403,7 @@ class Server {
   }
 
   async #forget(): Promise<void> {
+    this.#flushAcks()
     await this.ctx.cmd.xgroup('DELCONSUMER', this.keys.stream, SERVER_GROUP, this.consumer).catch(() => {})
   }
 }

@@ -5,9 +5,7 @@
  */
 import type { Closable, MessageListener, PubSubTransport } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { corked } from '../client.js'
 import type { RedisContext } from '../context.js'
-import { mapRejection } from '../errors.js'
 import { escapeGlob, eventChannel, patternToGlob } from './keys.js'
 
 const noop = (): void => {}
@@ -21,13 +19,8 @@ export class NativePubSub implements PubSubTransport {
   }
 
   publish(channel: string, data: Uint8Array): Promise<void> {
-    // Hot path: no async wrapper; the rejection is mapped only when it happens.
-    return mapRejection(
-      `publishing on '${channel}'`,
-      corked(this.ctx.cmd)
-        .publish(this.#prefix + channel, toBuffer(data))
-        .then(noop),
-    )
+    // Hot path: no async wrapper; one PUBLISH per event, written with the rest of the turn.
+    return this.ctx.publisher.publish(this.#prefix + channel, toBuffer(data), false).then(noop)
   }
 
   async subscribe(pattern: string, onMessage: MessageListener): Promise<Closable> {

@@ -8,27 +8,60 @@
  * @module
  */
 import type { Closable, ConsumeOptions, Delivery, QueueTransport } from '@unipc/core/spi'
-import { toBuffer } from '../bytes.js'
-import { type Client, corked, readyToResume, untilClosed } from '../client.js'
+import { type Client, readyToResume, untilClosed } from '../client.js'
 import type { RedisContext } from '../context.js'
-import { redisCall } from '../errors.js'
+import { type Deferred, deferred } from '../deferred.js'
+import { mapRejection, redisCall } from '../errors.js'
 import { heartbeatKey, procKey, type QueueKeys, queueKeys } from './keys.js'
 import { type ScriptClient, withScripts } from './scripts.js'
 
-const FRESH = Buffer.from('0')
+/** Flag byte of a command never delivered before ('0'); the reaper writes '1'. */
+const FRESH = 0x30
+
+/** The commands pushed to one queue in one turn: one RPUSH adds them all, in order. */
+interface PushBatch {
+  readonly items: Buffer[]
+  readonly done: Deferred<void>
+}
+
+const noop = (): void => {}
 
 /** The native queue facility. */
 export class NativeQueues implements QueueTransport {
   readonly #workers = new Set<Worker>()
   #next = 0
+  #pushes = new Map<string, PushBatch>()
 
   constructor(private readonly ctx: RedisContext) {}
 
-  async push(queue: string, data: Uint8Array): Promise<void> {
-    const { list } = queueKeys(this.ctx.config.prefix, queue)
-    await redisCall(`push to queue '${queue}'`, () =>
-      corked(this.ctx.cmd).rpush(list, Buffer.concat([FRESH, toBuffer(data)])),
-    )
+  /** Appends the command at the end of the turn; the commands of one turn for one queue share one RPUSH. */
+  push(queue: string, data: Uint8Array): Promise<void> {
+    const item = Buffer.allocUnsafe(data.byteLength + 1)
+    item[0] = FRESH
+    item.set(data, 1)
+    let batch = this.#pushes.get(queue)
+    if (batch === undefined) {
+      if (this.#pushes.size === 0) this.ctx.batch.schedule(this.#flushPushes)
+      batch = { items: [], done: deferred<void>() }
+      this.#pushes.set(queue, batch)
+    }
+    batch.items.push(item)
+    return batch.done.promise
+  }
+
+  readonly #flushPushes = (): void => {
+    const batches = this.#pushes
+    this.#pushes = new Map()
+    for (const [queue, b] of batches) {
+      try {
+        const { list } = queueKeys(this.ctx.config.prefix, queue)
+        mapRejection(`push to queue '${queue}'`, this.ctx.cmd.rpush(list, ...b.items))
+          .then(noop)
+          .then(b.done.resolve, b.done.reject)
+      } catch (err) {
+        b.done.reject(err)
+      }
+    }
   }
 
   /** How many commands wait in the queue (not yet taken by a worker). */
@@ -213,14 +246,17 @@ class Worker {
   }
 
   #acks: Buffer[] = []
-  /** Acknowledges in batches: the items acknowledged in one tick are removed by one command. */
+  /**
+   * Acknowledges in batches: the items acknowledged in one turn are removed by one command, written
+   * after the results of the same turn.
+   */
   #ack(item: Buffer): void {
     this.#acks.push(item)
     if (this.#acks.length > 1) return
-    setImmediate(() => {
+    this.ctx.batch.schedule(() => {
       this.#flushAcks()
       if (this.#stopped && this.held.size === 0) void this.release()
-    })
+    }, true)
   }
 
   #flushAcks(): void {

@@ -69,14 +69,17 @@ end
 return 1`
 
 /**
- * Adds a request to a method's stream if some server is alive (registry score ≥ Redis time).
- * KEYS: stream, registry. ARGV: frame. Returns the entry id, or false when nobody serves it.
+ * Adds requests to a method's stream if some server is alive (registry score ≥ Redis time): one
+ * entry per frame, in order. KEYS: stream, registry. ARGV: frames. Returns how many servers are
+ * alive, or false when nobody serves the method.
  */
 const DISPATCH = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if redis.call('ZCOUNT', KEYS[2], now, '+inf') == 0 then return false end
-return redis.call('XADD', KEYS[1], '*', 'frame', ARGV[1])`
+local live = redis.call('ZCOUNT', KEYS[2], now, '+inf')
+if live == 0 then return false end
+for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'frame', ARGV[i]) end
+return live`
 
 /**
  * Registers (or refreshes) a server in a method's registry until Redis time + ARGV[2] ms, drops
@@ -137,7 +140,7 @@ export interface ScriptClient {
   unipcAck(proc: string, ...items: Buffer[]): Promise<number>
   unipcMapSet(hash: string, channel: string, ...kv: (string | Buffer)[]): Promise<number>
   unipcMapDelete(hash: string, channel: string, ...keys: string[]): Promise<number>
-  unipcDispatch(stream: string, registry: string, frame: Buffer): Promise<string | null>
+  unipcDispatch(stream: string, registry: string, ...frames: Buffer[]): Promise<number | null>
   unipcRegister(
     stream: string,
     registry: string,
