@@ -3,7 +3,7 @@
  * Delivery is at-most-once: a subscriber sees events published after its subscription is ready.
  * @module
  */
-import { Subject } from 'rxjs'
+import { Fanout } from './internal/fanout.js'
 import type { Runtime } from './internal/runtime.js'
 import { UnipcObservable } from './observable.js'
 import { assertChannel, compilePattern } from './pattern.js'
@@ -37,13 +37,13 @@ export class EventSubscription<T = unknown> extends UnipcObservable<EventMessage
   readonly #close: () => Promise<void>
 
   /** @internal */
-  constructor(subject: Subject<EventMessage<T>>, ready: Promise<void>, close: () => Promise<void>) {
+  constructor(fanout: Fanout<EventMessage<T>>, ready: Promise<void>, close: () => Promise<void>) {
     let subscribers = 0
     super((subscriber) => {
       subscribers++
-      const sub = subject.subscribe(subscriber)
+      const remove = fanout.add(subscriber)
       return () => {
-        sub.unsubscribe()
+        remove()
         if (--subscribers === 0) void close()
       }
     })
@@ -82,7 +82,7 @@ export class Events {
     const rt = this.rt
     rt.assertOpen('events.subscribe')
     const matches = compilePattern(pattern)
-    const subject = new Subject<EventMessage<T>>()
+    const subject = new Fanout<EventMessage<T>>()
     let handle: Closable | undefined
     let closed = false
     let closing: Promise<void> | undefined
