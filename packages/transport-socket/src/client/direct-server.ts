@@ -7,6 +7,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
+import { readdirSync, unlinkSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { type Logger, ProtocolError } from '@unipc/core/spi'
 import type { Endpoint } from '../endpoint.js'
@@ -65,6 +66,7 @@ export class DirectServer implements ConnectionHost {
       const name = `.unipc-d-${process.pid}-${randomBytes(6).toString('hex')}.sock`
       let path = join(dirname(hub.path), name)
       if (path.length > MAX_UNIX_PATH) path = join(process.env.XDG_RUNTIME_DIR || '/tmp', name)
+      removeStale(dirname(path))
       // A unix listener wants a token only when its URL names one: the hub's, if the hub has one.
       url = `unix://${path}${hub.token ? `?token=${encodeURIComponent(hub.token)}` : ''}`
     } else if (hub.kind === 'tcp' && hub.token && localAddress) {
@@ -143,5 +145,34 @@ export class DirectServer implements ConnectionHost {
       conn.close()
     }
     await this.listener.close()
+  }
+}
+
+/**
+ * Removes direct sockets left in `dir` by processes that no longer exist (a SIGKILLed server cannot
+ * remove its own). The pid is part of the file name; only files of dead pids are touched.
+ */
+function removeStale(dir: string): void {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const m = /^\.unipc-d-(\d+)-[0-9a-f]+\.sock$/.exec(name)
+    if (!m || alive(Number(m[1]))) continue
+    try {
+      unlinkSync(join(dir, name))
+    } catch {}
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

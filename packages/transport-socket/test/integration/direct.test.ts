@@ -118,6 +118,13 @@ describe('direct path between caller and server', () => {
     expect(hub.stats().dispatched).toBe(0)
     // The caller keeps working, and learns the server is gone.
     await expect(caller.requests.call('echo', 'again')).rejects.toThrow(NoHandlerError)
+    // The dead server's socket file stays behind until the next server next to the hub clears it.
+    const dir = join(sock, '..')
+    expect(directSockets(dir)).toHaveLength(1)
+    const next = await bus(`unix://${sock}`)
+    await next.requests.serve('echo', (d) => d)
+    expect(directSockets(dir)).toHaveLength(1)
+    expect(await caller.requests.call('echo', 'new')).toBe('new')
   }, 20_000)
 
   it('falls back to the hub when the direct endpoint refuses the connection', async () => {
