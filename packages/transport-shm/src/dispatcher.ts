@@ -12,7 +12,7 @@
  * answers NoHandlerError.
  * @module
  */
-import { lostCallReply } from '@unipc/core/spi'
+import { decodeInbox, encodeInbox, FrameKind, lostCallReply, serializeError } from '@unipc/core/spi'
 import type { Frame } from './link.js'
 import type { Peers } from './peers.js'
 
@@ -26,8 +26,6 @@ interface Inflight {
   readonly method: string
   readonly data: Uint8Array
   readonly address: string
-  readonly resolve: () => void
-  readonly reject: (err: Error) => void
 }
 
 interface Method {
@@ -44,7 +42,7 @@ export interface DispatchHost {
   /** Dispatches through the broker: it forwards to a server or rejects with NoHandlerError. */
   viaBroker(method: string, data: Uint8Array): Promise<void>
   /** Runs one of this bus's own servers; false when it does not serve `sid` (any more). */
-  serveLocally(sid: number, data: Uint8Array, done: () => void): boolean
+  serveLocally(sid: number, data: Uint8Array): boolean
   /** Hands a frame to this bus's inbox (lost-call replies). */
   toInbox(frame: Uint8Array): void
 }
@@ -70,30 +68,46 @@ export class Dispatcher {
     private readonly peers: Peers,
   ) {}
 
-  /** Hands `data` to one server of `method`; settles when the server finished it (Done). */
-  dispatch(method: string, data: Uint8Array): Promise<void> {
+  /**
+   * Hands `data` to one server of `method`. A direct request returns nothing (no promise per
+   * call): should it still fail (refused, then no handler), the caller's inbox gets the error.
+   * Through the broker, or while the method is being looked up, it returns the promise of that.
+   */
+  dispatch(method: string, data: Uint8Array): Promise<void> | undefined {
     const known = this.#methods.get(method)
     if (!known) return this.#lookup(method).then(() => this.dispatch(method, data))
     const list = known.servers
     if (list.length === 0) return this.host.viaBroker(method, data)
     const target = list[known.next++ % list.length] as Target
     if (known.next >= list.length) known.next = 0
-    return new Promise<void>((resolve, reject) => {
-      this.#nextDid = (this.#nextDid + 1) >>> 0 || 1
-      const did = this.#nextDid
-      if (target.address === this.host.address) {
-        queueMicrotask(() => {
-          if (!this.host.serveLocally(target.sid, data, resolve))
-            this.host.viaBroker(method, data).then(resolve, reject)
-        })
-        return
-      }
-      this.#inflight.set(did, { method, data, address: target.address, resolve, reject })
-      if (!this.peers.request(target.address, target.sid, did, data)) {
-        this.#inflight.delete(did)
-        this.host.viaBroker(method, data).then(resolve, reject)
-      }
-    })
+    if (target.address === this.host.address) {
+      queueMicrotask(() => {
+        if (!this.host.serveLocally(target.sid, data)) this.#retry(method, data)
+      })
+      return undefined
+    }
+    this.#nextDid = (this.#nextDid + 1) >>> 0 || 1
+    const did = this.#nextDid
+    this.#inflight.set(did, { method, data, address: target.address })
+    if (!this.peers.request(target.address, target.sid, did, data)) {
+      this.#inflight.delete(did)
+      return this.host.viaBroker(method, data)
+    }
+    return undefined
+  }
+
+  /** Sends a request again through the broker; its error (NoHandlerError…) goes to the inbox. */
+  #retry(method: string, data: Uint8Array): void {
+    this.host.viaBroker(method, data).catch((err: unknown) => this.#failCall(data, err))
+  }
+
+  /** Fails the call of request `data` with `err`, as the server's error reply would. */
+  #failCall(data: Uint8Array, err: unknown): void {
+    // lostCallReply decodes the request (id, reply address) for us; the error is then replaced.
+    const lost = lostCallReply(data, 'dispatch failed')
+    if (!lost) return
+    const frame = decodeInbox(lost.frame)
+    this.host.toInbox(encodeInbox({ kind: FrameKind.Error, id: frame.id, error: serializeError(err) }))
   }
 
   #lookup(method: string): Promise<void> {
@@ -126,10 +140,7 @@ export class Dispatcher {
 
   /** A server finished request `did` (its reply went to the caller's inbox before this). */
   done(did: number): void {
-    const entry = this.#inflight.get(did)
-    if (!entry) return
     this.#inflight.delete(did)
-    entry.resolve()
   }
 
   /** A server's bus no longer serves the request: the broker decides where it goes now. */
@@ -137,7 +148,7 @@ export class Dispatcher {
     const entry = this.#inflight.get(did)
     if (!entry) return
     this.#inflight.delete(did)
-    this.host.viaBroker(entry.method, entry.data).then(entry.resolve, entry.reject)
+    this.#retry(entry.method, entry.data)
   }
 
   /**
@@ -149,7 +160,7 @@ export class Dispatcher {
       if (entry.address !== address) continue
       this.#inflight.delete(did)
       if (!delivered) {
-        this.host.viaBroker(entry.method, entry.data).then(entry.resolve, entry.reject)
+        this.#retry(entry.method, entry.data)
         continue
       }
       const lost = lostCallReply(
@@ -157,7 +168,6 @@ export class Dispatcher {
         `the shm peer serving this call died: ${who} exited before replying`,
       )
       if (lost) this.host.toInbox(lost.frame)
-      entry.resolve()
     }
     for (const m of this.#methods.values()) {
       const kept = m.servers.filter((t) => t.address !== address)
@@ -173,10 +183,8 @@ export class Dispatcher {
     this.#methods.clear()
   }
 
-  /** Fails every request in flight (the bus closes or breaks). */
-  rejectAll(err: Error): void {
-    const all = [...this.#inflight.values()]
+  /** Forgets every request in flight (the bus closes or breaks: the core fails its calls). */
+  clear(): void {
     this.#inflight.clear()
-    for (const e of all) e.reject(err)
   }
 }

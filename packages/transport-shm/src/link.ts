@@ -131,13 +131,13 @@ export class ShmLink {
       // Relayed as is: the final reader takes the blob, nobody copies it on the way.
       fields.str(data.name).f64(data.length)
       type |= BLOB_FLAG
-    } else if (data && data.length + fields.view().length > this.#maxInline) {
+    } else if (data && data.length + fields.length > this.#maxInline) {
       const slab = data.length <= SLAB_MAX_PAYLOAD ? this.#outSlab() : undefined
       const at = slab ? slab.slab.write(undefined, data) : -1
       if (slab && at >= 0) {
         // Copied in once; the reader copies it out and frees the space (positions stay in order).
         fields.str(slab.name).f64(at).f64(data.length)
-        this.#stageFrame(type | SLAB_FLAG, fields.view(), undefined, quiet)
+        this.#stageFrame(type | SLAB_FLAG, fields, undefined, quiet)
         return
       }
       const name = segmentName(this.bus, 'b')
@@ -146,16 +146,20 @@ export class ShmLink {
       fields.str(name).f64(data.length)
       type |= BLOB_FLAG
     } else body = data
-    const head = fields.view()
     const bodyLen = body ? body.length : 0
     // A big frame with nothing staged before it goes straight in (no copy into the stage).
-    if (bodyLen > STAGE_MAX_DATA && this.#stageLen === 0 && this.#native.write(type, head, body, quiet))
+    if (
+      bodyLen > STAGE_MAX_DATA &&
+      this.#stageLen === 0 &&
+      this.#native.write(type, fields.view(), body, quiet)
+    )
       return
-    this.#stageFrame(type, head, body, quiet)
+    this.#stageFrame(type, fields, body, quiet)
   }
 
-  #stageFrame(type: number, head: Uint8Array, body: Uint8Array | undefined, quiet: boolean): void {
-    const len = head.length + (body ? body.length : 0)
+  #stageFrame(type: number, fields: FieldWriter, body: Uint8Array | undefined, quiet: boolean): void {
+    const headLen = fields.length
+    const len = headLen + (body ? body.length : 0)
     const need = this.#stageLen + 8 + len
     if (need > this.#stage.length) {
       const next = Buffer.allocUnsafe(Math.max(need, this.#stage.length * 2))
@@ -167,8 +171,8 @@ export class ShmLink {
     buf.writeUInt32LE(len, at)
     buf.writeUInt32LE(type, at + 4)
     at += 8
-    buf.set(head, at)
-    at += head.length
+    fields.copyTo(buf, at)
+    at += headLen
     if (body) {
       buf.set(body, at)
       at += body.length

@@ -137,18 +137,10 @@ export class ShmTransport implements Transport {
         lookup: (method) =>
           this.#call('shm dispatch', Op.Lookup, (w) => w.str(method), undefined, readTargets),
         viaBroker: (method, data) => this.#viaBroker(method, data),
-        serveLocally: (sid, data, done) => {
+        serveLocally: (sid, data) => {
           const onRequest = this.#servers.get(sid)
           if (!onRequest) return false
-          let acked = false
-          onRequest({
-            data,
-            redelivered: false,
-            ack: () => {
-              if (!acked) done()
-              acked = true
-            },
-          })
+          onRequest({ data, redelivered: false, ack: () => {} })
           return true
         },
         toInbox: (frame) => this.#inbox?.(frame),
@@ -262,7 +254,7 @@ export class ShmTransport implements Transport {
       this.#peers?.close()
       this.#endpoint?.close()
       this.#rejectAll(new ClosedError('shm operation'))
-      this.#dispatcher?.rejectAll(new ClosedError('shm dispatch'))
+      this.#dispatcher?.clear()
     })()
     return this.#closing
   }
@@ -300,7 +292,7 @@ export class ShmTransport implements Transport {
     this.#peers?.close()
     this.#endpoint?.close()
     this.#rejectAll(err)
-    this.#dispatcher?.rejectAll(err)
+    this.#dispatcher?.clear()
     this.#onState('closed', err)
   }
 
@@ -590,7 +582,7 @@ export class ShmTransport implements Transport {
           w.str(method),
         )
       },
-      dispatch: (method: string, data: Uint8Array): Promise<void> => {
+      dispatch: (method: string, data: Uint8Array): Promise<void> | undefined => {
         const dispatcher = this.#dispatcher
         // Known servers are reached directly even while the broker is being replaced.
         if (!dispatcher || (this.#state !== 'open' && this.#state !== 'reconnecting'))

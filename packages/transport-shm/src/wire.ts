@@ -120,6 +120,16 @@ export class FieldWriter {
     return this
   }
 
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#len
+  }
+
+  /** Copies the fields written so far into `target` at `at` (no view allocated). */
+  copyTo(target: Buffer, at: number): void {
+    this.#buf.copy(target, at, 0, this.#len)
+  }
+
   /** The fields written so far (a view, valid until the next reset). */
   view(): Uint8Array {
     return this.#buf.subarray(0, this.#len)
