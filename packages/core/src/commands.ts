@@ -60,25 +60,35 @@ export class Commands {
    * @returns the reply, or undefined with `noReply`
    * @throws TimeoutError, AbortError, RemoteError (the worker threw), PayloadTooLargeError, ClosedError
    */
-  async send<R = unknown>(component: string, command: unknown, options: SendOptions = {}): Promise<R> {
+  send<R = unknown>(component: string, command: unknown, options: SendOptions = {}): Promise<R> {
     const rt = this.rt
-    rt.assertOpen('commands.send')
-    assertName('component', component)
-    rt.assertNotAborted(options.signal, `command to '${component}'`)
-    const queue = queueName(component, options.queue)
-    const body = rt.encode(command)
+    let queue: string
+    let body: Uint8Array
+    try {
+      rt.assertOpen('commands.send')
+      assertName('component', component)
+      rt.assertNotAborted(options.signal, `command to '${component}'`)
+      queue = queueName(component, options.queue)
+      body = rt.encode(command)
+    } catch (err) {
+      return Promise.reject(err)
+    }
     const id = rt.nextId()
     const timeout = options.timeout ?? rt.options.defaultTimeout
     const sender = rt.options.component ?? ''
     if (options.noReply) {
       const deadline = options.timeout === undefined ? 0 : deadlineFor(timeout)
-      await rt.transport.queues.push(queue, encodeCommand({ id, body, replyTo: '', deadline, sender }))
-      return undefined as R
+      const frame = encodeCommand({ id, body, replyTo: '', deadline, sender })
+      try {
+        return rt.transport.queues.push(queue, frame).then(() => undefined as R)
+      } catch (err) {
+        return Promise.reject(err)
+      }
     }
     const reply = waitForReply(rt, id, { timeout, signal: options.signal, what: `command to '${queue}'` })
     const frame = encodeCommand({ id, body, replyTo: rt.address, deadline: deadlineFor(timeout), sender })
     sendOrFail(rt, id, () => rt.transport.queues.push(queue, frame))
-    return (await reply) as R
+    return reply as Promise<R>
   }
 
   /**
