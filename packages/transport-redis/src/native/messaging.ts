@@ -107,7 +107,7 @@ export class NativeMessaging implements MessagingTransport {
   /** Publishes the frame on the inbox at the end of the turn (frames for one inbox share a PUBLISH). */
   send(to: string, data: Uint8Array): Promise<void> {
     const cluster = this.ctx.config.mode === 'cluster'
-    return this.ctx.publisher.publish(this.#inbox(to), toBuffer(data), true).then((receivers) => {
+    return this.ctx.publisher.send(this.#inbox(to), toBuffer(data)).then((receivers) => {
       // In a Cluster PUBLISH counts only the receivers on the node it ran on, so 0 proves nothing there.
       if (receivers === 0 && !cluster) throw new ConnectionError(`no bus at address ${to}: it has closed`)
     })

@@ -8,8 +8,6 @@ import { toBuffer } from '../bytes.js'
 import type { RedisContext } from '../context.js'
 import { escapeGlob, eventChannel, patternToGlob } from './keys.js'
 
-const noop = (): void => {}
-
 /** The native pub/sub facility. */
 export class NativePubSub implements PubSubTransport {
   readonly #prefix: string
@@ -20,7 +18,7 @@ export class NativePubSub implements PubSubTransport {
 
   publish(channel: string, data: Uint8Array): Promise<void> {
     // Hot path: no async wrapper; one PUBLISH per event, written with the rest of the turn.
-    return this.ctx.publisher.publish(this.#prefix + channel, toBuffer(data), false).then(noop)
+    return this.ctx.publisher.event(this.#prefix + channel, toBuffer(data))
   }
 
   async subscribe(pattern: string, onMessage: MessageListener): Promise<Closable> {
