@@ -6,7 +6,7 @@
  */
 import { addExtension, Packr } from 'msgpackr'
 import { CodecError } from './errors.js'
-import { bytesKind, decodeFlat, encodeBytes, encodeFlat, readBytes } from './internal/msgpack-flat.js'
+import { bytesKind, decodeFast, encodeBytes, encodeFlat } from './internal/msgpack-flat.js'
 
 /** Turns values into bytes and back. Implementations must not trust their input when decoding. */
 export interface Codec {
@@ -99,17 +99,6 @@ function encodeFast(value: unknown): Uint8Array | undefined {
   if (!(value instanceof Uint8Array)) return encodeFlat(value)
   const kind = bytesKind(value)
   return kind ? encodeBytes(value, kind) : undefined
-}
-
-/** Decodes `bytes` when they hold exactly one bin, Uint8Array extension or flat map; undefined otherwise. */
-function decodeFast(bytes: Uint8Array): unknown {
-  const t = bytes[0]
-  if (t === undefined) return undefined
-  if (t >= 0xc4 && t <= 0xc9) {
-    const r = readBytes(bytes, 0)
-    return r && r[1] === bytes.length ? r[0] : undefined
-  }
-  return (t >= 0x80 && t <= 0x8f) || t === 0xde ? decodeFlat(bytes) : undefined
 }
 
 /** The default codec: msgpack via msgpackr, keeping binary, Date, Map, Set and BigInt. */

@@ -11,7 +11,7 @@
  */
 // Imported: the global Buffer is a getter in ES modules, and this runs on every call.
 import { Buffer } from 'node:buffer'
-import { intSize, strSize, writeInt, writeStr } from '../wire-msgpack.js'
+import { intSize, writeInt, writeStr } from '../wire-msgpack.js'
 
 /** Objects with more fields go to msgpackr (the fast path is for small parameter objects). */
 export const MAX_FIELDS = 32
@@ -64,28 +64,6 @@ export function writeBytes(out: Buffer, pos: number, v: Uint8Array, kind: 'bin' 
   return pos + v.length
 }
 
-/**
- * Reads the bin or Uint8Array extension at `pos` of `src` (a copy, never a view of `src`) and
- * returns it with its end, or undefined when something else is there.
- */
-export function readBytes(src: Uint8Array, pos: number): [Uint8Array, number] | undefined {
-  const t = src[pos]
-  if (t === undefined || t < 0xc4 || t > 0xc9) return undefined
-  const lenBytes = 1 << ((t - 0xc4) % 3) // 8-, 16- or 32-bit length
-  if (src.length < pos + 1 + lenBytes) return undefined
-  let n = 0
-  for (let i = 1; i <= lenBytes; i++) n = n * 256 + (src[pos + i] as number)
-  let start = pos + 1 + lenBytes
-  const end = start + (t >= 0xc7 ? 1 : 0) + n
-  if (end > src.length) return undefined
-  if (t <= 0xc6) return [Buffer.from(src.subarray(start, end)), end]
-  if (n < 1 || src[start] !== TYPED_ARRAY_EXTENSION || src[start + 1] !== UINT8_CODE) return undefined
-  start += 2
-  const out = new Uint8Array(end - start)
-  out.set(src.subarray(start, end))
-  return [out, end]
-}
-
 /** Integers msgpackr writes in their integer forms (the wire encoder writes those alike); others are float64. */
 const isInt32ish = (v: number): boolean => Number.isInteger(v) && v >= -0x80000000 && v < 0x100000000
 
@@ -103,25 +81,32 @@ const keys: string[] = new Array<string>(MAX_FIELDS).fill('')
 const values: unknown[] = new Array<unknown>(MAX_FIELDS).fill(undefined)
 
 /**
- * False for a string below 64 characters with a lone surrogate: msgpackr writes that surrogate as
- * its own 3 bytes, Node's UTF-8 encoder (used here, and by msgpackr for longer strings) as U+FFFD.
+ * Encoded size of a string (header and UTF-8 bytes), or -1 for a string below 64 characters with a
+ * lone surrogate: msgpackr writes that surrogate as its own 3 bytes, Node's UTF-8 encoder (used
+ * here, and by msgpackr for longer strings) as U+FFFD.
  */
-function sameUtf8(s: string): boolean {
-  if (s.length >= 0x40) return true
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0xd800 || c > 0xdfff) continue
-    if (c > 0xdbff || (s.charCodeAt(i + 1) & 0xfc00) !== 0xdc00) return false
-    i++
-  }
-  return true
+function strSize(s: string): number {
+  let n = s.length
+  if (n < 0x40) {
+    let ascii = true
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c < 0x80) continue
+      ascii = false
+      if (c < 0xd800 || c > 0xdfff) continue
+      if (c > 0xdbff || (s.charCodeAt(i + 1) & 0xfc00) !== 0xdc00) return -1
+      i++
+    }
+    if (!ascii) n = Buffer.byteLength(s, 'utf8')
+  } else n = Buffer.byteLength(s, 'utf8')
+  return n + (n < 0x20 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5)
 }
 
 /** Encoded size of one field value, or -1 to decline. */
 function valueSize(v: unknown): number {
   switch (typeof v) {
     case 'string':
-      return sameUtf8(v) ? strSize(v) : -1
+      return strSize(v)
     case 'number':
       return isInt32ish(v) ? intSize(v) : 9
     case 'boolean':
@@ -148,14 +133,14 @@ export function encodeFlat(value: object): Buffer | undefined {
   let size = 3 // map16 header: msgpackr always writes one
   for (const key in o) {
     // msgpackr writes own keys (for-in order) and relies on hasOwnProperty: keep to the plain case.
-    if (n === MAX_FIELDS || key === 'hasOwnProperty' || !Object.hasOwn(o, key) || !sameUtf8(key))
-      return clear(n)
+    if (n === MAX_FIELDS || key === 'hasOwnProperty' || !Object.hasOwn(o, key)) return clear(n)
+    const ks = strSize(key)
     const v = o[key]
     const vs = valueSize(v)
-    if (vs < 0) return clear(n)
+    if (ks < 0 || vs < 0) return clear(n)
     keys[n] = key
     values[n++] = v
-    size += strSize(key) + vs
+    size += ks + vs
   }
   const out = Buffer.allocUnsafe(size)
   out[0] = 0xde
@@ -205,14 +190,60 @@ function readAscii(len: number): string | undefined {
   return s
 }
 
-function readStr(t: number): string | undefined {
-  if (t >= 0xa0 && t <= 0xbf) return readAscii(t - 0xa0)
-  if (t === 0xd9 && at < src.length) return readAscii(src[at++] as number)
-  if (t === 0xda || t === 0xdb) {
-    const len = readUint(t === 0xda ? 2 : 4)
-    return len === undefined ? undefined : readAscii(len)
+// Field names repeat on every call: short ones are looked up here instead of being built again
+// (a cached name is also already internalized as a property key).
+const KEY_CACHE_SLOTS = 1024
+const keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SLOTS).fill(undefined)
+
+function readKey(len: number): string | undefined {
+  if (len > 24 || at + len > src.length) return readAscii(len)
+  let h = len
+  for (let i = at; i < at + len; i++) h = (Math.imul(h, 31) + (src[i] as number)) | 0
+  const slot = h & (KEY_CACHE_SLOTS - 1)
+  const cached = keyCache[slot]
+  if (cached !== undefined && cached.length === len) {
+    let i = 0
+    while (i < len && cached.charCodeAt(i) === src[at + i]) i++
+    if (i === len) {
+      at += len
+      return cached
+    }
   }
-  return undefined
+  const key = readAscii(len)
+  if (key !== undefined) keyCache[slot] = key
+  return key
+}
+
+/** The byte length of the string whose header `t` was just read, or -1 when `t` is no string. */
+function strLength(t: number): number {
+  if (t >= 0xa0 && t <= 0xbf) return t - 0xa0
+  if (t === 0xd9) return readUint(1) ?? -1
+  if (t === 0xda || t === 0xdb) return readUint(t === 0xda ? 2 : 4) ?? -1
+  return -1
+}
+
+/**
+ * Reads the bin (`t` 0xc4–0xc6, as a Buffer) or Uint8Array extension (`t` 0xc7–0xc9) whose type
+ * byte was just read: always a copy, never a view of the input. DECLINE for any other extension.
+ */
+function readBytesAt(t: number): Uint8Array | typeof DECLINE {
+  const isExt = t >= 0xc7
+  const n = readUint(1 << ((t - 0xc4) % 3)) // 8-, 16- or 32-bit length
+  if (n === undefined) return DECLINE
+  let start = at
+  const end = start + (isExt ? 1 : 0) + n
+  if (end > src.length) return DECLINE
+  if (isExt) {
+    if (n < 1 || src[start] !== TYPED_ARRAY_EXTENSION || src[start + 1] !== UINT8_CODE) return DECLINE
+    start += 2
+  }
+  const len = end - start
+  const out = isExt ? new Uint8Array(len) : Buffer.allocUnsafe(len)
+  // Small copies by hand: cheaper than making a view to copy from.
+  if (len <= 64) for (let i = 0; i < len; i++) out[i] = src[start + i] as number
+  else out.set(new Uint8Array(src.buffer, src.byteOffset + start, len))
+  at = end
+  return out
 }
 
 function readUint(bytes: number): number | undefined {
@@ -256,49 +287,52 @@ function readValue(): unknown {
     case 0xc6:
     case 0xc7:
     case 0xc8:
-    case 0xc9: {
-      const r = readBytes(src, at - 1)
-      if (!r) return DECLINE
-      at = r[1]
-      return r[0]
-    }
+    case 0xc9:
+      return readBytesAt(t)
     default: {
-      const s = readStr(t)
+      const len = strLength(t)
+      const s = len < 0 ? undefined : readAscii(len)
       return s === undefined ? DECLINE : s
     }
   }
 }
 
 /**
- * Decodes a map of ASCII string keys to flat values (as {@link encodeFlat} writes, or any other
- * msgpack writer with those forms), or returns undefined so msgpackr decodes it.
+ * Decodes bytes alone (a bin or Uint8Array extension) or a map of ASCII string keys to flat
+ * values (as {@link encodeFlat} writes, or any other msgpack writer with those forms); returns
+ * undefined for anything else, so msgpackr decodes it.
  * @param bytes - one whole msgpack value
  */
-export function decodeFlat(bytes: Uint8Array): Record<string, unknown> | undefined {
-  const t = bytes[0] as number
-  let count: number
-  if (t >= 0x80 && t <= 0x8f) {
-    count = t - 0x80
-    at = 1
-  } else if (t === 0xde && bytes.length >= 3) {
-    count = ((bytes[1] as number) << 8) | (bytes[2] as number)
-    at = 3
-  } else return undefined
-  if (count > MAX_FIELDS) return undefined
+export function decodeFast(bytes: Uint8Array): unknown {
+  const t = bytes[0]
+  if (t === undefined) return undefined
   src = bytes
-  const out: Record<string, unknown> = {}
+  at = 1
   try {
-    for (let i = 0; i < count; i++) {
-      const kt = src[at++]
-      const key = kt === undefined ? undefined : readStr(kt)
-      // msgpackr renames __proto__; leave that to it.
-      if (key === undefined || key === '__proto__') return undefined
-      const v = readValue()
-      if (v === DECLINE) return undefined
-      out[key] = v
-    }
-    return at === bytes.length ? out : undefined
+    let value: unknown
+    if (t >= 0xc4 && t <= 0xc9) value = readBytesAt(t)
+    else if (t >= 0x80 && t <= 0x8f) value = readFields(t - 0x80)
+    else if (t === 0xde) value = readFields(readUint(2) ?? MAX_FIELDS + 1)
+    else return undefined
+    return value !== DECLINE && at === bytes.length ? value : undefined
   } finally {
     src = EMPTY
   }
+}
+
+/** The fields of a map whose header said `count`, or DECLINE. */
+function readFields(count: number): Record<string, unknown> | typeof DECLINE {
+  if (count > MAX_FIELDS) return DECLINE
+  const out: Record<string, unknown> = {}
+  for (let i = 0; i < count; i++) {
+    const kt = src[at++]
+    const len = kt === undefined ? -1 : strLength(kt)
+    const key = len < 0 ? undefined : readKey(len)
+    // msgpackr renames __proto__; leave that to it.
+    if (key === undefined || key === '__proto__') return DECLINE
+    const v = readValue()
+    if (v === DECLINE) return DECLINE
+    out[key] = v
+  }
+  return out
 }

@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { CodecError, msgpackCodec } from '../../src/index.js'
-import { decodeFlat, encodeFlat, MAX_FIELDS } from '../../src/internal/msgpack-flat.js'
+import { decodeFast, encodeFlat, MAX_FIELDS } from '../../src/internal/msgpack-flat.js'
 
 // The codec's msgpackr configuration: the hand-written paths must match it byte for byte.
 const packr = new Packr({ moreTypes: true, useRecords: false, useBigIntExtension: true })
@@ -68,7 +68,7 @@ describe('msgpack of flat objects by hand', () => {
       const mine = msgpackCodec.decode(packed) as Record<string, unknown>
       expect(mine).toEqual(theirs)
       // Not just msgpackr answering after the fast path declined:
-      if (asciiOnly(v)) expect(decodeFlat(packed)).toEqual(theirs)
+      if (asciiOnly(v)) expect(decodeFast(packed)).toEqual(theirs)
       for (const k of Object.keys(theirs)) {
         expect(Buffer.isBuffer(mine[k])).toBe(Buffer.isBuffer(theirs[k]))
         expect(Object.is(mine[k], theirs[k]) || typeof mine[k] === 'object').toBe(true)
@@ -81,7 +81,7 @@ describe('msgpack of flat objects by hand', () => {
     const sample = [...flat, { ['k'.repeat(300)]: -5 }]
     for (const v of sample) {
       const packed = variable.pack(v)
-      const mine = decodeFlat(packed)
+      const mine = decodeFast(packed)
       // Non-ASCII strings are left to msgpackr; everything else here is read by hand.
       if (!asciiOnly(v)) continue
       expect(mine).toBeDefined()
@@ -99,8 +99,18 @@ describe('msgpack of flat objects by hand', () => {
     // Decoding declines non-ASCII strings, nesting and __proto__ (msgpackr renames it).
     for (const v of [{ s: 'é' }, { nested: { a: 1 } }, JSON.parse('{"__proto__": 1}')]) {
       const packed = packr.pack(v)
-      expect(decodeFlat(packed)).toBeUndefined()
+      expect(decodeFast(packed)).toBeUndefined()
       expect(msgpackCodec.decode(packed)).toEqual(packr.unpack(packed))
+    }
+  })
+
+  it('reads field names right through its name cache, whatever names share a slot', () => {
+    const names = Array.from({ length: 5000 }, (_, i) => `k${i.toString(36)}`)
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < names.length; i += 3) {
+        const v = { [names[i]!]: i, [names[(i * 7) % names.length]!]: 'x', z: true }
+        expect(decodeFast(packr.pack(v))).toEqual(v)
+      }
     }
   })
 
@@ -121,7 +131,7 @@ describe('msgpack of flat objects by hand', () => {
     for (let cut = 1; cut < good.length; cut++) {
       expect(() => msgpackCodec.decode(good.subarray(0, cut))).toThrow(CodecError)
     }
-    expect(decodeFlat(Buffer.concat([good, Buffer.from([1])]))).toBeUndefined()
-    expect(decodeFlat(Buffer.from([0xde, 0x00]))).toBeUndefined()
+    expect(decodeFast(Buffer.concat([good, Buffer.from([1])]))).toBeUndefined()
+    expect(decodeFast(Buffer.from([0xde, 0x00]))).toBeUndefined()
   })
 })
