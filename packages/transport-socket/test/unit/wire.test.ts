@@ -69,11 +69,11 @@ describe('msgpack subset', () => {
     )
   })
 
-  it('rejects maps, extensions, floats, truncated values, trailing bytes and deep nesting with ProtocolError', () => {
-    const bad = ['80', 'd40100', 'cb0000000000000000', 'a3616263'.slice(0, 6), '0101', '91919191910']
+  it('rejects maps, extensions, truncated values, trailing bytes and deep nesting with ProtocolError', () => {
+    const bad = ['80', 'd40100', 'a3616263'.slice(0, 6), '0101', '91919191910']
     for (const hex of bad) expect(() => decodeValue(Buffer.from(hex, 'hex')), hex).toThrow(ProtocolError)
     // An array header claiming more elements than the frame has bytes is refused before allocating.
-    expect(() => decodeValue(Buffer.from('ddffffffff', 'hex'))).toThrow(/longer than its frame/)
+    expect(() => decodeValue(Buffer.from('ddffffffff', 'hex'))).toThrow(ProtocolError)
   })
 })
 
