@@ -533,9 +533,12 @@ class Bell : public Napi::ObjectWrap<Bell> {
   static void OnReadable(uv_poll_t* handle, int status, int) {
     Bell* self = static_cast<Bell*>(handle->data);
     if (!self || self->fd_ < 0) return;
+    // Drain the wake-up bytes; a short read means the FIFO is empty (no second read for EAGAIN).
     char buf[256];
-    while (read(self->fd_, buf, sizeof buf) > 0) {
-    }
+    ssize_t n;
+    do {
+      n = read(self->fd_, buf, sizeof buf);
+    } while (n == static_cast<ssize_t>(sizeof buf) || (n < 0 && errno == EINTR));
     if (status < 0) return;
     Napi::HandleScope scope(self->env_);
     try {
