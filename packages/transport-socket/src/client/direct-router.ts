@@ -11,7 +11,15 @@
  * which finds another server or answers NoHandlerError.
  * @module
  */
-import { ConnectionError, type Logger, lostCallReply } from '@unipc/core/spi'
+import {
+  ConnectionError,
+  decodeInbox,
+  encodeInbox,
+  FrameKind,
+  type Logger,
+  lostCallReply,
+  serializeError,
+} from '@unipc/core/spi'
 import { type Endpoint, parseEndpoint } from '../endpoint.js'
 import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
@@ -52,11 +60,16 @@ interface Waiter {
   reject(err: unknown): void
 }
 
+/**
+ * A request on its way to a server. `resolve`/`reject` exist when the core holds a promise for it;
+ * on the hot path (link open, servers known) there is none, and a late failure reaches the caller
+ * as an error reply in its own inbox instead (see `fail`).
+ */
 interface Call {
   readonly method: string
   readonly data: Uint8Array
-  resolve(): void
-  reject(err: unknown): void
+  resolve?(): void
+  reject?(err: unknown): void
 }
 
 type Queued = { call: Call; serverId: number } | { to: string; data: Uint8Array }
@@ -72,8 +85,11 @@ export class DirectRouter {
 
   constructor(readonly host: RouterHost) {}
 
-  /** Hands a request to one server of `method`; resolves once the server has taken it. */
-  dispatch(method: string, data: Uint8Array): Promise<void> {
+  /**
+   * Hands a request to one server of `method`. Returns nothing when it went straight onto an open
+   * link (no promise per request); otherwise a promise that settles once the request was taken.
+   */
+  dispatch(method: string, data: Uint8Array): Promise<void> | undefined {
     const listing = this.#listings.get(method)
     if (listing === undefined || Array.isArray(listing)) {
       return new Promise((resolve, reject) => {
@@ -90,7 +106,39 @@ export class DirectRouter {
     listing.next = listing.next + 1 >= n ? 0 : listing.next + 1
     if (e.direct === null || this.#unreachable.has(e.direct)) return this.host.hubDispatch(method, data)
     const link = this.#links.get(e.direct) ?? this.#open(e)
+    if (link.open) {
+      link.request({ method, data }, e.serverId)
+      return undefined
+    }
     return new Promise((resolve, reject) => link.request({ method, data, resolve, reject }, e.serverId))
+  }
+
+  /** @internal fails a call: through its promise, or with an error reply in the caller's inbox */
+  fail(call: Call, err: unknown): void {
+    if (call.reject) {
+      call.reject(err)
+      return
+    }
+    const lost = lostCallReply(call.data, 'failed')
+    if (!lost) return
+    const { id } = decodeInbox(lost.frame)
+    this.#deliver(lost.to, encodeInbox({ kind: FrameKind.Error, id, error: serializeError(err) }))
+  }
+
+  /** @internal delivers a reply frame the transport made itself (to this bus, normally) */
+  deliver(to: string, frame: Uint8Array): void {
+    this.#deliver(to, frame)
+  }
+
+  #deliver(to: string, frame: Uint8Array): void {
+    if (to === this.host.address) this.host.inbox(frame)
+    else {
+      try {
+        this.host.hubSend(to, frame)
+      } catch (err) {
+        this.host.logger.debug('unipc: could not send a reply through the hub', err)
+      }
+    }
   }
 
   /** Sends over the direct link to `to` when one is open or opening; false: use the hub. */
@@ -127,7 +175,11 @@ export class DirectRouter {
     this.host.servers(method).then(
       (flat) => {
         this.#listings.set(method, { entries: entries(flat), next: 0 })
-        for (const w of waiters) this.dispatch(method, w.data).then(w.resolve, w.reject)
+        for (const w of waiters) {
+          const p = this.dispatch(method, w.data)
+          if (p) p.then(w.resolve, w.reject)
+          else w.resolve()
+        }
       },
       (err) => {
         if (this.#listings.get(method) === waiters) this.#listings.delete(method)
@@ -153,14 +205,10 @@ export class DirectRouter {
 
   /** @internal routes a call through the hub after its direct link could not take it */
   viaHub(call: Call): void {
-    let p: Promise<void>
-    try {
-      p = this.host.hubDispatch(call.method, call.data)
-    } catch (err) {
-      call.reject(err)
-      return
-    }
-    p.then(call.resolve, call.reject)
+    this.host.hubDispatch(call.method, call.data).then(
+      () => call.resolve?.(),
+      (err) => this.fail(call, err),
+    )
   }
 }
 
@@ -211,6 +259,11 @@ class DirectLink {
     )
   }
 
+  /** True once connected (and not dead): requests are written at once. */
+  get open(): boolean {
+    return this.#link !== undefined && !this.#dead
+  }
+
   request(call: Call, serverId: number): void {
     if (this.#queue) this.#queue.push({ call, serverId })
     else if (this.#dead) this.router.viaHub(call)
@@ -234,7 +287,7 @@ class DirectLink {
     try {
       ;(this.#link as Link).post([T.Request, serverId, tag, call.data])
     } catch (err) {
-      call.reject(err)
+      this.router.fail(call, err)
       return
     }
     this.#inflight.set(tag, call)
@@ -254,7 +307,7 @@ class DirectLink {
         this.router.host.inbox(msg[1] as Uint8Array)
         return
       case T.Done:
-        for (let i = 1; i < msg.length; i++) this.#take(msg[i])?.resolve()
+        for (let i = 1; i < msg.length; i++) this.#take(msg[i])?.resolve?.()
         return
       case T.Bounce: {
         const call = this.#take(msg[1])
@@ -317,10 +370,9 @@ class DirectLink {
         `the server handling the call (${this.server}) is gone: ${cause.message}`,
       )
       if (lost) {
-        call.resolve()
-        if (lost.to === this.router.host.address) this.router.host.inbox(lost.frame)
-        else this.router.host.hubSend(lost.to, lost.frame)
-      } else call.reject(new ConnectionError(`lost the direct link to ${this.url}`, { cause }))
+        call.resolve?.()
+        this.router.deliver(lost.to, lost.frame)
+      } else call.reject?.(new ConnectionError(`lost the direct link to ${this.url}`, { cause }))
     }
   }
 }

@@ -436,7 +436,7 @@ export class SocketTransport implements Transport {
         T.Unserve,
       ),
     // Not async: one promise per request is enough (a throw here is a synchronous ConnectionError).
-    dispatch: (method: string, data: Uint8Array): Promise<void> => {
+    dispatch: (method: string, data: Uint8Array): Promise<void> | undefined => {
       const link = this.#live()
       if (this.#router && (link.features & Feature.Direct) !== 0) return this.#router.dispatch(method, data)
       return link.dispatch(method, data)
