@@ -43,6 +43,13 @@ export interface RouterHost {
   inbox(data: Uint8Array): void
 }
 
+/**
+ * How long a caller waits for a server's direct endpoint before using the hub instead: short,
+ * because requests wait meanwhile and a server's endpoint may be unreachable from here (another
+ * host behind a firewall that drops packets).
+ */
+const DIRECT_CONNECT_TIMEOUT_MS = 2000
+
 interface Entry {
   readonly address: string
   readonly direct: string | null
@@ -238,10 +245,13 @@ class DirectLink {
       queueMicrotask(() => this.#unreachable(err as Error))
       return
     }
-    Link.open(endpoint, host.address, host.component, {
-      onFrame: (msg) => this.#onFrame(msg),
-      onClose: (cause) => this.#lost(cause),
-    }).then(
+    Link.open(
+      endpoint,
+      host.address,
+      host.component,
+      { onFrame: (msg) => this.#onFrame(msg), onClose: (cause) => this.#lost(cause) },
+      DIRECT_CONNECT_TIMEOUT_MS,
+    ).then(
       (link) => {
         if (this.#dead) {
           link.close()

@@ -68,12 +68,14 @@ export class Link {
    * Connects and authenticates.
    * @throws ConnectionError (nothing listens, timeout), AuthError (wrong or missing token, refused
    *   certificate), ProtocolError (not a unipc hub or another protocol version)
+   * @param connectTimeout - ms to connect and authenticate (default 10 s)
    */
   static open(
     endpoint: Endpoint,
     address: string,
     component: string | undefined,
     events: LinkEvents,
+    connectTimeout = CONNECT_TIMEOUT_MS,
   ): Promise<Link> {
     return new Promise<Link>((resolve, reject) => {
       const socket = dial(endpoint)
@@ -94,11 +96,9 @@ export class Link {
       const timer = setTimeout(
         () =>
           fail(
-            new ConnectionError(
-              `no answer from the hub at ${endpoint.display} within ${CONNECT_TIMEOUT_MS} ms`,
-            ),
+            new ConnectionError(`no answer from the hub at ${endpoint.display} within ${connectTimeout} ms`),
           ),
-        CONNECT_TIMEOUT_MS,
+        connectTimeout,
       )
       const reader = new FrameReader(64 * 1024, {
         frame: (body) => {
