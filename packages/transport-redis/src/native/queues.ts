@@ -7,6 +7,7 @@
  * `1` redelivered) followed by the core's command frame.
  * @module
  */
+import type { Writable } from 'node:stream'
 import type { Closable, ConsumeOptions, Delivery, QueueTransport } from '@unipc/core/spi'
 import { type Client, readyToResume, untilClosed } from '../client.js'
 import type { RedisContext } from '../context.js'
@@ -171,7 +172,6 @@ class Worker {
   }
 
   async #run(): Promise<void> {
-    let batch = true
     while (!this.#stopped) {
       const room = this.options.concurrency - this.held.size
       if (room <= 0) {
@@ -183,21 +183,18 @@ class Worker {
       }
       const blocker = this.#blocker as Client
       try {
-        let items: Buffer[] = []
-        if (batch)
-          items = await untilClosed(
-            blocker,
-            withScripts(blocker).unipcTakeBuffer(this.keys.list, this.proc, room),
-          )
-        if (items.length === 0) {
-          const one = await untilClosed(
-            blocker,
-            blocker.blmoveBuffer(this.keys.list, this.proc, 'LEFT', 'RIGHT', 0),
-          )
-          if (one) items = [one]
-          batch = true
-        } else batch = items.length === room
-        for (const item of items) this.#deliver(item)
+        // One round trip per cycle: take what waits (up to room - 1) and block for one more, in one write.
+        const stream = (blocker as { stream?: Writable }).stream
+        stream?.cork()
+        const take =
+          room > 1 ? withScripts(blocker).unipcTakeBuffer(this.keys.list, this.proc, room - 1) : undefined
+        const block = blocker.blmoveBuffer(this.keys.list, this.proc, 'LEFT', 'RIGHT', 0)
+        stream?.uncork()
+        // Awaited below, unless the take fails first (the loop then recovers what the block may hold).
+        block.catch(() => {})
+        if (take) for (const item of await untilClosed(blocker, take)) this.#deliver(item)
+        const one = await untilClosed(blocker, block)
+        if (one) this.#deliver(one)
       } catch (err) {
         if (this.#stopped) return
         this.ctx.logger.debug(`unipc: worker on '${this.queue}' lost its connection; resuming`, err)
