@@ -1,5 +1,6 @@
 // Micro benchmark of the socket transport on built dist code (run `npx turbo run build` first):
-//   node packages/transport-socket/scripts/micro.mjs [rtt|tput|large|fanout|queue|all] [seconds] [direct=1]
+//   node packages/transport-socket/scripts/micro.mjs [rtt|tput|large|queue|all] [seconds] [direct: 1|0]
+// (fan-out to 4 subscriber processes: scripts/fanout.mjs)
 // Runs the hub (the built bin) and the server/worker/subscriber bus in child processes and drives
 // them from this one. Reports wall-clock rates and the CPU time all three processes spent per
 // operation, which is steadier than wall time on a loaded machine. Profile with
@@ -21,17 +22,8 @@ const role = process.argv[2]
 if (role === '--peer') {
   const bus = await connect(process.argv[3], { liveness: false, component: 'q' })
   await bus.requests.serve('echo', (d) => d)
-  const subs = []
-  for (let i = 0; i < 4; i++) {
-    let n = 0
-    const s = bus.events.subscribe('fan.x')
-    s.subscribe(() => n++)
-    subs.push(() => n)
-    await s.ready
-  }
   await bus.commands.handle((d) => d, { concurrency: 64 })
   process.stdout.write('ready\n')
-  process.stdin.on('data', () => process.stdout.write(`${subs.reduce((a, f) => a + f(), 0)}\n`))
   process.stdin.on('end', () => void bus.close().then(() => process.exit(0)))
   process.stdin.resume()
 } else {
@@ -114,26 +106,6 @@ if (role === '--peer') {
       await Promise.all(Array.from({ length: 64 }, lane))
       return n
     })
-  if (what === 'fanout' || what === 'all') {
-    const count = () =>
-      new Promise((resolve) => {
-        peer.stdout.once('data', (d) => resolve(Number(String(d))))
-        peer.stdin.write('n\n')
-      })
-    // 1 KiB events to 4 subscriptions, at most ~1024 events ahead of them (no drops).
-    await run('fanout', 'ev', async (end) => {
-      const before = await count()
-      const p = new Uint8Array(1024)
-      let sent = 0
-      while (performance.now() < end) {
-        for (let i = 0; i < 256; i++) bus.events.publish('fan.x', p)
-        sent += 256
-        while (sent * 4 - ((await count()) - before) > 1024 * 4) await new Promise((r) => setTimeout(r, 1))
-      }
-      while ((await count()) - before < sent * 4) await new Promise((r) => setTimeout(r, 5))
-      return sent * 4
-    })
-  }
   await bus.close()
   peer.stdin.end()
   await new Promise((resolve) => peer.once('exit', resolve))
