@@ -17,7 +17,7 @@ export {
   type InboxFrame,
 } from './internal/frames.js'
 export { type Logger, silentLogger } from './logger.js'
-export { lostCallReply } from './lost-call.js'
+export { failedCallReply, isCallerControl, lostCallReply } from './lost-call.js'
 export { assertName } from './names.js'
 export { assertChannel, type ChannelMatcher, compilePattern, matchChannel } from './pattern.js'
 export { settingsMap } from './settings.js'

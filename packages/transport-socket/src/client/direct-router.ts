@@ -11,15 +11,7 @@
  * which finds another server or answers NoHandlerError.
  * @module
  */
-import {
-  ConnectionError,
-  decodeInbox,
-  encodeInbox,
-  FrameKind,
-  type Logger,
-  lostCallReply,
-  serializeError,
-} from '@unipc/core/spi'
+import { ConnectionError, failedCallReply, type Logger, lostCallReply } from '@unipc/core/spi'
 import { type Endpoint, parseEndpoint } from '../endpoint.js'
 import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
@@ -126,10 +118,8 @@ export class DirectRouter {
       call.reject(err)
       return
     }
-    const lost = lostCallReply(call.data, 'failed')
-    if (!lost) return
-    const { id } = decodeInbox(lost.frame)
-    this.#deliver(lost.to, encodeInbox({ kind: FrameKind.Error, id, error: serializeError(err) }))
+    const reply = failedCallReply(call.data, err)
+    if (reply) this.#deliver(reply.to, reply.frame)
   }
 
   /** @internal delivers a reply frame the transport made itself (to this bus, normally) */

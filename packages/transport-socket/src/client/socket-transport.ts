@@ -11,6 +11,7 @@ import {
   ConnectionError,
   type ConsumeOptions,
   type Delivery,
+  isCallerControl,
   type Limits,
   type Logger,
   lostCallReply,
@@ -442,14 +443,4 @@ export class SocketTransport implements Transport {
       return link.dispatch(method, data)
     },
   }
-}
-
-/**
- * True for the core's caller→server control frames (Cancel, Credit): a msgpack array whose first
- * element is kind 8 or 9 (docs/protocol/core-frames.md). The transport looks only at this byte, to
- * send such a frame on the same path as the request it controls.
- */
-function isCallerControl(data: Uint8Array): boolean {
-  const kind = data[1]
-  return (data[0] as number) >> 4 === 0x9 && (kind === 8 || kind === 9)
 }
