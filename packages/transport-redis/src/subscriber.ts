@@ -22,16 +22,28 @@ export class Subscriber {
 
   constructor(readonly client: Client) {
     client.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-      const name = channel.toString()
+      const name = this.#name(channel)
       const entry = this.#channels.get(name)
       if (entry) for (const l of entry.listeners) l(name, message)
     })
-    client.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => {
-      const entry = this.#patterns.get(pattern.toString())
+    client.on('pmessageBuffer', (pattern: string, channel: Buffer, message: Buffer) => {
+      // ioredis hands the pattern over as a string already.
+      const entry = this.#patterns.get(String(pattern))
       if (!entry) return
-      const name = channel.toString()
+      const name = this.#name(channel)
       for (const l of entry.listeners) l(name, message)
     })
+  }
+
+  // Messages mostly arrive in runs on one channel: decode a channel name once per run, and hand
+  // listeners the same string (so they can cache what they derive from it).
+  #lastChannel: Buffer | undefined
+  #lastName = ''
+  #name(channel: Buffer): string {
+    if (this.#lastChannel !== undefined && channel.equals(this.#lastChannel)) return this.#lastName
+    this.#lastChannel = Buffer.from(channel)
+    this.#lastName = channel.toString()
+    return this.#lastName
   }
 
   /** Listens on an exact channel; resolves once Redis confirmed the subscription. Returns the remover. */

@@ -23,7 +23,15 @@ export class NativePubSub implements PubSubTransport {
 
   async subscribe(pattern: string, onMessage: MessageListener): Promise<Closable> {
     const strip = this.#prefix.length
-    const listener = (channel: string, message: Buffer): void => onMessage(channel.slice(strip), message)
+    let last = ''
+    let stripped = ''
+    const listener = (channel: string, message: Buffer): void => {
+      if (channel !== last) {
+        last = channel
+        stripped = channel.slice(strip)
+      }
+      onMessage(stripped, message)
+    }
     const wild = pattern.includes('*') || pattern.includes('>')
     const remove = wild
       ? await this.ctx.sub.psubscribe(escapeGlob(this.#prefix) + patternToGlob(pattern), listener)
