@@ -97,7 +97,11 @@ export async function runOnce(req: RunRequest): Promise<RunOutcome> {
       params: req.params,
     }
     const proc = fork(req.main ?? roleMain, [JSON.stringify(spec)], {
-      execArgv: req.needsTsx === false ? [] : ['--conditions=source', '--import', tsxLoader],
+      execArgv: [
+        ...(req.needsTsx === false ? [] : ['--conditions=source', '--import', tsxLoader]),
+        // BENCH_PROF=<dir>: every role process writes a CPU profile there (see README).
+        ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
+      ],
       stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'pipe', 'ipc'],
       serialization: 'json',
     })
