@@ -17,8 +17,8 @@ import { intSize, writeInt, writeStr } from '../wire-msgpack.js'
 export const MAX_FIELDS = 32
 
 /** msgpackr's extension type for typed arrays; its data is a type code (1 = Uint8Array) and the bytes. */
-export const TYPED_ARRAY_EXTENSION = 0x74
-export const UINT8_CODE = 1
+const TYPED_ARRAY_EXTENSION = 0x74
+const UINT8_CODE = 1
 
 /** How a byte array is written: `bin` (Buffer), `ext` (plain Uint8Array), or not by hand. */
 export function bytesKind(v: Uint8Array): 'bin' | 'ext' | undefined {
@@ -27,7 +27,7 @@ export function bytesKind(v: Uint8Array): 'bin' | 'ext' | undefined {
 }
 
 /** Encoded size of bytes written as `kind`. */
-export function bytesSize(v: Uint8Array, kind: 'bin' | 'ext'): number {
+function bytesSize(v: Uint8Array, kind: 'bin' | 'ext'): number {
   const n = kind === 'bin' ? v.length : v.length + 1
   const head = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
   return head + (kind === 'bin' ? 0 : 2) + v.length
@@ -41,7 +41,7 @@ export function encodeBytes(v: Uint8Array, kind: 'bin' | 'ext'): Buffer {
 }
 
 /** Writes bytes as msgpackr does (bin for a Buffer, typed-array extension otherwise); returns the end. */
-export function writeBytes(out: Buffer, pos: number, v: Uint8Array, kind: 'bin' | 'ext'): number {
+function writeBytes(out: Buffer, pos: number, v: Uint8Array, kind: 'bin' | 'ext'): number {
   const isBin = kind === 'bin'
   const n = isBin ? v.length : v.length + 1
   if (n < 0x100) {
