@@ -4,7 +4,7 @@
  * @module
  */
 import { CommandJob } from './internal/command-job.js'
-import { decodeCommand, encodeCommand } from './internal/frames.js'
+import { type Body, decodeCommand, encodeCommand } from './internal/frames.js'
 import type { Runtime } from './internal/runtime.js'
 import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
 import { assertName } from './names.js'
@@ -63,13 +63,13 @@ export class Commands {
   send<R = unknown>(component: string, command: unknown, options: SendOptions = {}): Promise<R> {
     const rt = this.rt
     let queue: string
-    let body: Uint8Array
+    let body: Body
     try {
       rt.assertOpen('commands.send')
       assertName('component', component)
       rt.assertNotAborted(options.signal, `command to '${component}'`)
       queue = queueName(component, options.queue)
-      body = rt.encode(command)
+      body = rt.encodeBody(command)
     } catch (err) {
       return Promise.reject(err)
     }

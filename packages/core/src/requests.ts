@@ -7,7 +7,14 @@
 import type { Observable, Subscriber } from 'rxjs'
 import { deserializeError, InvalidArgumentError, TimeoutError } from './errors.js'
 import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
-import { decodeRequest, encodeRequest, FrameKind, type ReplyFrame, RequestFlag } from './internal/frames.js'
+import {
+  type Body,
+  decodeRequest,
+  encodeRequest,
+  FrameKind,
+  type ReplyFrame,
+  RequestFlag,
+} from './internal/frames.js'
 import { PullQueue } from './internal/pull-queue.js'
 import { abortReason, type Runtime } from './internal/runtime.js'
 import { ServerCall } from './internal/server-call.js'
@@ -94,12 +101,12 @@ export class Requests {
   call<R = unknown>(method: string, data?: unknown, options: CallOptions = {}): Promise<R> {
     const rt = this.rt
     const what = `request '${method}'`
-    let body: Uint8Array
+    let body: Body
     try {
       rt.assertOpen('requests.call')
       assertName('method', method)
       rt.assertNotAborted(options.signal, what)
-      body = rt.encode(data)
+      body = rt.encodeBody(data)
     } catch (err) {
       return Promise.reject(err)
     }
@@ -191,7 +198,7 @@ export class Requests {
     try {
       rt.assertOpen(what)
       rt.assertNotAborted(options.signal, what)
-      const body = rt.encode(data)
+      const body = rt.encodeBody(data)
       rt.calls.set(id, {
         onFrame(frame: ReplyFrame) {
           if (finished) return

@@ -96,7 +96,7 @@ export class CommandJob {
   #answer(result: unknown): void {
     const f = this.#frame
     if (f.replyTo)
-      this.#rt.sendFrame(f.replyTo, { kind: FrameKind.Result, id: f.id, body: this.#rt.encode(result) })
+      this.#rt.sendFrame(f.replyTo, { kind: FrameKind.Result, id: f.id, body: this.#rt.encodeBody(result) })
   }
 
   #failed(err: unknown): void {

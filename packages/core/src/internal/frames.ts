@@ -84,11 +84,29 @@ export type ControlFrame =
 /** Any frame that arrives in an inbox. */
 export type InboxFrame = ReplyFrame | ControlFrame
 
+/**
+ * A body the codec left in parts so that the frame copies the application's bytes once (see
+ * `Runtime.encodeBody`): it knows its encoded length and writes itself into the frame.
+ */
+export interface PartsBody {
+  readonly length: number
+  writeTo(buf: Buffer, pos: number): number
+}
+
+/** What an encoder takes as a body: encoded bytes, or parts written straight into the frame. */
+export type Body = Uint8Array | PartsBody
+
+/** A frame to encode: a decoded frame's shape, with any {@link Body}. */
+type Outgoing<F> = F extends { body: Uint8Array } ? Omit<F, 'body'> & { body: Body } : F
+
+/** A reply-side or control frame to send to an inbox. */
+export type OutboxFrame = Outgoing<InboxFrame>
+
 /** For the error object of Error frames only (a map with optional fields). */
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true })
 
 /** Writes a frame of the given fields, which are safe integers, strings and binaries. */
-function frame(fields: readonly (number | string | Uint8Array)[]): Buffer {
+function frame(fields: readonly (number | string | Body)[]): Buffer {
   let size = 1
   for (const f of fields)
     size +=
@@ -104,20 +122,22 @@ function frame(fields: readonly (number | string | Uint8Array)[]): Buffer {
     else if (typeof f === 'string') pos = writeStr(buf, pos, f)
     else {
       pos = writeBinHeader(buf, pos, f.length)
-      buf.set(f, pos)
-      pos += f.length
+      if (f instanceof Uint8Array) {
+        buf.set(f, pos)
+        pos += f.length
+      } else pos = f.writeTo(buf, pos)
     }
   }
   return buf
 }
 
 /** Encodes a command frame. */
-export function encodeCommand(f: Omit<CommandFrame, 'kind'>): Uint8Array {
+export function encodeCommand(f: Omit<Outgoing<CommandFrame>, 'kind'>): Uint8Array {
   return frame([FrameKind.Command, f.id, f.body, f.replyTo, f.deadline, f.sender])
 }
 
 /** Encodes a request frame. */
-export function encodeRequest(f: Omit<RequestFrame, 'kind'>): Uint8Array {
+export function encodeRequest(f: Omit<Outgoing<RequestFrame>, 'kind'>): Uint8Array {
   return frame([
     FrameKind.Request,
     f.id,
@@ -132,7 +152,7 @@ export function encodeRequest(f: Omit<RequestFrame, 'kind'>): Uint8Array {
 }
 
 /** Encodes a frame for an inbox. */
-export function encodeInbox(f: InboxFrame): Uint8Array {
+export function encodeInbox(f: OutboxFrame): Uint8Array {
   switch (f.kind) {
     case FrameKind.Result:
     case FrameKind.Item:

@@ -28,9 +28,13 @@ export function bytesKind(v: Uint8Array): 'bin' | 'ext' | undefined {
 
 /** Encoded size of bytes written as `kind`. */
 function bytesSize(v: Uint8Array, kind: 'bin' | 'ext'): number {
-  const n = kind === 'bin' ? v.length : v.length + 1
-  const head = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
-  return head + (kind === 'bin' ? 0 : 2) + v.length
+  return bytesHeadSize(v.length, kind) + v.length
+}
+
+/** Size of the header {@link writeBytesHead} writes before `length` bytes. */
+export function bytesHeadSize(length: number, kind: 'bin' | 'ext'): number {
+  const n = kind === 'bin' ? length : length + 1
+  return (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5) + (kind === 'bin' ? 0 : 2)
 }
 
 /** Bytes alone, encoded as msgpackr does. */
@@ -41,9 +45,16 @@ export function encodeBytes(v: Uint8Array, kind: 'bin' | 'ext'): Buffer {
 }
 
 /** Writes bytes as msgpackr does (bin for a Buffer, typed-array extension otherwise); returns the end. */
-function writeBytes(out: Buffer, pos: number, v: Uint8Array, kind: 'bin' | 'ext'): number {
+export function writeBytes(out: Buffer, pos: number, v: Uint8Array, kind: 'bin' | 'ext'): number {
+  pos = writeBytesHead(out, pos, v.length, kind)
+  out.set(v, pos)
+  return pos + v.length
+}
+
+/** Writes only the header of `length` bytes as msgpackr does (the bytes follow it); returns the end. */
+export function writeBytesHead(out: Buffer, pos: number, length: number, kind: 'bin' | 'ext'): number {
   const isBin = kind === 'bin'
-  const n = isBin ? v.length : v.length + 1
+  const n = isBin ? length : length + 1
   if (n < 0x100) {
     out[pos++] = isBin ? 0xc4 : 0xc7
     out[pos++] = n
@@ -60,8 +71,7 @@ function writeBytes(out: Buffer, pos: number, v: Uint8Array, kind: 'bin' | 'ext'
     out[pos++] = TYPED_ARRAY_EXTENSION
     out[pos++] = UINT8_CODE
   }
-  out.set(v, pos)
-  return pos + v.length
+  return pos
 }
 
 /** Integers msgpackr writes in their integer forms (the wire encoder writes those alike); others are float64. */
@@ -335,4 +345,26 @@ function readFields(count: number): Record<string, unknown> | typeof DECLINE {
     out[key] = v
   }
   return out
+}
+
+/**
+ * Bytes to be written into a frame's body as msgpackr would encode them alone: the frame writes the
+ * header and copies the bytes once, instead of the codec copying them into a buffer that the frame
+ * then copies again (a 1 MiB payload costs one copy less per side).
+ */
+export class BytesBody {
+  readonly length: number
+
+  /** @param bytes - the application's bytes (referenced until the frame is written); @param kind - their form */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly kind: 'bin' | 'ext',
+  ) {
+    this.length = bytesHeadSize(bytes.length, kind) + bytes.length
+  }
+
+  /** Writes header and bytes at `pos`; returns the end. */
+  writeTo(buf: Buffer, pos: number): number {
+    return writeBytes(buf, pos, this.bytes, this.kind)
+  }
 }

@@ -4,11 +4,19 @@
  * on close. Facilities are thin over this; the bus owns its lifecycle.
  * @module
  */
-import type { Codec } from '../codec.js'
+import { type Codec, msgpackCodec } from '../codec.js'
 import { AbortError, ClosedError, InvalidArgumentError, PayloadTooLargeError, UnipcError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Closable, Transport } from '../spi.js'
-import { type ControlFrame, decodeInbox, encodeInbox, FrameKind, type ReplyFrame } from './frames.js'
+import {
+  type Body,
+  type ControlFrame,
+  decodeInbox,
+  encodeInbox,
+  FrameKind,
+  type ReplyFrame,
+} from './frames.js'
+import { BytesBody, bytesKind } from './msgpack-flat.js'
 
 /** A call waiting for frames in this bus's inbox. */
 export interface PendingCall {
@@ -99,6 +107,23 @@ export class Runtime {
     const limit = Math.min(this.options.maxPayload, this.transport.limits.maxPayload)
     if (bytes.length > limit) throw new PayloadTooLargeError(bytes.length, limit)
     return bytes
+  }
+
+  /**
+   * Encodes a call's or reply's body for a frame. With the msgpack codec, bytes (a Uint8Array or
+   * Buffer) are not copied here: the frame writes them once, with the header msgpackr would write.
+   */
+  encodeBody(value: unknown): Body {
+    if (value instanceof Uint8Array && this.options.codec === msgpackCodec) {
+      const kind = bytesKind(value)
+      if (kind) {
+        const body = new BytesBody(value, kind)
+        const limit = Math.min(this.options.maxPayload, this.transport.limits.maxPayload)
+        if (body.length > limit) throw new PayloadTooLargeError(body.length, limit)
+        return body
+      }
+    }
+    return this.encode(value)
   }
 
   /** Decodes an application value. */

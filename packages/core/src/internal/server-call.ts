@@ -144,7 +144,7 @@ export class ServerCall implements ActiveCall {
         `method '${this.#frame.method}' streams its result: call it with requests.stream`,
       )
     }
-    this.#reply({ kind: FrameKind.Result, id: this.#frame.id, body: this.#rt.encode(result) })
+    this.#reply({ kind: FrameKind.Result, id: this.#frame.id, body: this.#rt.encodeBody(result) })
   }
 
   async #stream(result: unknown): Promise<void> {
@@ -160,7 +160,7 @@ export class ServerCall implements ActiveCall {
     }
     const sendItem = (item: unknown): void => {
       this.#credit--
-      this.#reply({ kind: FrameKind.Item, id, body: this.#rt.encode(item) })
+      this.#reply({ kind: FrameKind.Item, id, body: this.#rt.encodeBody(item) })
     }
     await pumpStream(result, abort.signal, waitCredit, sendItem, () => this.#credit > 0)
     if (!abort.aborted) this.#reply({ kind: FrameKind.End, id })
