@@ -12,7 +12,7 @@
  * answers NoHandlerError.
  * @module
  */
-import { decodeInbox, encodeInbox, FrameKind, lostCallReply, serializeError } from '@unipc/core/spi'
+import { failedCallReply, lostCallReply } from '@unipc/core/spi'
 import type { Frame } from './link.js'
 import type { Peers } from './peers.js'
 
@@ -103,11 +103,8 @@ export class Dispatcher {
 
   /** Fails the call of request `data` with `err`, as the server's error reply would. */
   #failCall(data: Uint8Array, err: unknown): void {
-    // lostCallReply decodes the request (id, reply address) for us; the error is then replaced.
-    const lost = lostCallReply(data, 'dispatch failed')
-    if (!lost) return
-    const frame = decodeInbox(lost.frame)
-    this.host.toInbox(encodeInbox({ kind: FrameKind.Error, id: frame.id, error: serializeError(err) }))
+    const reply = failedCallReply(data, err)
+    if (reply) this.host.toInbox(reply.frame)
   }
 
   #lookup(method: string): Promise<void> {
