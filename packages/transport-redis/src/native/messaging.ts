@@ -39,11 +39,12 @@ interface DispatchBatch {
 const DISPATCH_MAX_FRAMES = 128
 const DISPATCH_MAX_BYTES = 1024 * 1024
 /**
- * Requests per script call while the number of live servers is unknown. Redis hands new entries to
- * a blocked server only after the script that added them, so one call per share keeps the servers
- * of a method sharing a burst (each call reaches the next waiting server).
+ * Requests per script call while the number of live servers is unknown (the first turn that calls
+ * a method). Redis hands new entries to a blocked server only after the script that added them, so
+ * one call per request lets every waiting server take part in a first burst; once the script has
+ * reported the count, a burst goes in one call per server's share.
  */
-const DISPATCH_CHUNK = 16
+const DISPATCH_CHUNK = 1
 
 /** Remembers up to this many derived names or counts (then starts over). */
 const CACHE_SIZE = 4096
