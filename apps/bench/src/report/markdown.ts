@@ -124,7 +124,7 @@ export function renderMarkdown(r: BenchResults): string {
   ratioTable('Against plain ioredis, same socket kind', (l) => redisBaseline[l])
   out.push('## Targets', '')
   out.push(
-    'The speed targets of the transport issues (socket #4, Redis #5, shared memory #6), checked on this run.',
+    'The speed targets of the transport issues (socket #4, Redis #5, shared memory #6) and of typed services (#7), checked on this run.',
     '',
   )
   const checks = checkTargets(r)
