@@ -115,7 +115,7 @@ export function writeBinHeader(buf: Buffer, pos: number, len: number): number {
 }
 
 /** Writes a type byte and a big-endian integer of `bytes` bytes; returns the new position. */
-function writeTagged(
+export function writeTagged(
   buf: Buffer,
   pos: number,
   tag: number,
@@ -178,6 +178,14 @@ export function decodeValue(bytes: Uint8Array): WireValue {
   r.end()
   return v
 }
+
+// Number readers for WireReader, made once (not per value read: frames are decoded on every call).
+type NumberRead = (buf: Buffer, at: number, n: number) => number
+const readInt: NumberRead = (b, at, n) => b.readIntBE(at, n)
+const readUint64: NumberRead = (b, at) => b.readUInt32BE(at) * TWO_32 + b.readUInt32BE(at + 4)
+const readInt64: NumberRead = (b, at) => b.readInt32BE(at) * TWO_32 + b.readUInt32BE(at + 4)
+const readFloat32: NumberRead = (b, at) => b.readFloatBE(at)
+const readFloat64: NumberRead = (b, at) => b.readDoubleBE(at)
 
 /**
  * Reads msgpack values one at a time from a buffer, checking every length against what is there.
@@ -308,56 +316,28 @@ export class WireReader {
   #number(t: number): number | undefined {
     if (t < 0x80) return t
     if (t >= 0xe0) return t - 0x100
-    const buf = this.#buf
+    if (t >= 0xcc && t <= 0xce) return this.#uint((1 << (t - 0xcc)) as 1 | 2 | 4)
+    if (t >= 0xd0 && t <= 0xd2) return this.#read(1 << (t - 0xd0), readInt)
     switch (t) {
-      case 0xcc:
-        return this.#uint(1)
-      case 0xcd:
-        return this.#uint(2)
-      case 0xce:
-        return this.#uint(4)
-      case 0xcf: {
-        this.#need(8)
-        const v = buf.readUInt32BE(this.pos) * TWO_32 + buf.readUInt32BE(this.pos + 4)
-        this.pos += 8
-        return v
-      }
-      case 0xd0:
-        this.#need(1)
-        return buf.readInt8(this.pos++)
-      case 0xd1: {
-        this.#need(2)
-        const v = buf.readInt16BE(this.pos)
-        this.pos += 2
-        return v
-      }
-      case 0xd2: {
-        this.#need(4)
-        const v = buf.readInt32BE(this.pos)
-        this.pos += 4
-        return v
-      }
-      case 0xd3: {
-        this.#need(8)
-        const v = buf.readInt32BE(this.pos) * TWO_32 + buf.readUInt32BE(this.pos + 4)
-        this.pos += 8
-        return v
-      }
-      case 0xca: {
-        this.#need(4)
-        const v = buf.readFloatBE(this.pos)
-        this.pos += 4
-        return v
-      }
-      case 0xcb: {
-        this.#need(8)
-        const v = buf.readDoubleBE(this.pos)
-        this.pos += 8
-        return v
-      }
+      case 0xcf:
+        return this.#read(8, readUint64)
+      case 0xd3:
+        return this.#read(8, readInt64)
+      case 0xca:
+        return this.#read(4, readFloat32)
+      case 0xcb:
+        return this.#read(8, readFloat64)
       default:
         return undefined
     }
+  }
+
+  /** Reads `n` bytes with `read` after checking they are there. */
+  #read(n: number, read: NumberRead): number {
+    this.#need(n)
+    const v = read(this.#buf, this.pos, n)
+    this.pos += n
+    return v
   }
 
   #unexpected(t: number, what: string): ProtocolError {

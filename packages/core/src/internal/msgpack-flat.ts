@@ -11,7 +11,7 @@
  */
 // Imported: the global Buffer is a getter in ES modules, and this runs on every call.
 import { Buffer } from 'node:buffer'
-import { intSize, writeInt, writeStr } from '../wire-msgpack.js'
+import { intSize, writeInt, writeStr, writeTagged } from '../wire-msgpack.js'
 
 /** Objects with more fields go to msgpackr (the fast path is for small parameter objects). */
 export const MAX_FIELDS = 32
@@ -55,18 +55,8 @@ export function writeBytes(out: Buffer, pos: number, v: Uint8Array, kind: 'bin' 
 export function writeBytesHead(out: Buffer, pos: number, length: number, kind: 'bin' | 'ext'): number {
   const isBin = kind === 'bin'
   const n = isBin ? length : length + 1
-  if (n < 0x100) {
-    out[pos++] = isBin ? 0xc4 : 0xc7
-    out[pos++] = n
-  } else if (n < 0x10000) {
-    out[pos++] = isBin ? 0xc5 : 0xc8
-    out.writeUInt16BE(n, pos)
-    pos += 2
-  } else {
-    out[pos++] = isBin ? 0xc6 : 0xc9
-    out.writeUInt32BE(n, pos)
-    pos += 4
-  }
+  const width = n < 0x100 ? 0 : n < 0x10000 ? 1 : 2 // 8-, 16- or 32-bit length
+  pos = writeTagged(out, pos, (isBin ? 0xc4 : 0xc7) + width, n, 1 << width, false)
   if (!isBin) {
     out[pos++] = TYPED_ARRAY_EXTENSION
     out[pos++] = UINT8_CODE
