@@ -6,7 +6,7 @@
 import { CommandJob } from './internal/command-job.js'
 import { type Body, decodeCommand, encodeCommand } from './internal/frames.js'
 import type { Runtime } from './internal/runtime.js'
-import { deadlineFor, sendOrFail, waitForReply } from './internal/unary-call.js'
+import { deadlineFor, failCall, failOnReject, waitForReply } from './internal/unary-call.js'
 import { assertName } from './names.js'
 import type { Closable, Delivery } from './spi.js'
 
@@ -67,7 +67,7 @@ export class Commands {
     try {
       rt.assertOpen('commands.send')
       assertName('component', component)
-      rt.assertNotAborted(options.signal, `command to '${component}'`)
+      if (options.signal) rt.assertNotAborted(options.signal, `command to '${component}'`)
       queue = queueName(component, options.queue)
       body = rt.encodeBody(command)
     } catch (err) {
@@ -85,9 +85,13 @@ export class Commands {
         return Promise.reject(err)
       }
     }
-    const reply = waitForReply(rt, id, { timeout, signal: options.signal, what: `command to '${queue}'` })
+    const reply = waitForReply(rt, id, { timeout, signal: options.signal, noun: 'command to', name: queue })
     const frame = encodeCommand({ id, body, replyTo: rt.address, deadline: deadlineFor(timeout), sender })
-    sendOrFail(rt, id, () => rt.transport.queues.push(queue, frame))
+    try {
+      failOnReject(rt, id, rt.transport.queues.push(queue, frame))
+    } catch (err) {
+      failCall(rt, id, err)
+    }
     return reply as Promise<R>
   }
 

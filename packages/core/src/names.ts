@@ -15,6 +15,8 @@ export const MAX_NAME_LENGTH = 100
  * @param name - the name to check
  */
 export function assertName(kind: string, name: string): void {
+  // Every call and send checks its method or queue name; a program uses a few names over and over.
+  if (checked.has(name)) return
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidArgumentError(`${kind} name must be a non-empty string`)
   }
@@ -26,4 +28,10 @@ export function assertName(kind: string, name: string): void {
   if (/[\s/*>]/u.test(name)) {
     throw new InvalidArgumentError(`${kind} name '${name}' must not contain whitespace, '/', '*' or '>'`)
   }
+  if (checked.size >= MAX_CHECKED) checked.clear()
+  checked.add(name)
 }
+
+/** Names that passed {@link assertName} (the rules do not depend on the kind); bounded, cleared when full. */
+const checked = new Set<string>()
+const MAX_CHECKED = 512

@@ -18,7 +18,7 @@ import {
 import { PullQueue } from './internal/pull-queue.js'
 import { abortReason, type Runtime } from './internal/runtime.js'
 import { ServerCall } from './internal/server-call.js'
-import { deadlineFor, sendOrFail, type WaitOptions, waitForReply } from './internal/unary-call.js'
+import { deadlineFor, failCall, failOnReject, type WaitOptions, waitForReply } from './internal/unary-call.js'
 import { assertName } from './names.js'
 import { UnipcObservable } from './observable.js'
 import type { Closable, Delivery } from './spi.js'
@@ -100,24 +100,20 @@ export class Requests {
    */
   call<R = unknown>(method: string, data?: unknown, options: CallOptions = {}): Promise<R> {
     const rt = this.rt
-    const what = `request '${method}'`
+    const signal = options.signal
     let body: Body
     try {
       rt.assertOpen('requests.call')
       assertName('method', method)
-      rt.assertNotAborted(options.signal, what)
+      if (signal) rt.assertNotAborted(signal, `request '${method}'`)
       body = rt.encodeBody(data)
     } catch (err) {
       return Promise.reject(err)
     }
     const id = rt.nextId()
     const timeout = options.timeout ?? rt.options.defaultTimeout
-    const signal = options.signal
-    const reply = waitForReply(
-      rt,
-      id,
-      signal ? cancellable(rt, id, { timeout, signal, what }) : { timeout, signal, what },
-    )
+    const wait: WaitOptions = { timeout, signal, noun: 'request', name: method }
+    const reply = waitForReply(rt, id, signal ? cancellable(rt, id, wait) : wait)
     const frame = encodeRequest({
       id,
       method,
@@ -130,7 +126,11 @@ export class Requests {
     })
     // Not awaited: a transport whose dispatch resolves on a broker's acknowledgement must not hold
     // back a reply (or an abort) that arrives first, which would leave `reply` rejecting unobserved.
-    sendOrFail(rt, id, () => rt.transport.messaging.dispatch(method, frame))
+    try {
+      failOnReject(rt, id, rt.transport.messaging.dispatch(method, frame))
+    } catch (err) {
+      failCall(rt, id, err)
+    }
     return reply as Promise<R>
   }
 

@@ -356,17 +356,7 @@ export class WireReader {
     const buf = this.#buf
     const start = this.pos
     this.pos += n
-    if (n < 16) {
-      // Short ASCII strings (names, addresses) decode faster by hand than through the UTF-8 decoder.
-      let ascii = true
-      for (let i = start; i < start + n; i++) if ((buf[i] as number) > 0x7f) ascii = false
-      if (ascii) {
-        let s = ''
-        for (let i = start; i < start + n; i++) s += String.fromCharCode(buf[i] as number)
-        return s
-      }
-    }
-    return buf.toString('utf8', start, start + n)
+    return n <= MAX_INTERNED ? shortStr(buf, start, n) : buf.toString('utf8', start, start + n)
   }
 
   #bin(n: number): Buffer {
@@ -383,4 +373,37 @@ export class WireReader {
     for (let i = 0; i < n; i++) out[i] = this.value(depth + 1)
     return out
   }
+}
+
+/** Strings up to this many bytes go through the intern table. */
+const MAX_INTERNED = 48
+/** Slots of the intern table (a power of two). */
+const INTERN_SLOTS = 1024
+/**
+ * Recently decoded short ASCII strings by a hash of their bytes. Frames repeat the same few short
+ * strings on every call (method names, inbox addresses, components); returning the same string
+ * saves decoding and allocating it, and its hash, which Map lookups need, is computed only once.
+ * A slot holds the last string that hashed there; a match is confirmed byte by byte.
+ */
+const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined)
+
+/** Decodes `n` (at most {@link MAX_INTERNED}) UTF-8 bytes at `start`, interning ASCII strings. */
+function shortStr(buf: Buffer, start: number, n: number): string {
+  const end = start + n
+  let h = n
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number
+    if (c > 0x7f) return buf.toString('utf8', start, end)
+    h = (Math.imul(h, 31) + c) | 0
+  }
+  const slot = h & (INTERN_SLOTS - 1)
+  const known = interned[slot]
+  if (known !== undefined && known.length === n) {
+    let i = 0
+    while (i < n && known.charCodeAt(i) === buf[start + i]) i++
+    if (i === n) return known
+  }
+  const s = buf.toString('latin1', start, end)
+  interned[slot] = s
+  return s
 }

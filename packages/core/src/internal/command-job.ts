@@ -9,7 +9,7 @@ import { TimeoutError } from '../errors.js'
 import type { Delivery } from '../spi.js'
 import { encodableError } from './error-frame.js'
 import { type CommandFrame, FrameKind } from './frames.js'
-import { LazyAbort } from './lazy-abort.js'
+import { type AbortOwner, LazyAbort } from './lazy-abort.js'
 import { isThenable } from './promises.js'
 import { abortReason, type Runtime } from './runtime.js'
 
@@ -35,13 +35,13 @@ class JobContext implements CommandContext {
 }
 
 /** A command being run by a worker. */
-export class CommandJob {
+export class CommandJob implements AbortOwner {
   readonly #rt: Runtime
   readonly #frame: CommandFrame
   readonly #delivery: Delivery
   // The signal, its deadline timer and its close listener exist only if the handler reads
   // ctx.signal: most handlers never do, and they are a measurable share of a command's cost.
-  readonly #abort = new LazyAbort(() => this.#armSignal())
+  readonly #abort = new LazyAbort(this)
   #timer: NodeJS.Timeout | undefined
   #listening = false
   #interrupted = false
@@ -78,6 +78,11 @@ export class CommandJob {
     return this.#continue(result)
   }
 
+  /** The handler asked for its signal (LazyAbort owner): arm its deadline and the close listener. */
+  signalMade(): void {
+    this.#armSignal()
+  }
+
   /** The bus is closing: the handler's signal aborts (EventListener interface, no closure). */
   handleEvent(): void {
     this.#abort.abort(abortReason(this.#rt.closingSignal, 'command'))
@@ -95,8 +100,7 @@ export class CommandJob {
 
   #answer(result: unknown): void {
     const f = this.#frame
-    if (f.replyTo)
-      this.#rt.sendFrame(f.replyTo, { kind: FrameKind.Result, id: f.id, body: this.#rt.encodeBody(result) })
+    if (f.replyTo) this.#rt.sendResult(f.replyTo, f.id, this.#rt.encodeBody(result))
   }
 
   #failed(err: unknown): void {
@@ -121,7 +125,7 @@ export class CommandJob {
   }
 
   #finish(): void {
-    clearTimeout(this.#timer)
+    if (this.#timer) clearTimeout(this.#timer)
     if (this.#listening) this.#rt.closingSignal.removeEventListener('abort', this)
     if (!this.#interrupted) this.#delivery.ack()
   }

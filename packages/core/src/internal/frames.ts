@@ -109,24 +109,13 @@ const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: tr
 function frame(fields: readonly (number | string | Body)[]): Buffer {
   let size = 1
   for (const f of fields)
-    size +=
-      typeof f === 'number'
-        ? intSize(f)
-        : typeof f === 'string'
-          ? strSize(f)
-          : binHeaderSize(f.length) + f.length
+    size += typeof f === 'number' ? intSize(f) : typeof f === 'string' ? strSize(f) : bodySize(f)
   const buf = Buffer.allocUnsafe(size)
   let pos = writeArrayHeader(buf, 0, fields.length)
   for (const f of fields) {
     if (typeof f === 'number') pos = writeInt(buf, pos, f)
     else if (typeof f === 'string') pos = writeStr(buf, pos, f)
-    else {
-      pos = writeBinHeader(buf, pos, f.length)
-      if (f instanceof Uint8Array) {
-        buf.set(f, pos)
-        pos += f.length
-      } else pos = f.writeTo(buf, pos)
-    }
+    else pos = writeBody(buf, pos, f)
   }
   return buf
 }
@@ -136,19 +125,61 @@ export function encodeCommand(f: Omit<Outgoing<CommandFrame>, 'kind'>): Uint8Arr
   return frame([FrameKind.Command, f.id, f.body, f.replyTo, f.deadline, f.sender])
 }
 
-/** Encodes a request frame. */
+/** Encoded size of a body with its bin header. */
+function bodySize(b: Body): number {
+  return binHeaderSize(b.length) + b.length
+}
+
+/** Writes a body with its bin header; returns the new position. */
+function writeBody(buf: Buffer, pos: number, b: Body): number {
+  pos = writeBinHeader(buf, pos, b.length)
+  if (b instanceof Uint8Array) {
+    buf.set(b, pos)
+    return pos + b.length
+  }
+  return b.writeTo(buf, pos)
+}
+
+/**
+ * Encodes a request frame. Written field by field rather than through {@link frame}: it is on
+ * every call's path, and the field array and the type dispatch per field showed in profiles.
+ */
 export function encodeRequest(f: Omit<Outgoing<RequestFrame>, 'kind'>): Uint8Array {
-  return frame([
-    FrameKind.Request,
-    f.id,
-    f.method,
-    f.body,
-    f.replyTo,
-    f.flags,
-    f.deadline,
-    f.sender,
-    f.window,
-  ])
+  const buf = Buffer.allocUnsafe(
+    2 +
+      intSize(f.id) +
+      strSize(f.method) +
+      bodySize(f.body) +
+      strSize(f.replyTo) +
+      intSize(f.flags) +
+      intSize(f.deadline) +
+      strSize(f.sender) +
+      intSize(f.window),
+  )
+  buf[0] = 0x99 // array of 9
+  buf[1] = FrameKind.Request
+  let pos = writeInt(buf, 2, f.id)
+  pos = writeStr(buf, pos, f.method)
+  pos = writeBody(buf, pos, f.body)
+  pos = writeStr(buf, pos, f.replyTo)
+  pos = writeInt(buf, pos, f.flags)
+  pos = writeInt(buf, pos, f.deadline)
+  pos = writeStr(buf, pos, f.sender)
+  writeInt(buf, pos, f.window)
+  return buf
+}
+
+/** Encodes a Result or Item frame: `[kind, id, body]` (the reply of every call, written directly). */
+export function encodeBodyReply(
+  kind: typeof FrameKind.Result | typeof FrameKind.Item,
+  id: number,
+  body: Body,
+): Uint8Array {
+  const buf = Buffer.allocUnsafe(2 + intSize(id) + bodySize(body))
+  buf[0] = 0x93 // array of 3
+  buf[1] = kind
+  writeBody(buf, writeInt(buf, 2, id), body)
+  return buf
 }
 
 /** Encodes a frame for an inbox. */
@@ -156,7 +187,7 @@ export function encodeInbox(f: OutboxFrame): Uint8Array {
   switch (f.kind) {
     case FrameKind.Result:
     case FrameKind.Item:
-      return frame([f.kind, f.id, f.body])
+      return encodeBodyReply(f.kind, f.id, f.body)
     case FrameKind.Error: {
       // The error object is appended as the array's last element, encoded by msgpackr.
       const head = frame([f.kind, f.id])
@@ -174,25 +205,16 @@ export function encodeInbox(f: OutboxFrame): Uint8Array {
   }
 }
 
-/** Opens a frame: checks it is an array of at least `min` elements whose first is a kind. */
-function open(bytes: Uint8Array, what: string, min: number): { r: WireReader; n: number; kind: number } {
-  try {
-    const r = new WireReader(bytes)
-    const n = r.arrayHeader()
-    if (n < min) throw new ProtocolError(`expected at least ${min} elements`)
-    return { r, n, kind: r.int() }
-  } catch (cause) {
-    throw new ProtocolError(`malformed ${what} frame: ${(cause as Error).message}`, { cause })
-  }
+/** The ProtocolError for a frame that failed to decode. */
+function malformed(what: string, cause: unknown): ProtocolError {
+  return new ProtocolError(`malformed ${what} frame: ${(cause as Error).message}`, { cause })
 }
 
-/** Runs `read`, turning any failure into a ProtocolError naming the frame. */
-function fields<T>(what: string, read: () => T): T {
-  try {
-    return read()
-  } catch (cause) {
-    throw new ProtocolError(`malformed ${what} frame: ${(cause as Error).message}`, { cause })
-  }
+/** Reads a frame's array header and checks it holds at least `min` elements. */
+function openArray(r: WireReader, min: number): number {
+  const n = r.arrayHeader()
+  if (n < min) throw new ProtocolError(`expected at least ${min} elements`)
+  return n
 }
 
 const nonNegative = (v: number, name: string): number => {
@@ -205,11 +227,12 @@ const nonNegative = (v: number, name: string): number => {
 
 /** Decodes a command frame taken from a queue. @throws ProtocolError when malformed */
 export function decodeCommand(bytes: Uint8Array): CommandFrame {
-  const { r, n, kind } = open(bytes, 'command', 6)
-  if (kind !== FrameKind.Command) throw new ProtocolError('malformed command frame')
-  return fields('command', () => {
+  const r = new WireReader(bytes)
+  try {
+    const n = openArray(r, 6)
+    if (r.int() !== FrameKind.Command) throw new ProtocolError('not a command')
     const f: CommandFrame = {
-      kind,
+      kind: FrameKind.Command,
       id: nonNegative(r.int(), 'id'),
       body: r.bin(),
       replyTo: r.str(),
@@ -218,16 +241,19 @@ export function decodeCommand(bytes: Uint8Array): CommandFrame {
     }
     if (n === 6) r.end()
     return f
-  })
+  } catch (cause) {
+    throw malformed('command', cause)
+  }
 }
 
 /** Decodes a request frame. @throws ProtocolError when malformed */
 export function decodeRequest(bytes: Uint8Array): RequestFrame {
-  const { r, n, kind } = open(bytes, 'request', 9)
-  if (kind !== FrameKind.Request) throw new ProtocolError('malformed request frame')
-  return fields('request', () => {
+  const r = new WireReader(bytes)
+  try {
+    const n = openArray(r, 9)
+    if (r.int() !== FrameKind.Request) throw new ProtocolError('not a request')
     const f: RequestFrame = {
-      kind,
+      kind: FrameKind.Request,
       id: nonNegative(r.int(), 'id'),
       method: r.str(),
       body: r.bin(),
@@ -239,7 +265,9 @@ export function decodeRequest(bytes: Uint8Array): RequestFrame {
     }
     if (n === 9) r.end()
     return f
-  })
+  } catch (cause) {
+    throw malformed('request', cause)
+  }
 }
 
 function isSerializedError(v: unknown): v is SerializedError {
@@ -254,8 +282,10 @@ function isSerializedError(v: unknown): v is SerializedError {
 
 /** Decodes a frame that arrived in an inbox. @throws ProtocolError when malformed */
 export function decodeInbox(bytes: Uint8Array): InboxFrame {
-  const { r, n, kind } = open(bytes, 'inbox', 2)
-  return fields('inbox', (): InboxFrame => {
+  const r = new WireReader(bytes)
+  try {
+    const n = openArray(r, 2)
+    const kind = r.int()
     const id = nonNegative(r.int(), 'id')
     let f: InboxFrame
     switch (kind) {
@@ -291,5 +321,7 @@ export function decodeInbox(bytes: Uint8Array): InboxFrame {
         return f
     }
     throw new ProtocolError(`unexpected shape for kind ${kind}`)
-  })
+  } catch (cause) {
+    throw malformed('inbox', cause)
+  }
 }

@@ -8,10 +8,12 @@ import { type Codec, msgpackCodec } from '../codec.js'
 import { AbortError, ClosedError, InvalidArgumentError, PayloadTooLargeError, UnipcError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Closable, Transport } from '../spi.js'
+import { DeadlineTimers } from './deadline-timers.js'
 import {
   type Body,
   type ControlFrame,
   decodeInbox,
+  encodeBodyReply,
   encodeInbox,
   FrameKind,
   type ReplyFrame,
@@ -51,6 +53,8 @@ export interface RuntimeOptions {
 export class Runtime {
   readonly calls = new Map<number, PendingCall>()
   readonly active = new Map<string, ActiveCall>()
+  /** Timeouts of the calls waiting in {@link calls}. */
+  readonly deadlines = new DeadlineTimers()
   readonly #resources = new Set<Closable>()
   readonly #work = new Set<Promise<unknown>>()
   readonly #closingSends = new Set<Promise<unknown>>()
@@ -158,6 +162,15 @@ export class Runtime {
       this.options.logger.error('unipc: cannot encode frame', err)
       return
     }
+    this.#sendBytes(to, bytes)
+  }
+
+  /** Sends a call's Result frame (what {@link sendFrame} does, without building the frame object). */
+  sendResult(to: string, id: number, body: Body): void {
+    this.#sendBytes(to, encodeBodyReply(FrameKind.Result, id, body))
+  }
+
+  #sendBytes(to: string, bytes: Uint8Array): void {
     try {
       const r = this.transport.messaging.send(to, bytes)
       if (r) {

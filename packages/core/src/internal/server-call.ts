@@ -11,7 +11,7 @@ import type { RequestContext, RequestHandler } from '../requests.js'
 import type { Delivery } from '../spi.js'
 import { encodableError } from './error-frame.js'
 import { FrameKind, RequestFlag, type RequestFrame } from './frames.js'
-import { LazyAbort } from './lazy-abort.js'
+import { type AbortOwner, LazyAbort } from './lazy-abort.js'
 import { isThenable } from './promises.js'
 import { isStreamLike, pumpStream } from './pump-stream.js'
 import { type ActiveCall, activeKey, type Runtime } from './runtime.js'
@@ -44,14 +44,15 @@ class CallContext implements RequestContext {
 }
 
 /** A request in the hands of one handler. */
-export class ServerCall implements ActiveCall {
+export class ServerCall implements ActiveCall, AbortOwner {
   readonly #rt: Runtime
   readonly #frame: RequestFrame
   readonly #delivery: Delivery
-  readonly #key: string
+  /** Key in the runtime's table of active calls, once registered there. */
+  #key: string | undefined
   // The deadline timer is armed only when it matters: a stream (its pump waits on credit) or a
   // handler that asked for ctx.signal. A unary handler that never looks at it costs no timer.
-  readonly #abort = new LazyAbort(() => this.#armDeadline())
+  readonly #abort = new LazyAbort(this)
   #credit: number
   #wakeCredit: (() => void) | undefined
   #cancelledByCaller = false
@@ -59,7 +60,6 @@ export class ServerCall implements ActiveCall {
   #timer: NodeJS.Timeout | undefined
 
   /**
-   * Registers the call so Cancel and Credit frames reach it.
    * @param rt - the server bus's runtime
    * @param frame - the decoded request
    * @param delivery - the transport's delivery, acknowledged when the call is done
@@ -69,8 +69,22 @@ export class ServerCall implements ActiveCall {
     this.#frame = frame
     this.#delivery = delivery
     this.#credit = frame.window
-    this.#key = activeKey(frame.replyTo, frame.id)
-    rt.active.set(this.#key, this)
+  }
+
+  /**
+   * Enters the runtime's table of active calls, where Cancel and Credit frames and close() find
+   * it. A call answered synchronously by a handler is never there: nothing can reach it while it
+   * runs, unless its caller expects to (WantAccept: it may cancel, or grant stream credit).
+   */
+  #register(): void {
+    if (this.#key !== undefined) return
+    this.#key = activeKey(this.#frame.replyTo, this.#frame.id)
+    this.#rt.active.set(this.#key, this)
+  }
+
+  /** The abort signal was made for the handler: its deadline now matters (LazyAbort owner). */
+  signalMade(): void {
+    this.#armDeadline()
   }
 
   /**
@@ -83,8 +97,10 @@ export class ServerCall implements ActiveCall {
     if (streaming) this.#armDeadline()
     let result: unknown
     try {
-      if (frame.flags & RequestFlag.WantAccept)
+      if (frame.flags & RequestFlag.WantAccept) {
+        this.#register()
         this.#reply({ kind: FrameKind.Accepted, id: frame.id, server: this.#rt.address })
+      }
       result = handler(
         this.#rt.decode(frame.body),
         new CallContext(frame, this.#delivery.redelivered, this.#abort),
@@ -103,6 +119,7 @@ export class ServerCall implements ActiveCall {
       this.#finish()
       return undefined
     }
+    this.#register()
     return this.#continue(result, streaming)
   }
 
@@ -144,7 +161,8 @@ export class ServerCall implements ActiveCall {
         `method '${this.#frame.method}' streams its result: call it with requests.stream`,
       )
     }
-    this.#reply({ kind: FrameKind.Result, id: this.#frame.id, body: this.#rt.encodeBody(result) })
+    const body = this.#rt.encodeBody(result)
+    if (this.#settle()) this.#rt.sendResult(this.#frame.replyTo, this.#frame.id, body)
   }
 
   async #stream(result: unknown): Promise<void> {
@@ -178,18 +196,24 @@ export class ServerCall implements ActiveCall {
   }
 
   #finish(): void {
-    clearTimeout(this.#timer)
-    this.#rt.active.delete(this.#key)
+    if (this.#timer) clearTimeout(this.#timer)
+    if (this.#key !== undefined) this.#rt.active.delete(this.#key)
     this.#delivery.ack()
   }
 
   #reply(f: OutFrame): void {
     if (f.kind === FrameKind.Result || f.kind === FrameKind.Error || f.kind === FrameKind.End) {
-      // A late answer would race the caller's own timeout and make the outcome depend on timing.
-      if (this.#settled || this.#expired()) return
-      this.#settled = true
+      if (!this.#settle()) return
     }
     this.#rt.sendFrame(this.#frame.replyTo, f)
+  }
+
+  /** Marks the call answered; false when it was already, or its deadline passed. */
+  #settle(): boolean {
+    // A late answer would race the caller's own timeout and make the outcome depend on timing.
+    if (this.#settled || this.#expired()) return false
+    this.#settled = true
+    return true
   }
 
   /** Past its deadline the caller has failed the call with its own TimeoutError. */

@@ -4,6 +4,7 @@
  * @module
  */
 import { deserializeError, TimeoutError } from '../errors.js'
+import type { Expiring } from './deadline-timers.js'
 import { FrameKind, type ReplyFrame } from './frames.js'
 import { abortReason, type PendingCall, type Runtime } from './runtime.js'
 
@@ -12,17 +13,27 @@ export interface WaitOptions {
   /** Milliseconds; 0 or Infinity waits forever. */
   readonly timeout: number
   readonly signal: AbortSignal | undefined
-  /** Names the operation in error messages, e.g. `request 'add'`. */
-  readonly what: string
+  /** With {@link name}, names the operation in error messages: `request 'add'`, `command to 'q'`. */
+  readonly noun: string
+  /** The method or queue. The message is made only when an error needs it. */
+  readonly name: string
   /** Called when the caller aborts (used to send a Cancel frame once the server is known). */
   readonly onAbort?: () => void
   /** Called with the server's address when an Accepted frame arrives. */
   readonly onAccepted?: (server: string) => void
 }
 
-/** One call waiting for its reply: a single object is the pending entry, the timer callback and the abort listener. */
-class ReplyWait implements PendingCall {
+/**
+ * One call waiting for its reply: a single object is the pending entry, the timeout list's entry
+ * and the abort listener.
+ */
+class ReplyWait implements PendingCall, Expiring {
+  expireAt = 0
+  prevExpiring: Expiring | undefined = undefined
+  nextExpiring: Expiring | undefined = undefined
+  /** A Node timer, only when the bus's timeout lists are all taken (see DeadlineTimers). */
   #timer: NodeJS.Timeout | undefined
+  readonly #timed: boolean
 
   constructor(
     private readonly rt: Runtime,
@@ -32,9 +43,10 @@ class ReplyWait implements PendingCall {
     private readonly reject: (err: Error) => void,
   ) {
     rt.calls.set(id, this)
-    if (opts.timeout > 0 && Number.isFinite(opts.timeout)) {
-      this.#timer = setTimeout(() => this.fail(new TimeoutError(opts.what, opts.timeout)), opts.timeout)
-    }
+    const timeout = opts.timeout
+    this.#timed = timeout > 0 && Number.isFinite(timeout)
+    if (this.#timed && !rt.deadlines.start(this, timeout))
+      this.#timer = setTimeout(() => this.expire(), timeout)
     opts.signal?.addEventListener('abort', this, { once: true })
   }
 
@@ -59,7 +71,7 @@ class ReplyWait implements PendingCall {
         this.opts.onAccepted?.(frame.server)
         return
       default:
-        this.rt.options.logger.debug(`unipc: unexpected frame kind ${frame.kind} for ${this.opts.what}`)
+        this.rt.options.logger.debug(`unipc: unexpected frame kind ${frame.kind} for ${this.#what()}`)
     }
   }
 
@@ -68,15 +80,27 @@ class ReplyWait implements PendingCall {
     this.reject(err)
   }
 
+  /** The timeout passed. */
+  expire(): void {
+    this.fail(new TimeoutError(this.#what(), this.opts.timeout))
+  }
+
   /** The caller's signal fired (EventListener interface: no closure per call). */
   handleEvent(): void {
-    this.fail(abortReason(this.opts.signal as AbortSignal, this.opts.what))
+    this.fail(abortReason(this.opts.signal as AbortSignal, this.#what()))
     this.opts.onAbort?.()
+  }
+
+  #what(): string {
+    return `${this.opts.noun} '${this.opts.name}'`
   }
 
   #settle(): void {
     this.rt.calls.delete(this.id)
-    if (this.#timer) clearTimeout(this.#timer)
+    if (this.#timed) {
+      if (this.#timer) clearTimeout(this.#timer)
+      else this.rt.deadlines.cancel(this, this.opts.timeout)
+    }
     this.opts.signal?.removeEventListener('abort', this)
   }
 }
@@ -94,19 +118,18 @@ export function deadlineFor(timeout: number): number {
   return timeout > 0 && Number.isFinite(timeout) ? Date.now() + timeout : 0
 }
 
+/** Fails call `id` (a no-op when it already settled). */
+export function failCall(rt: Runtime, id: number, err: unknown): void {
+  rt.calls.get(id)?.fail(err as Error)
+}
+
 /**
- * Hands a call's message to the transport without waiting for it: a synchronous throw or a
- * rejection fails call `id`. The caller awaits the reply promise only, so a reply or an abort
- * that settles before the transport's acknowledgement is always observed.
+ * Watches what the transport returned for a call's message: a rejection fails call `id`. The
+ * caller awaits the reply promise only, so a reply or an abort that settles before the transport's
+ * acknowledgement is always observed. (Call sites hand a synchronous throw to {@link failCall}.)
  */
-export function sendOrFail(rt: Runtime, id: number, send: () => Promise<void> | void): void {
-  const fail = (err: unknown): void => rt.calls.get(id)?.fail(err as Error)
-  try {
-    const r = send()
-    // Once this bus is closing, a rejection is the transport shutting down under the send: the call
-    // fails with ClosedError when close() completes, not with the transport's ConnectionError.
-    if (r) r.catch((err) => rt.closed || fail(err))
-  } catch (err) {
-    fail(err)
-  }
+export function failOnReject(rt: Runtime, id: number, sent: Promise<void> | void): void {
+  // Once this bus is closing, a rejection is the transport shutting down under the send: the call
+  // fails with ClosedError when close() completes, not with the transport's ConnectionError.
+  if (sent) sent.catch((err) => rt.closed || failCall(rt, id, err))
 }
