@@ -120,11 +120,6 @@ function frame(fields: readonly (number | string | Body)[]): Buffer {
   return buf
 }
 
-/** Encodes a command frame. */
-export function encodeCommand(f: Omit<Outgoing<CommandFrame>, 'kind'>): Uint8Array {
-  return frame([FrameKind.Command, f.id, f.body, f.replyTo, f.deadline, f.sender])
-}
-
 /** Encoded size of a body with its bin header. */
 function bodySize(b: Body): number {
   return binHeaderSize(b.length) + b.length
@@ -166,6 +161,21 @@ export function encodeRequest(f: Omit<Outgoing<RequestFrame>, 'kind'>): Uint8Arr
   pos = writeInt(buf, pos, f.deadline)
   pos = writeStr(buf, pos, f.sender)
   writeInt(buf, pos, f.window)
+  return buf
+}
+
+/** Encodes a command frame (field by field, like {@link encodeRequest}). */
+export function encodeCommand(f: Omit<Outgoing<CommandFrame>, 'kind'>): Uint8Array {
+  const buf = Buffer.allocUnsafe(
+    2 + intSize(f.id) + bodySize(f.body) + strSize(f.replyTo) + intSize(f.deadline) + strSize(f.sender),
+  )
+  buf[0] = 0x96 // array of 6
+  buf[1] = FrameKind.Command
+  let pos = writeInt(buf, 2, f.id)
+  pos = writeBody(buf, pos, f.body)
+  pos = writeStr(buf, pos, f.replyTo)
+  pos = writeInt(buf, pos, f.deadline)
+  writeStr(buf, pos, f.sender)
   return buf
 }
 

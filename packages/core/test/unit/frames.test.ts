@@ -94,6 +94,20 @@ describe('core frames', () => {
     }
     expect(decodeRequest(packr.pack(req))).toEqual({ kind: FrameKind.Request, ...fields })
     expect(packr.unpack(encodeRequest(fields))).toEqual(req)
+    const cmd = { id: 70_000, body, replyTo: 'socket:ab12', deadline, sender: 'cäm' }
+    expect(packr.unpack(encodeCommand(cmd))).toEqual([
+      FrameKind.Command,
+      70_000,
+      body,
+      'socket:ab12',
+      deadline,
+      'cäm',
+    ])
+    expect(packr.unpack(encodeInbox({ kind: FrameKind.Result, id: 1, body }))).toEqual([
+      FrameKind.Result,
+      1,
+      body,
+    ])
     const err = { kind: FrameKind.Error, id: 3, error: { name: 'E', message: 'ünïcode', code: 'C' } } as const
     expect(packr.unpack(encodeInbox(err))).toEqual([FrameKind.Error, 3, err.error])
   })
