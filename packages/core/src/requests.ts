@@ -98,9 +98,9 @@ export class Requests {
    * Calls `method` on one of its servers and resolves with the result.
    * @throws NoHandlerError (nobody serves it), TimeoutError, AbortError, RemoteError, PayloadTooLargeError, ClosedError
    */
-  call<R = unknown>(method: string, data?: unknown, options: CallOptions = {}): Promise<R> {
+  call<R = unknown>(method: string, data?: unknown, options?: CallOptions): Promise<R> {
     const rt = this.rt
-    const signal = options.signal
+    const signal = options?.signal
     let body: Body
     try {
       rt.assertOpen('requests.call')
@@ -111,7 +111,7 @@ export class Requests {
       return Promise.reject(err)
     }
     const id = rt.nextId()
-    const timeout = options.timeout ?? rt.options.defaultTimeout
+    const timeout = options?.timeout ?? rt.options.defaultTimeout
     const wait: WaitOptions = { timeout, signal, noun: 'request', name: method }
     const reply = waitForReply(rt, id, signal ? cancellable(rt, id, wait) : wait)
     const frame = encodeRequest({
