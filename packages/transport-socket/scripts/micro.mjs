@@ -87,7 +87,7 @@ if (role === '--peer') {
   if (what === 'large' || what === 'all')
     await run('1MiB', 'MB', async (end) => {
       let n = 0
-      const p = new Uint8Array(1024 * 1024)
+      const p = Buffer.alloc(1024 * 1024, 97)
       while (performance.now() < end) {
         await bus.requests.call('echo', p)
         n++

@@ -22,6 +22,7 @@ import { newNonce, proof, verifyProof } from '../wire/auth.js'
 import { encodeFrame, FrameReader } from '../wire/frames.js'
 import { decodeValue, type WireValue } from '../wire/msgpack.js'
 import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, Feature, PROTOCOL_VERSION, T } from '../wire/protocol.js'
+import { onreadFor } from '../wire/socket-reads.js'
 import { FrameWriter } from '../wire/writer.js'
 
 const CONNECT_TIMEOUT_MS = 10_000
@@ -78,7 +79,6 @@ export class Link {
     connectTimeout = CONNECT_TIMEOUT_MS,
   ): Promise<Link> {
     return new Promise<Link>((resolve, reject) => {
-      const socket = dial(endpoint)
       let link: Link | undefined
       let settled = false
       let greeted = false
@@ -119,6 +119,7 @@ export class Link {
         },
         error: (err) => fail(err),
       })
+      const socket = dial(endpoint, reader)
       const handshake = (msg: WireValue[]): void => {
         const type = msg[0]
         if (type === T.Hello) {
@@ -174,7 +175,6 @@ export class Link {
         }
         fail(new ProtocolError(`unexpected frame type ${String(type)} during the handshake`))
       }
-      socket.on('data', (chunk: Buffer) => reader.push(chunk))
       // With TLS 1.3 the hub checks the client certificate after the client thinks it is connected:
       // a TLS link that dies before the hub's Hello was refused for its certificate.
       const refusedCert = (): AuthError =>
@@ -324,10 +324,16 @@ export class Link {
   }
 }
 
-function dial(endpoint: Endpoint): Socket {
-  if (endpoint.kind === 'unix') return netConnect(endpoint.path)
+/**
+ * Connects to the endpoint, feeding `reader` everything received: unix and TCP sockets read
+ * straight into the reader's buffers (node:net's `onread`), so a large frame is never copied in
+ * user space; TLS hands over the chunks it decrypted.
+ */
+function dial(endpoint: Endpoint, reader: FrameReader): Socket {
+  const onread = onreadFor(reader)
+  if (endpoint.kind === 'unix') return netConnect({ path: endpoint.path, onread })
   if (endpoint.kind === 'tcp') {
-    const s = netConnect({ host: endpoint.host, port: endpoint.port })
+    const s = netConnect({ host: endpoint.host, port: endpoint.port, onread })
     s.setNoDelay(true)
     return s
   }
@@ -341,6 +347,7 @@ function dial(endpoint: Endpoint): Socket {
     servername: servername ?? (isIp(endpoint.host) ? undefined : endpoint.host),
   })
   s.setNoDelay(true)
+  s.on('data', (chunk: Buffer) => reader.push(chunk))
   return s
 }
 

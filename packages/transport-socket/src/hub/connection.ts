@@ -10,6 +10,7 @@ import { newNonce, proof, verifyProof } from '../wire/auth.js'
 import { encodeFrame, FrameReader } from '../wire/frames.js'
 import { decodeValue, type WireValue } from '../wire/msgpack.js'
 import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, PROTOCOL_VERSION, T } from '../wire/protocol.js'
+import { feedFrames } from '../wire/socket-reads.js'
 import { FrameWriter } from '../wire/writer.js'
 import type { Peer } from './peer.js'
 
@@ -78,7 +79,7 @@ export class HubConnection implements Peer {
       frame: (body) => this.#onFrame(body),
       error: (err) => this.#refuse(err, 'sent an unusable frame'),
     })
-    socket.on('data', (chunk: Buffer) => this.#reader.push(chunk))
+    feedFrames(socket, this.#reader)
     socket.on('error', (err) => this.host.logger.debug(`unipc-hub: ${this.#who()} socket error`, err))
     socket.on('close', () => this.#gone())
     this.#timer = setTimeout(

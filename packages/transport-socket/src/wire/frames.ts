@@ -1,11 +1,9 @@
 /**
  * Framing: every message is a 4-byte big-endian body length followed by a msgpack array body.
- * The reader checks the declared length against the limit before allocating anything, hands out
- * small frames as views of the received chunk (no copy) and assembles large frames with a single
- * copy into one buffer of exactly the declared size.
+ * This file encodes frames (a large binary last field travels as its own chunk, never copied);
+ * reader.ts splits a byte stream back into frame bodies.
  * @module
  */
-import { PayloadTooLargeError, ProtocolError } from '@unipc/core/spi'
 import { binHeaderSize, sizeOf, type WireValue, write, writeBinHeader } from './msgpack.js'
 
 /** Default largest frame body: 64 MiB. */
@@ -13,9 +11,6 @@ export const DEFAULT_MAX_FRAME = 64 * 1024 * 1024
 
 /** Payloads at least this large are written as a separate chunk instead of being copied into the frame. */
 const ZERO_COPY_THRESHOLD = 16 * 1024
-
-/** Above this declared size, a partially received frame is assembled in its own buffer. */
-const ASSEMBLE_THRESHOLD = 64 * 1024
 
 /**
  * Encodes one frame whose body is the msgpack array `fields`. Returns one buffer, or (when the last
@@ -72,82 +67,4 @@ export function encodeHead(head: WireValue[], tailFields: number, tailBytes: num
   return buf
 }
 
-/** Receives frame bodies, or the reason the stream is unusable (after which nothing more is read). */
-export interface FrameSink {
-  frame(body: Buffer): void
-  error(err: PayloadTooLargeError | ProtocolError): void
-}
-
-/** Splits a byte stream into frame bodies. */
-export class FrameReader {
-  #pending: Buffer | undefined
-  #big: Buffer | undefined
-  #bigFilled = 0
-  #failed = false
-
-  /** @param maxFrame - largest accepted body in bytes; @param sink - receives frames and errors */
-  constructor(
-    public maxFrame: number,
-    readonly sink: FrameSink,
-  ) {}
-
-  /** Feeds received bytes. */
-  push(chunk: Buffer): void {
-    if (this.#failed) return
-    if (this.#big) {
-      const big = this.#big
-      const take = Math.min(big.length - this.#bigFilled, chunk.length)
-      chunk.copy(big, this.#bigFilled, 0, take)
-      this.#bigFilled += take
-      if (this.#bigFilled < big.length) return
-      this.#big = undefined
-      this.sink.frame(big)
-      if (this.#failed || take === chunk.length) return
-      chunk = chunk.subarray(take)
-    }
-    if (this.#pending) {
-      chunk = Buffer.concat([this.#pending, chunk])
-      this.#pending = undefined
-    }
-    let off = 0
-    while (chunk.length - off >= 4) {
-      const len = chunk.readUInt32BE(off)
-      if (len > this.maxFrame) {
-        this.#fail(new PayloadTooLargeError(len, this.maxFrame))
-        return
-      }
-      if (len === 0) {
-        this.#fail(new ProtocolError('empty frame'))
-        return
-      }
-      const avail = chunk.length - off - 4
-      if (avail >= len) {
-        this.sink.frame(chunk.subarray(off + 4, off + 4 + len))
-        if (this.#failed) return
-        off += 4 + len
-        continue
-      }
-      if (len > ASSEMBLE_THRESHOLD) {
-        const big = Buffer.allocUnsafe(len)
-        chunk.copy(big, 0, off + 4)
-        this.#big = big
-        this.#bigFilled = avail
-        return
-      }
-      break
-    }
-    if (off < chunk.length) this.#pending = Buffer.from(chunk.subarray(off))
-  }
-
-  /** Stops reading (e.g. the connection is being closed). */
-  stop(): void {
-    this.#failed = true
-    this.#pending = undefined
-    this.#big = undefined
-  }
-
-  #fail(err: PayloadTooLargeError | ProtocolError): void {
-    this.stop()
-    this.sink.error(err)
-  }
-}
+export { FrameReader, type FrameSink } from './reader.js'
