@@ -100,7 +100,7 @@ export class CommandJob implements AbortOwner {
 
   #answer(result: unknown): void {
     const f = this.#frame
-    if (f.replyTo) this.#rt.sendResult(f.replyTo, f.id, this.#rt.encodeBody(result))
+    if (f.replyTo) this.#rt.sendBody(FrameKind.Result, f.replyTo, f.id, this.#rt.encodeBody(result))
   }
 
   #failed(err: unknown): void {

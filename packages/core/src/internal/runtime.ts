@@ -165,9 +165,12 @@ export class Runtime {
     this.#sendBytes(to, bytes)
   }
 
-  /** Sends a call's Result frame (what {@link sendFrame} does, without building the frame object). */
-  sendResult(to: string, id: number, body: Body): void {
-    this.#sendBytes(to, encodeBodyReply(FrameKind.Result, id, body))
+  /**
+   * Sends a Result or Item frame: what {@link sendFrame} does, without building a frame object
+   * (every call's answer and every stream item takes this path).
+   */
+  sendBody(kind: typeof FrameKind.Result | typeof FrameKind.Item, to: string, id: number, body: Body): void {
+    this.#sendBytes(to, encodeBodyReply(kind, id, body))
   }
 
   #sendBytes(to: string, bytes: Uint8Array): void {

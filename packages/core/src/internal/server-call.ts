@@ -162,7 +162,7 @@ export class ServerCall implements ActiveCall, AbortOwner {
       )
     }
     const body = this.#rt.encodeBody(result)
-    if (this.#settle()) this.#rt.sendResult(this.#frame.replyTo, this.#frame.id, body)
+    if (this.#settle()) this.#rt.sendBody(FrameKind.Result, this.#frame.replyTo, this.#frame.id, body)
   }
 
   async #stream(result: unknown): Promise<void> {
@@ -176,9 +176,11 @@ export class ServerCall implements ActiveCall, AbortOwner {
         this.#wakeCredit = undefined
       }
     }
+    const rt = this.#rt
+    const to = this.#frame.replyTo
     const sendItem = (item: unknown): void => {
       this.#credit--
-      this.#reply({ kind: FrameKind.Item, id, body: this.#rt.encodeBody(item) })
+      rt.sendBody(FrameKind.Item, to, id, rt.encodeBody(item))
     }
     await pumpStream(result, abort.signal, waitCredit, sendItem, () => this.#credit > 0)
     if (!abort.aborted) this.#reply({ kind: FrameKind.End, id })
