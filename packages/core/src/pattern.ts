@@ -62,12 +62,22 @@ export function compilePattern(pattern: string): ChannelMatcher {
   const fixed = tail ? tokens.slice(0, -1) : tokens
   const tests = fixed.map(tokenTest)
   const reservedHidden = tail && fixed.length === 0 ? true : (fixed[0] ?? '').includes('*')
-  return (channel) => {
+  const test = (channel: string): boolean => {
     if (reservedHidden && channel.startsWith('$')) return false
     const parts = channel.split('.')
     if (tail ? parts.length <= fixed.length : parts.length !== fixed.length) return false
     for (let i = 0; i < tests.length; i++) if (!tests[i]!(parts[i]!)) return false
     return true
+  }
+  // Events on one channel tend to come in runs: remember the last answer rather than split again.
+  let last: string | undefined
+  let lastMatched = false
+  return (channel) => {
+    if (channel !== last) {
+      lastMatched = test(channel)
+      last = channel
+    }
+    return lastMatched
   }
 }
 

@@ -48,4 +48,12 @@ describe('channel patterns', () => {
       expect(() => assertChannel(bad), bad).toThrow(InvalidArgumentError)
     expect(() => assertChannel('a.b.c')).not.toThrow()
   })
+
+  it('gives each channel its own answer when one matcher sees runs and alternations', () => {
+    const m = compilePattern('cam.*.frame')
+    const seen = ['cam.1.frame', 'cam.1.frame', 'cam.1.meta', 'cam.1.meta', 'cam.2.frame', 'cam.1.meta'].map(
+      m,
+    )
+    expect(seen).toEqual([true, true, false, false, true, false])
+  })
 })
