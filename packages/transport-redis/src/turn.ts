@@ -17,6 +17,7 @@ export type FlushTask = () => void
 export class TurnBatcher {
   #tasks: FlushTask[] = []
   #late: FlushTask[] = []
+  #after: FlushTask[] = []
   #scheduled = false
 
   /**
@@ -35,6 +36,22 @@ export class TurnBatcher {
    */
   schedule(task: FlushTask, late = false): void {
     ;(late ? this.#late : this.#tasks).push(task)
+    this.#arm()
+  }
+
+  /**
+   * Resolves at the end of this turn, once its batched writes have left (uncorked): a blocking
+   * reader re-arms its read there, so the replies and acknowledgements a delivery produced reach
+   * Redis first and the read's own write is off the critical path of the call being answered.
+   */
+  afterFlush(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#after.push(resolve)
+      this.#arm()
+    })
+  }
+
+  #arm(): void {
     if (!this.#scheduled) {
       this.#scheduled = true
       process.nextTick(() => this.flushNow())
@@ -44,7 +61,15 @@ export class TurnBatcher {
   /** Runs every scheduled task now (before a recovery read, or when closing). */
   flushNow(): void {
     this.#scheduled = false
-    if (this.#tasks.length === 0 && this.#late.length === 0) return
+    if (this.#tasks.length > 0 || this.#late.length > 0) this.#write()
+    if (this.#after.length > 0) {
+      const after = this.#after
+      this.#after = []
+      for (const task of after) task()
+    }
+  }
+
+  #write(): void {
     const tasks = this.#tasks.concat(this.#late)
     this.#tasks = []
     this.#late = []

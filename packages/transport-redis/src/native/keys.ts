@@ -46,18 +46,23 @@ export function inboxChannel(prefix: string, address: string): string {
   return `${prefix}inbox:${address}`
 }
 
-/** Keys of one request method: its stream and its registry of live servers. */
+/** Keys of one request method: its stream, its registry of live servers and their liveness key. */
 export interface MethodKeys {
   /** Stream of requests `<p>rq:{<method>}` with consumer group `servers`. */
   readonly stream: string
   /** Sorted set of live server consumers, scored by expiry (ms): `<p>rq:{<method>}:servers`. */
   readonly servers: string
+  /**
+   * `<p>rq:{<method>}:alive`: the number of live servers, expiring with the last of them (kept by
+   * the register scripts), so a dispatch checks liveness with a GET instead of a script.
+   */
+  readonly alive: string
 }
 
 /** Keys of a request method. */
 export function methodKeys(prefix: string, method: string): MethodKeys {
   const stream = `${prefix}rq:{${method}}`
-  return { stream, servers: `${stream}:servers` }
+  return { stream, servers: `${stream}:servers`, alive: `${stream}:alive` }
 }
 
 /** The consumer group every server of a method joins. */

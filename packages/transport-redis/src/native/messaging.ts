@@ -4,7 +4,8 @@
  * order). Each method has a stream `<p>rq:{<method>}` with consumer group `servers`; every server
  * instance reads as its own consumer (XREADGROUP … BLOCK on a dedicated connection) and XACKs an
  * entry once the handler is done (answered entries are trimmed every beat). A registry of live
- * servers (sorted set scored by expiry) lets `dispatch` fail fast with NoHandlerError. Servers
+ * servers (sorted set scored by expiry) and the liveness key it keeps (deleted with the last live
+ * server) let `dispatch` fail fast with NoHandlerError without a script. Servers
  * keep the entries they hold fresh (XCLAIM … JUSTID); entries of a dead server go idle and a live
  * one takes them over (XAUTOCLAIM).
  * @module
@@ -20,31 +21,20 @@ import { toBuffer } from '../bytes.js'
 import { type Client, commandBuffer, readyToResume, untilClosed } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { type Deferred, deferred } from '../deferred.js'
-import { mapRejection, redisCall } from '../errors.js'
+import { redisCall, toUnipcError } from '../errors.js'
 import { forEachFrame } from './envelope.js'
 import { inboxChannel, type MethodKeys, methodKeys, SERVER_GROUP } from './keys.js'
 import { withScripts } from './scripts.js'
 
 type StreamEntry = [Buffer, Buffer[] | null]
 
-/** Requests for one method dispatched in one turn: few script calls add them all. */
+/** Requests for one method dispatched in one turn: their XADDs and one GET of the liveness key. */
 interface DispatchBatch {
   readonly method: string
   readonly frames: Buffer[]
-  size: number
-  readonly done: Deferred<void>
+  /** One per frame: each request learns alone whether it went out or nobody serves the method. */
+  readonly done: Deferred<void>[]
 }
-
-/** A dispatch batch stops growing at this many requests or bytes (a new one starts). */
-const DISPATCH_MAX_FRAMES = 128
-const DISPATCH_MAX_BYTES = 1024 * 1024
-/**
- * Requests per script call while the number of live servers is unknown (the first turn that calls
- * a method). Redis hands new entries to a blocked server only after the script that added them, so
- * one call per request lets every waiting server take part in a first burst; once the script has
- * reported the count, a burst goes in one call per server's share.
- */
-const DISPATCH_CHUNK = 1
 
 /** Remembers up to this many derived names or counts (then starts over). */
 const CACHE_SIZE = 4096
@@ -74,8 +64,6 @@ export class NativeMessaging implements MessagingTransport {
   /** Dispatch batches of this turn, in order, and the open one per method. */
   #dispatches: DispatchBatch[] = []
   readonly #open = new Map<string, DispatchBatch>()
-  /** Live servers per method, as the last dispatch script counted them. */
-  readonly #live = new Map<string, number>()
 
   constructor(private readonly ctx: RedisContext) {
     this.address = ctx.id
@@ -134,25 +122,24 @@ export class NativeMessaging implements MessagingTransport {
   }
 
   /**
-   * Adds the request to the method's stream at the end of the turn; the requests of one method in
-   * one turn go in few script calls (which fail them all with NoHandlerError when nobody serves it).
+   * Adds the request to the method's stream at the end of the turn: the requests of one method in
+   * one turn are XADDs (NOMKSTREAM) followed by one GET of the method's liveness key, all in the
+   * turn's socket write and without a script; when the key is gone nobody serves the method, and the
+   * requests no server has read yet are taken back and fail with NoHandlerError.
    */
   dispatch(method: string, data: Uint8Array): Promise<void> {
     const frame = toBuffer(data)
     let batch = this.#open.get(method)
-    if (
-      batch === undefined ||
-      batch.frames.length >= DISPATCH_MAX_FRAMES ||
-      batch.size + frame.length > DISPATCH_MAX_BYTES
-    ) {
+    if (batch === undefined) {
       if (this.#dispatches.length === 0) this.ctx.batch.schedule(this.#flushDispatches)
-      batch = { method, frames: [], size: 0, done: deferred<void>() }
+      batch = { method, frames: [], done: [] }
       this.#dispatches.push(batch)
       this.#open.set(method, batch)
     }
+    const done = deferred<void>()
     batch.frames.push(frame)
-    batch.size += frame.length
-    return batch.done.promise
+    batch.done.push(done)
+    return done.promise
   }
 
   readonly #flushDispatches = (): void => {
@@ -161,37 +148,51 @@ export class NativeMessaging implements MessagingTransport {
     this.#open.clear()
     for (const b of batches) {
       try {
-        const frames = b.frames
-        const live = this.#live.get(b.method) ?? 0
-        // One share per live server, each in its own script call, so every waiting server gets one.
-        const chunk = live > 0 ? Math.ceil(frames.length / live) : DISPATCH_CHUNK
-        if (frames.length <= chunk) this.#dispatchChunk(b.method, frames).then(b.done.resolve, b.done.reject)
-        else {
-          const calls: Promise<void>[] = []
-          for (let i = 0; i < frames.length; i += chunk)
-            calls.push(this.#dispatchChunk(b.method, frames.slice(i, i + chunk)))
-          Promise.all(calls).then(() => b.done.resolve(), b.done.reject)
-        }
+        this.#dispatchBatch(b)
       } catch (err) {
-        b.done.reject(err)
+        for (const d of b.done) d.reject(err)
       }
     }
   }
 
-  /** One script call adding `frames` to the method's stream. */
-  #dispatchChunk(method: string, frames: Buffer[]): Promise<void> {
+  #dispatchBatch({ method, frames, done }: DispatchBatch): void {
     const keys = this.#keys(method)
-    return mapRejection(
-      `dispatching '${method}'`,
-      withScripts(this.ctx.cmd).unipcDispatch(keys.stream, keys.servers, ...frames),
-    ).then((live) => {
-      if (live === null) {
-        this.#live.delete(method)
-        throw new NoHandlerError(method)
-      }
-      if (this.#live.size >= CACHE_SIZE) this.#live.clear()
-      this.#live.set(method, live)
-    })
+    const cmd = this.ctx.cmd
+    // Each XADD is its own command, so Redis hands each new entry to a waiting server at once: a
+    // burst spreads over every server of the method that is blocked reading.
+    const added: Promise<string | null>[] = frames.map((f) =>
+      cmd.xadd(keys.stream, 'NOMKSTREAM', '*', 'frame', f),
+    )
+    const alive = cmd.get(keys.alive)
+    const what = `dispatching '${method}'`
+    const fail = (err: unknown): void => {
+      const e = toUnipcError(err, what)
+      for (const d of done) d.reject(e)
+    }
+    Promise.all([alive, Promise.all(added)])
+      .then(([live, ids]) => {
+        if (live !== null) {
+          // The stream is missing only when Redis lost it (a restart without persistence): no server.
+          for (let i = 0; i < ids.length; i++)
+            if (ids[i] === null) done[i]?.reject(new NoHandlerError(method))
+            else done[i]?.resolve()
+          return
+        }
+        const taken = ids.filter((id): id is string => id !== null)
+        const back =
+          taken.length > 0
+            ? withScripts(cmd).unipcUndispatch(keys.stream, SERVER_GROUP, ...taken)
+            : Promise.resolve([])
+        return back.then((deleted) => {
+          let k = 0
+          for (let i = 0; i < ids.length; i++) {
+            // A request a server already read (it registered just now) counts as dispatched.
+            if (ids[i] !== null && deleted[k++] === 0) done[i]?.resolve()
+            else done[i]?.reject(new NoHandlerError(method))
+          }
+        })
+      })
+      .catch(fail)
   }
 
   /** Stops every server (transport close). */
@@ -237,6 +238,7 @@ class Server {
     return withScripts(this.ctx.cmd).unipcRegister(
       this.keys.stream,
       this.keys.servers,
+      this.keys.alive,
       this.consumer,
       this.ctx.config.workerTtl,
       SERVER_GROUP,
@@ -309,6 +311,8 @@ class Server {
           | null
         if (!reply) continue
         for (const [, entries] of reply) for (const entry of entries) this.#deliver(entry, false)
+        // Block again only once the answers of this turn are written (see TurnBatcher.afterFlush).
+        await this.ctx.batch.afterFlush()
       } catch (err) {
         if (this.#stopped) return
         this.ctx.logger.debug(`unipc: server of '${this.method}' lost its connection; resuming`, err)
@@ -399,7 +403,9 @@ class Server {
     this.#offReconnect?.()
     this.#blocker?.disconnect()
     await this.#loop
-    await this.ctx.cmd.zrem(this.keys.servers, this.consumer).catch(() => {})
+    await withScripts(this.ctx.cmd)
+      .unipcUnregister(this.keys.stream, this.keys.servers, this.keys.alive, this.consumer)
+      .catch(() => {})
     if (this.inFlight.size === 0) await this.#forget()
   }
 

@@ -69,35 +69,83 @@ end
 return 1`
 
 /**
- * Adds requests to a method's stream if some server is alive (registry score ≥ Redis time): one
- * entry per frame, in order. KEYS: stream, registry. ARGV: frames. Returns how many servers are
- * alive, or false when nobody serves the method.
+ * Sets the liveness key of a method from its registry (after dropping expired servers): the number
+ * of live servers, expiring when the last of them would (so it exists exactly while some server's
+ * score ≥ Redis time), or deletes it when none is left. Callers read it with a plain GET right after
+ * their XADDs: dispatch needs no script. KEYS: registry, liveness key. Needs `now` (ms).
  */
-const DISPATCH = `
+const SET_ALIVE = `
+local function setAlive(now)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 1)
+  local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  if #top == 0 then
+    redis.call('DEL', KEYS[3])
+  else
+    redis.call('SET', KEYS[3], redis.call('ZCARD', KEYS[2]), 'PX', math.max(1, tonumber(top[2]) - now))
+  end
+end`
+
+const NOW = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local live = redis.call('ZCOUNT', KEYS[2], now, '+inf')
-if live == 0 then return false end
-for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'frame', ARGV[i]) end
-return live`
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 
 /**
  * Registers (or refreshes) a server in a method's registry until Redis time + ARGV[2] ms, drops
- * expired servers, and creates the consumer group if it is missing (after a Redis restart).
- * KEYS: stream, registry. ARGV: consumer, ttl ms, group.
+ * expired servers, refreshes the liveness key, and creates the consumer group if it is missing
+ * (after a Redis restart). KEYS: stream, registry, liveness key. ARGV: consumer, ttl ms, group.
  */
-const REGISTER = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 1)
+const REGISTER = `${SET_ALIVE}${NOW}
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) * 10)
+setAlive(now)
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[3], '0', 'MKSTREAM')
 else
   local ok = pcall(redis.call, 'XGROUP', 'CREATE', KEYS[1], ARGV[3], '0')
 end
 return 1`
+
+/**
+ * Removes a stopping server from a method's registry and refreshes the liveness key (deleted when it
+ * was the last live server, so dispatches fail with NoHandlerError at once).
+ * KEYS: stream, registry, liveness key. ARGV: consumer.
+ */
+const UNREGISTER = `${SET_ALIVE}${NOW}
+redis.call('ZREM', KEYS[2], ARGV[1])
+setAlive(now)
+return 1`
+
+/**
+ * Takes back requests a caller added while no server was alive (its GET of the liveness key, sent
+ * right after the XADDs, found nothing): deletes each entry no server has read yet (newer than the
+ * group's last delivered id). KEYS: stream. ARGV: group, entry ids. Returns per id 1 = deleted
+ * (the caller fails it with NoHandlerError), 0 = a server already read it (it counts as dispatched).
+ */
+const UNDISPATCH = `
+local last = '0-0'
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local name, ldi
+    for i = 1, #g, 2 do
+      if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then ldi = g[i + 1] end
+    end
+    if name == ARGV[1] then last = ldi end
+  end
+end
+local lm, ls = string.match(last, '(%d+)-(%d+)')
+lm, ls = tonumber(lm), tonumber(ls)
+local out = {}
+for i = 2, #ARGV do
+  local m, q = string.match(ARGV[i], '(%d+)-(%d+)')
+  m, q = tonumber(m), tonumber(q)
+  if m > lm or (m == lm and q > ls) then
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out`
 
 /**
  * Deletes request entries that no server needs any more: those older than the oldest pending entry
@@ -128,8 +176,9 @@ export const nativeScripts = {
   unipcAck: { lua: ACK, numberOfKeys: 1 },
   unipcMapSet: { lua: MAP_SET, numberOfKeys: 1 },
   unipcMapDelete: { lua: MAP_DELETE, numberOfKeys: 1 },
-  unipcDispatch: { lua: DISPATCH, numberOfKeys: 2 },
-  unipcRegister: { lua: REGISTER, numberOfKeys: 2 },
+  unipcRegister: { lua: REGISTER, numberOfKeys: 3 },
+  unipcUnregister: { lua: UNREGISTER, numberOfKeys: 3 },
+  unipcUndispatch: { lua: UNDISPATCH, numberOfKeys: 1 },
   unipcTrim: { lua: TRIM, numberOfKeys: 1 },
 } as const
 
@@ -140,14 +189,16 @@ export interface ScriptClient {
   unipcAck(proc: string, ...items: Buffer[]): Promise<number>
   unipcMapSet(hash: string, channel: string, ...kv: (string | Buffer)[]): Promise<number>
   unipcMapDelete(hash: string, channel: string, ...keys: string[]): Promise<number>
-  unipcDispatch(stream: string, registry: string, ...frames: Buffer[]): Promise<number | null>
   unipcRegister(
     stream: string,
     registry: string,
+    alive: string,
     consumer: string,
     ttl: number,
     group: string,
   ): Promise<number>
+  unipcUnregister(stream: string, registry: string, alive: string, consumer: string): Promise<number>
+  unipcUndispatch(stream: string, group: string, ...ids: string[]): Promise<number[]>
   unipcTrim(stream: string, group: string): Promise<number>
 }
 

@@ -1,4 +1,4 @@
-import { connect } from '@unipc/core'
+import { connect, NoHandlerError } from '@unipc/core'
 import { startRedis, type TestRedis, waitFor } from '@unipc/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -64,6 +64,40 @@ describe('request stream trimming', () => {
       await bus.requests.serve('trim.m', (n: number) => n)
       for (let i = 0; i < 50; i++) expect(await bus.requests.call('trim.m', i)).toBe(i)
       await waitFor(async () => Number(await redis.cli('XLEN', 'unipc:rq:{trim.m}')) <= 1, 10_000)
+    } finally {
+      await bus.close()
+    }
+  })
+})
+
+describe('request liveness key', () => {
+  const alive = 'unipc:rq:{live.m}:alive'
+
+  it('exists while a server serves, and a call after the last one stopped leaves no entry behind', async () => {
+    const bus = await connect(redis.unixUrl, { component: 'live' })
+    try {
+      const served = await bus.requests.serve('live.m', () => 'ok')
+      expect((await redis.cli('GET', alive)).trim()).toBe('1')
+      expect(Number(await redis.cli('PTTL', alive))).toBeGreaterThan(0)
+      expect(await bus.requests.call('live.m')).toBe('ok')
+      await served.close()
+      expect((await redis.cli('EXISTS', alive)).trim()).toBe('0')
+      const before = Number(await redis.cli('XLEN', 'unipc:rq:{live.m}'))
+      await expect(bus.requests.call('live.m')).rejects.toBeInstanceOf(NoHandlerError)
+      expect(Number(await redis.cli('XLEN', 'unipc:rq:{live.m}'))).toBe(before)
+    } finally {
+      await bus.close()
+    }
+  })
+
+  it('a request a server read before the liveness check counts as dispatched', async () => {
+    const bus = await connect(redis.unixUrl, { component: 'live2' })
+    try {
+      await bus.requests.serve('live.m', () => 'answered')
+      // The key vanishes while the server still blocks reading (as if it had just expired): Redis
+      // hands the new entry to the waiting server right after the XADD, before the caller's GET.
+      await redis.cli('DEL', alive)
+      expect(await bus.requests.call('live.m')).toBe('answered')
     } finally {
       await bus.close()
     }
