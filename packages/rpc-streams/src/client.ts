@@ -151,10 +151,13 @@ function unaryMethod(
         }
       : undefined
   const defaults: CallOptions = timeout === undefined ? NO_OPTIONS : { timeout }
-  const send = (params: unknown, callOptions: CallOptions): Promise<unknown> => {
-    const reply = bus.requests.call(name, params, callOptions)
-    return onResult || onError ? reply.then(onResult, onError) : reply
-  }
+  const requests = bus.requests
+  const send =
+    onResult || onError
+      ? (params: unknown, callOptions: CallOptions): Promise<unknown> =>
+          requests.call(name, params, callOptions).then(onResult, onError)
+      : (params: unknown, callOptions: CallOptions): Promise<unknown> =>
+          requests.call(name, params, callOptions)
   // The first call waits for the schema check, within its own timeout and signal.
   const admitThenSend = async (params: unknown, callOptions: CallOptions): Promise<unknown> => {
     const started = Date.now()
@@ -170,8 +173,11 @@ function unaryMethod(
       options === undefined ? defaults : timeout === undefined ? options : { timeout, ...options }
     try {
       checkParams?.(params)
-      if (!gate.settled) return admitThenSend(params, callOptions)
-      gate.assert(m.name)
+      // `clear` (one field) is the common case: checked, nothing incompatible.
+      if (!gate.clear) {
+        if (!gate.settled) return admitThenSend(params, callOptions)
+        gate.assert(m.name)
+      }
     } catch (err) {
       return Promise.reject(err)
     }

@@ -33,6 +33,12 @@ export interface SchemaCheckResult {
 export class SchemaGate {
   #result: SchemaCheckResult | undefined
   #running: Promise<SchemaCheckResult | undefined> | undefined
+  /**
+   * True when any method may be called at once, with nothing to wait for or check: checks are off,
+   * or the last check is done and found nothing that {@link SchemaGate.assert} would reject. Read on
+   * every call, so it is a plain field (set when a check ends) rather than a getter that decides.
+   */
+  clear: boolean
 
   constructor(
     private readonly bus: Bus,
@@ -40,7 +46,9 @@ export class SchemaGate {
     private readonly mode: SchemaMode,
     private readonly logger: Logger,
     private readonly timeout: number | undefined,
-  ) {}
+  ) {
+    this.clear = mode === 'off'
+  }
 
   /** True when no check is pending (checked already, or checks are off): calls need not wait. */
   get settled(): boolean {
@@ -146,6 +154,7 @@ export class SchemaGate {
         ? { equal: true, differences: [], incompatible: [] }
         : compareSchemas(this.service.canonical, reply.canonical)
     this.#result = { server: reply, comparison }
+    this.clear = this.mode !== 'strict' || comparison.incompatible.length === 0
     this.#report(reply, comparison.differences)
     return this.#result
   }
