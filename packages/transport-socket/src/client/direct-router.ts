@@ -15,6 +15,7 @@ import { ConnectionError, failedCallReply, type Logger, lostCallReply } from '@u
 import { type Endpoint, parseEndpoint } from '../endpoint.js'
 import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
+import { type InflightCall, InflightTable, type Settle } from './inflight.js'
 import { Link } from './link.js'
 
 /** What the router needs from its transport. */
@@ -46,6 +47,8 @@ interface Entry {
   readonly address: string
   readonly direct: string | null
   readonly serverId: number
+  /** The link last used for this entry (looked up again once it is dead). */
+  link: DirectLink | undefined
 }
 
 interface Listing {
@@ -60,16 +63,11 @@ interface Waiter {
 }
 
 /**
- * A request on its way to a server. `resolve`/`reject` exist when the core holds a promise for it;
- * on the hot path (link open, servers known) there is none, and a late failure reaches the caller
- * as an error reply in its own inbox instead (see `fail`).
+ * A request on its way to a server. `settle` exists when the core holds a promise for it; on the
+ * hot path (link open, servers known) there is none, and a late failure reaches the caller as an
+ * error reply in its own inbox instead (see `fail`).
  */
-interface Call {
-  readonly method: string
-  readonly data: Uint8Array
-  resolve?(): void
-  reject?(err: unknown): void
-}
+type Call = InflightCall
 
 type Queued = { call: Call; serverId: number } | { to: string; data: Uint8Array }
 
@@ -103,19 +101,26 @@ export class DirectRouter {
     if (n === 0) return this.host.hubDispatch(method, data)
     const e = listing.entries[listing.next] as Entry
     listing.next = listing.next + 1 >= n ? 0 : listing.next + 1
-    if (e.direct === null || this.#unreachable.has(e.direct)) return this.host.hubDispatch(method, data)
-    const link = this.#links.get(e.direct) ?? this.#open(e)
+    let link = e.link
+    if (link === undefined || link.dead) {
+      if (e.direct === null || this.#unreachable.has(e.direct)) return this.host.hubDispatch(method, data)
+      link = this.#links.get(e.direct) ?? this.#open(e)
+      e.link = link
+    }
     if (link.open) {
-      link.request({ method, data }, e.serverId)
+      link.write(method, data, undefined, e.serverId)
       return undefined
     }
-    return new Promise((resolve, reject) => link.request({ method, data, resolve, reject }, e.serverId))
+    const l = link
+    return new Promise((resolve, reject) =>
+      l.request({ method, data, settle: { resolve, reject } }, e.serverId),
+    )
   }
 
   /** @internal fails a call: through its promise, or with an error reply in the caller's inbox */
   fail(call: Call, err: unknown): void {
-    if (call.reject) {
-      call.reject(err)
+    if (call.settle) {
+      call.settle.reject(err)
       return
     }
     const reply = failedCallReply(call.data, err)
@@ -203,7 +208,7 @@ export class DirectRouter {
   /** @internal routes a call through the hub after its direct link could not take it */
   viaHub(call: Call): void {
     this.host.hubDispatch(call.method, call.data).then(
-      () => call.resolve?.(),
+      () => call.settle?.resolve(),
       (err) => this.fail(call, err),
     )
   }
@@ -215,8 +220,8 @@ class DirectLink {
   #queue: Queued[] | undefined = []
   #dead = false
   #nextTag = 1
-  /** Requests written and not yet Done, by tag (in tag order). */
-  readonly #inflight = new Map<number, Call>()
+  /** Requests written and not yet Done, by tag. */
+  readonly #inflight = new InflightTable()
 
   constructor(
     readonly router: DirectRouter,
@@ -239,7 +244,11 @@ class DirectLink {
       endpoint,
       host.address,
       host.component,
-      { onFrame: (msg) => this.#onFrame(msg), onClose: (cause) => this.#lost(cause) },
+      {
+        onFrame: (msg) => this.#onFrame(msg),
+        onMessage: (data) => this.router.host.inbox(data),
+        onClose: (cause) => this.#lost(cause),
+      },
       DIRECT_CONNECT_TIMEOUT_MS,
     ).then(
       (link) => {
@@ -251,7 +260,7 @@ class DirectLink {
         const queue = this.#queue ?? []
         this.#queue = undefined
         for (const q of queue) {
-          if ('call' in q) this.#write(q.call, q.serverId)
+          if ('call' in q) this.write(q.call.method, q.call.data, q.call.settle, q.serverId)
           else this.#post([T.Send, q.to, q.data])
         }
       },
@@ -264,10 +273,15 @@ class DirectLink {
     return this.#link !== undefined && !this.#dead
   }
 
+  /** True once closed, lost or found unreachable: the router looks the server up again. */
+  get dead(): boolean {
+    return this.#dead
+  }
+
   request(call: Call, serverId: number): void {
     if (this.#queue) this.#queue.push({ call, serverId })
     else if (this.#dead) this.router.viaHub(call)
-    else this.#write(call, serverId)
+    else this.write(call.method, call.data, call.settle, serverId)
   }
 
   send(to: string, data: Uint8Array): void {
@@ -282,15 +296,16 @@ class DirectLink {
     this.#link?.close()
   }
 
-  #write(call: Call, serverId: number): void {
+  /** Writes a request on the open link (the caller checked `open`). */
+  write(method: string, data: Uint8Array, settle: Settle | undefined, serverId: number): void {
     const tag = this.#nextTag++
     try {
-      ;(this.#link as Link).post([T.Request, serverId, tag, call.data])
+      ;(this.#link as Link).post([T.Request, serverId, tag, data])
     } catch (err) {
-      this.router.fail(call, err)
+      this.router.fail({ method, data, settle }, err)
       return
     }
-    this.#inflight.set(tag, call)
+    this.#inflight.add(tag, method, data, settle)
   }
 
   #post(fields: WireValue[]): void {
@@ -307,21 +322,17 @@ class DirectLink {
         this.router.host.inbox(msg[1] as Uint8Array)
         return
       case T.Done:
-        for (let i = 1; i < msg.length; i++) this.#take(msg[i])?.resolve?.()
+        for (let i = 1; i < msg.length; i++) this.#inflight.finish(msg[i] as number)
         return
       case T.Bounce: {
-        const call = this.#take(msg[1])
+        const call = this.#inflight.take(msg[1] as number)
         if (call) this.router.viaHub(call)
         return
       }
       case T.Bye: {
         // Whatever the server never read goes through the hub; what it read and did not finish is lost.
-        const last = msg[1] as number
-        for (const [tag, call] of this.#inflight) {
-          if (tag <= last) continue
-          this.#inflight.delete(tag)
-          this.router.viaHub(call)
-        }
+        const last = typeof msg[1] === 'number' ? msg[1] : 0
+        for (const call of this.#inflight.takeAbove(last)) this.router.viaHub(call)
         this.#lost(new ConnectionError(`the server at ${this.url} closed the direct link`))
         this.#link?.close()
         return
@@ -329,13 +340,6 @@ class DirectLink {
       default:
         this.router.host.logger.debug(`unipc: ignored frame type ${String(msg[0])} on a direct link`)
     }
-  }
-
-  /** Removes and returns the in-flight call with this tag. */
-  #take(tag: WireValue | undefined): Call | undefined {
-    const call = this.#inflight.get(tag as number)
-    if (call) this.#inflight.delete(tag as number)
-    return call
   }
 
   /** Could not connect: this server is reached through the hub from now on. */
@@ -362,17 +366,15 @@ class DirectLink {
     if (this.#dead) return
     this.#dead = true
     this.router.forget(this, false)
-    const calls = [...this.#inflight.values()]
-    this.#inflight.clear()
-    for (const call of calls) {
+    for (const call of this.#inflight.takeAbove(0)) {
       const lost = lostCallReply(
         call.data,
         `the server handling the call (${this.server}) is gone: ${cause.message}`,
       )
       if (lost) {
-        call.resolve?.()
+        call.settle?.resolve()
         this.router.deliver(lost.to, lost.frame)
-      } else call.reject?.(new ConnectionError(`lost the direct link to ${this.url}`, { cause }))
+      } else call.settle?.reject(new ConnectionError(`lost the direct link to ${this.url}`, { cause }))
     }
   }
 }
@@ -384,7 +386,7 @@ function entries(flat: WireValue[]): Entry[] {
     const direct = flat[i + 1]
     const serverId = flat[i + 2]
     if (typeof address !== 'string' || typeof serverId !== 'number') continue
-    out.push({ address, direct: typeof direct === 'string' ? direct : null, serverId })
+    out.push({ address, direct: typeof direct === 'string' ? direct : null, serverId, link: undefined })
   }
   return out
 }

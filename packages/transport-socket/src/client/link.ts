@@ -24,6 +24,7 @@ import { decodeValue, type WireValue } from '../wire/msgpack.js'
 import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, Feature, PROTOCOL_VERSION, T } from '../wire/protocol.js'
 import { onreadFor } from '../wire/socket-reads.js'
 import { FrameWriter } from '../wire/writer.js'
+import { messageData } from './hot-frames.js'
 
 const CONNECT_TIMEOUT_MS = 10_000
 
@@ -36,6 +37,11 @@ interface Pending {
 export interface LinkEvents {
   /** A frame that is not a reply (deliveries, changes, events, messages, requests). */
   onFrame(msg: WireValue[]): void
+  /**
+   * A `[Message, data]` frame, read without the generic decoder (the reply path of every request);
+   * without this handler such frames go to `onFrame`.
+   */
+  onMessage?(data: Uint8Array): void
   /** The link is gone (not called when the owner closed it). */
   onClose(cause: Error): void
 }
@@ -102,6 +108,13 @@ export class Link {
       )
       const reader = new FrameReader(64 * 1024, {
         frame: (body) => {
+          if (link && events.onMessage) {
+            const data = messageData(body)
+            if (data) {
+              events.onMessage(data)
+              return
+            }
+          }
           let msg: WireValue
           try {
             msg = decodeValue(body)

@@ -23,6 +23,7 @@ import {
   type Transport,
 } from '@unipc/core/spi'
 import type { Endpoint } from '../endpoint.js'
+import type { HubConnection } from '../hub/connection.js'
 import type { WireValue } from '../wire/msgpack.js'
 import { Feature, T } from '../wire/protocol.js'
 import { connectOrStart } from './autostart.js'
@@ -43,6 +44,23 @@ type Registration =
   | { kind: 'watch'; map: string; onChange: MapChangeListener }
   | { kind: 'subscribe'; pattern: string; onMessage: MessageListener }
   | { kind: 'serve'; method: string; onRequest: (d: Delivery) => void }
+
+/** A request that arrived on a direct link: acknowledging it tells the caller it is `Done`. */
+class DirectDelivery implements Delivery {
+  readonly redelivered = false
+  #acked = false
+  constructor(
+    readonly conn: HubConnection,
+    readonly tag: number,
+    readonly data: Uint8Array,
+  ) {}
+
+  ack(): void {
+    if (this.#acked) return
+    this.#acked = true
+    this.conn.done(this.tag)
+  }
+}
 
 /** A transport speaking to a hub over a unix, TCP or TLS socket. */
 export class SocketTransport implements Transport {
@@ -128,16 +146,7 @@ export class SocketTransport implements Transport {
           conn.send([T.Bounce, tag])
           return
         }
-        let done = false
-        r.onRequest({
-          data,
-          redelivered: false,
-          ack: () => {
-            if (done) return
-            done = true
-            conn.done(tag)
-          },
-        })
+        r.onRequest(new DirectDelivery(conn, tag, data))
       },
       message: (data) => this.#inbox(data),
     }).then(
@@ -175,6 +184,13 @@ export class SocketTransport implements Transport {
           this.#onFrame(msg)
         } catch (err) {
           // A throwing listener must not break the link for everything else.
+          this.#logger.error('unipc: a socket transport listener threw', err)
+        }
+      },
+      onMessage: (data) => {
+        try {
+          this.#inbox(data)
+        } catch (err) {
           this.#logger.error('unipc: a socket transport listener threw', err)
         }
       },
