@@ -1,7 +1,8 @@
 /**
  * Live publish/subscribe in the hub with the core's pattern syntax. Exact-channel subscriptions
- * are found by hash; wildcard patterns are tested one by one. Events are droppable: a subscriber
- * whose outbound buffer is over its limit loses them (counted), it never makes the hub grow.
+ * are found by hash; wildcard patterns are tested one by one, and the resulting target list is
+ * remembered per channel until a subscription changes. Events are droppable: a subscriber whose
+ * outbound buffer is over its limit loses them (counted), it never makes the hub grow.
  * @module
  */
 import { compilePattern } from '@unipc/core/spi'
@@ -11,6 +12,8 @@ import type { Peer } from './peer.js'
 
 /** Events at least this large are encoded per subscriber (the payload is not copied then anyway). */
 const SHARED_TAIL_LIMIT = 16 * 1024
+/** Channels whose target lists are remembered; past it the cache starts over (channels with ids in them). */
+const ROUTE_CACHE_LIMIT = 4096
 
 interface Subscription {
   readonly peer: Peer
@@ -24,21 +27,45 @@ export class PubSubBroker {
   readonly #exact = new Map<string, Set<Subscription>>()
   readonly #wild = new Set<Subscription>()
   readonly #byKey = new Map<string, Subscription>()
+  /** Matching subscriptions per channel published to since the last subscription change. */
+  #routes = new Map<string, readonly Subscription[]>()
 
   /** Delivers to every matching subscription. */
   publish(channel: string, data: Uint8Array): void {
-    const exact = this.#exact.get(channel)
-    const targets: Subscription[] = exact ? [...exact] : []
-    for (const s of this.#wild) if (s.matches(channel)) targets.push(s)
-    if (targets.length === 0) return
-    if (targets.length === 1 || data.length >= SHARED_TAIL_LIMIT) {
+    const targets = this.#routes.get(channel) ?? this.#route(channel)
+    const n = targets.length
+    if (n === 0) return
+    if (n === 1 || data.length >= SHARED_TAIL_LIMIT) {
       // One subscriber, or a large event that the encoder already sends without copying.
       for (const s of targets) s.peer.sendDroppable([T.Event, s.id, channel, data])
       return
     }
-    // Several subscribers: the channel and data are encoded once; each gets its own small head.
+    // Several subscribers: the channel and data are encoded once; the small head that differs only
+    // in the subscription id is encoded once per id (subscribers' ids mostly coincide: each
+    // process numbers its own subscriptions from 1).
     const tail = encodeTail([channel, data])
-    for (const s of targets) s.peer.sendDroppableFrame(encodeHead([T.Event, s.id], 2, tail.length), tail)
+    let lastId = -1
+    let head: Buffer | undefined
+    for (let i = 0; i < n; i++) {
+      const s = targets[i] as Subscription
+      if (s.id !== lastId || !head) {
+        lastId = s.id
+        head = encodeHead([T.Event, s.id], 2, tail.length)
+      }
+      s.peer.sendDroppableFrame(head, tail)
+    }
+  }
+
+  #route(channel: string): readonly Subscription[] {
+    const targets: Subscription[] = []
+    const exact = this.#exact.get(channel)
+    if (exact) for (const s of exact) targets.push(s)
+    for (const s of this.#wild) if (s.matches(channel)) targets.push(s)
+    // Grouped by id so that runs of equal ids share one encoded head.
+    targets.sort((a, b) => a.id - b.id)
+    if (this.#routes.size >= ROUTE_CACHE_LIMIT) this.#routes = new Map()
+    this.#routes.set(channel, targets)
+    return targets
   }
 
   /**
@@ -49,6 +76,7 @@ export class PubSubBroker {
     const matches = compilePattern(pattern)
     this.unsubscribe(peer, id)
     const s: Subscription = { peer, id, pattern, matches }
+    this.#routes = new Map()
     this.#byKey.set(`${peer.id}:${id}`, s)
     if (pattern.includes('*') || pattern.includes('>')) this.#wild.add(s)
     else {
@@ -66,6 +94,7 @@ export class PubSubBroker {
     const key = `${peer.id}:${id}`
     const s = this.#byKey.get(key)
     if (!s) return
+    this.#routes = new Map()
     this.#byKey.delete(key)
     this.#wild.delete(s)
     const set = this.#exact.get(s.pattern)
