@@ -74,7 +74,7 @@ export class HubConnection implements Peer {
   ) {
     this.id = host.nextId()
     this.#socket = socket
-    this.#writer = new FrameWriter(socket, () => this.#summarise())
+    this.#writer = new FrameWriter(socket, () => this.#summarise(), setImmediate)
     this.#reader = new FrameReader(PRE_AUTH_MAX_FRAME, {
       frame: (body) => this.#onFrame(body),
       error: (err) => this.#refuse(err, 'sent an unusable frame'),

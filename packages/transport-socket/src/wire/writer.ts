@@ -19,17 +19,22 @@ export class FrameWriter {
    * @param socket - the connected socket to write to
    * @param beforeFlush - called at the start of each flush, to add frames that summarise the tick
    *   (cumulative acknowledgements) so they leave in the same write
+   * @param defer - when the flush runs: `process.nextTick` (default: right after the callback that
+   *   queued the frames) or `setImmediate` (after every socket readable in this turn of the event
+   *   loop was read, so a process that forwards between many sockets, the hub, writes once per
+   *   destination per turn instead of once per source that sent to it)
    */
   constructor(
     readonly socket: Duplex,
     readonly beforeFlush?: () => void,
+    readonly defer: (flush: () => void) => unknown = process.nextTick,
   ) {}
 
   /** Makes sure a flush (and so `beforeFlush`) happens this tick, even with nothing queued yet. */
   schedule(): void {
     if (!this.#scheduled) {
       this.#scheduled = true
-      process.nextTick(this.#flush)
+      this.defer(this.#flush)
     }
   }
 
@@ -49,7 +54,7 @@ export class FrameWriter {
     }
     if (!this.#scheduled) {
       this.#scheduled = true
-      process.nextTick(this.#flush)
+      this.defer(this.#flush)
     }
   }
 
