@@ -5,6 +5,7 @@
 // Nothing here blocks: every fd is non-blocking and every call returns at once.
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 
 #include <napi.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -687,6 +689,31 @@ Napi::Value LockFile(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// tuneMalloc() -> true when glibc's allocator was tuned for large payloads. Once per process,
+// on the first large payload (link.ts): by default glibc returns a freed 1 MiB buffer's pages to
+// the kernel (munmap, or trimming the heap top past 2 MiB), so every fresh payload buffer -- ours,
+// the core's frames, the codec's copies -- page-faults on each of its pages again; that cost a
+// third of the CPU of a 1 MiB round trip. Buffers below 32 MiB now come from the heap and up to
+// 64 MiB of free heap top stay mapped for the next ones. Settings the user made (MALLOC_*_
+// variables, malloc tunables) are left alone.
+Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
+  bool tuned = false;
+#ifdef __GLIBC__
+  static bool done = false;
+  static bool result = false;
+  if (!done) {
+    done = true;
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    const bool userSet = std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
+                         std::getenv("MALLOC_TOP_PAD_") || std::getenv("MALLOC_MMAP_MAX_") ||
+                         (tunables && std::strstr(tunables, "malloc"));
+    if (!userSet) result = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 64 << 20) == 1;
+  }
+  tuned = result;
+#endif
+  return Napi::Boolean::New(info.Env(), tuned);
+}
+
 // unlinkSegment(name) -> true when it existed.
 Napi::Value UnlinkSegment(const Napi::CallbackInfo& info) {
   const std::string name = ToName(info[0]);
@@ -707,6 +734,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readBlob", Napi::Function::New(env, ReadBlob));
   exports.Set("lockFile", Napi::Function::New(env, LockFile));
   exports.Set("unlinkSegment", Napi::Function::New(env, UnlinkSegment));
+  exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc));
   exports.Set("maxInlinePayload", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
                 return Napi::Number::New(info.Env(), static_cast<double>(MaxInlinePayload(ToU64(info[0], "capacity"))));
               }));

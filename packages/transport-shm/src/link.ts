@@ -23,6 +23,14 @@ const SLAB_MAX_PAYLOAD = SLAB_CAPACITY / 2
 /** Frames with more data than this skip the staging buffer when nothing waits before them. */
 const STAGE_MAX_DATA = 4096
 
+/** Large payloads started flowing in this process: see NativeAddon.tuneMalloc. */
+let largeSeen = false
+function largePayloads(): void {
+  if (largeSeen) return
+  largeSeen = true
+  addon.tuneMalloc?.()
+}
+
 /** Links with staged writes, flushed together once the current job (and its microtasks) ends. */
 const staged = new Set<ShmLink>()
 let flushScheduled = false
@@ -132,6 +140,7 @@ export class ShmLink {
       fields.str(data.name).f64(data.length)
       type |= BLOB_FLAG
     } else if (data && data.length + fields.length > this.#maxInline) {
+      largePayloads()
       const slab = data.length <= SLAB_MAX_PAYLOAD ? this.#outSlab() : undefined
       const at = slab ? slab.slab.write(undefined, data) : -1
       if (slab && at >= 0) {
@@ -240,6 +249,7 @@ export class ShmLink {
 
   /** Copies a payload out of the peer's slab (mapping it the first time it is named). */
   #fromSlab(frame: Frame): Buffer {
+    largePayloads()
     const name = frame.fields.str()
     const at = frame.fields.length()
     const length = frame.fields.length()
@@ -265,6 +275,7 @@ export class ShmLink {
     if (!frame.blob) return frame.fields.rest()
     const name = frame.fields.str()
     const length = frame.fields.length()
+    largePayloads()
     return addon.readBlob(name, length)
   }
 

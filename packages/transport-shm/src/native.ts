@@ -120,4 +120,10 @@ export interface NativeAddon {
   unlinkSegment(name: string): boolean
   /** Largest frame payload a ring of `capacity` bytes carries inline. */
   maxInlinePayload(capacity: number): number
+  /**
+   * Once per process: tunes glibc's allocator so freed large buffers stay mapped for the next
+   * ones (no page faults per payload), unless the user set malloc options; true when tuned.
+   * Absent from an addon built before it existed.
+   */
+  tuneMalloc?(): boolean
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { chmodSync, closeSync, existsSync, openSync, statSync, writeSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { addon } from '../../src/load-addon.js'
@@ -236,5 +237,28 @@ describe('native blobs', () => {
 
   it('rejects segment names that are paths', () => {
     expect(() => addon.Link.create('/../etc/x', 4096)).toThrow(/invalid segment name/)
+  })
+})
+
+const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
+  ?.glibcVersionRuntime
+
+describe.skipIf(!glibc)('native malloc tuning (glibc)', () => {
+  /** Runs `tuneMalloc()` twice in a fresh node process with `env`; returns both answers. */
+  function tuneIn(env: Record<string, string>): string {
+    const root = new URL('../..', import.meta.url).pathname
+    const code = `const a = require('node-gyp-build')(${JSON.stringify(root)}); console.log(a.tuneMalloc(), a.tuneMalloc())`
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_') && k !== 'GLIBC_TUNABLES'),
+    )
+    return execFileSync(process.execPath, ['-e', code], { env: { ...clean, ...env }, cwd: root })
+      .toString()
+      .trim()
+  }
+
+  it('keeps freed large buffers mapped once per process, unless the user set malloc options', () => {
+    expect(tuneIn({})).toBe('true true')
+    expect(tuneIn({ MALLOC_TRIM_THRESHOLD_: '131072' })).toBe('false false')
+    expect(tuneIn({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072' })).toBe('false false')
   })
 })
