@@ -6,6 +6,7 @@
  * wrapper and its one `then` (result check), the server side's parameter check and context.
  * Numbers in the noise of micro.mjs (memory transport) are visible here; CPU time, not wall time,
  * so other load on the machine matters less.
+ * `RS=<path of another build's index.js>` measures that build of rpc-streams instead (A/B).
  */
 const { createClient, defineService, serve, t } = await import(process.env.RS ?? '@unipc/rpc-streams')
 

@@ -10,6 +10,7 @@
  *   typed      typed client and `serve()` (the `unipc typed …` rows)
  * and prints each one's median CPU µs per call and its difference from raw{data}.
  * `PROF=1` runs only the typed variant (for `node --cpu-prof`).
+ * `RS=<path of another build's index.js>` measures that build of rpc-streams instead (A/B).
  */
 import { connect } from '@unipc/core'
 
