@@ -2,25 +2,27 @@
  * Splitting a byte stream into frame bodies, with as few copies as the socket allows.
  *
  * Two ways in. `readTarget()`/`written()` let the socket read straight into the reader's memory
- * (node:net's `onread` with a buffer function): small frames land back to back in a 64 KiB slab
- * and are handed out as views of it (a slab is never written twice, so a view stays valid), and a
- * large frame, once its length is known, is read directly into one buffer of exactly its size: its
- * bytes are copied by nobody but the kernel. `push(chunk)` takes chunks the socket allocated itself
- * (TLS): frames are views of the chunk when whole, and a large frame is assembled with one copy.
+ * (node:net's `onread` with a buffer function). A large frame, once its length is known, is read
+ * directly into one buffer of exactly its size, which becomes its body: its bytes are copied by
+ * nobody but the kernel. Small frames are read into a scratch buffer that is reused, and the
+ * whole frames of each read are copied out together into one exact-size buffer the frames are
+ * views of: one allocation per read, as node's own reads make, so a frame someone keeps (a queued
+ * command, a map value) holds on to that read's bytes only, never to a large shared block.
+ * `push(chunk)` takes chunks the socket allocated itself (TLS): whole frames are views of the
+ * chunk, and a large frame is assembled with one copy.
  *
  * The declared length is checked against the limit before anything is allocated for it.
  * @module
  */
 import { PayloadTooLargeError, ProtocolError } from '@unipc/core/spi'
 
-/** Small frames are read into slabs of this size. */
-const SLAB = 64 * 1024
-/** A slab with less room than this is left for a new one (reads into a sliver cost a syscall each). */
+/** Small frames are read into a reused buffer of this size. */
+const SCRATCH = 64 * 1024
+/** Less free room than this at the end of the scratch buffer: its partial frame moves to the start. */
 const MIN_ROOM = 16 * 1024
 /**
- * A partial frame at least this large that does not fit in the rest of its slab gets a buffer of
- * its own (what it already has is copied once, the rest is read into it); a smaller one moves to a
- * new slab.
+ * A frame at least this large that is not complete gets a buffer of its own (what it already has
+ * is copied once, the rest is read into it); a smaller one waits in the scratch buffer.
  */
 const OWN_BUFFER = 16 * 1024
 /** Where reads go after the reader stopped (the socket may still deliver bytes until it closes). */
@@ -34,14 +36,12 @@ export interface FrameSink {
 
 /** Splits a byte stream into frame bodies. */
 export class FrameReader {
-  /** Where small frames are read or gathered; bytes before `#start` are handed out (or skipped). */
-  #slab: Buffer = Buffer.allocUnsafe(0)
-  /** First byte of the slab not yet part of a delivered frame. */
+  /** Reused for small frames; nothing handed out ever points into it. Allocated on first use. */
+  #scratch: Buffer | undefined
+  /** First byte of the scratch buffer not yet part of a delivered frame. */
   #start = 0
-  /** End of the bytes written into the slab. */
+  /** End of the bytes written into the scratch buffer. */
   #end = 0
-  /** Slab offset a partial frame needs to reach to be complete (0: none known). */
-  #need = 0
   /** The large frame being filled, and how far. */
   #big: Buffer | undefined
   #bigFilled = 0
@@ -55,14 +55,21 @@ export class FrameReader {
 
   /**
    * Where the socket should read next: the rest of the large frame being filled, else free room
-   * in the current slab. Pass the byte count read there to {@link written}.
+   * in the scratch buffer. Pass the byte count read there to {@link written}.
    */
   readTarget(): Uint8Array {
     if (this.#failed) return DISCARD
     const big = this.#big
     if (big) return big.subarray(this.#bigFilled)
-    if (this.#slab.length - this.#end < MIN_ROOM || this.#need > this.#slab.length) this.#newSlab()
-    return this.#slab.subarray(this.#end)
+    let scratch = this.#scratch
+    if (!scratch) scratch = this.#scratch = Buffer.allocUnsafe(SCRATCH)
+    if (scratch.length - this.#end < MIN_ROOM) {
+      // What is left is one partial frame smaller than OWN_BUFFER (or a partial header).
+      scratch.copy(scratch, 0, this.#start, this.#end)
+      this.#end -= this.#start
+      this.#start = 0
+    }
+    return scratch.subarray(this.#end)
   }
 
   /** `n` bytes were read into the buffer the last {@link readTarget} returned. */
@@ -75,8 +82,10 @@ export class FrameReader {
       return
     }
     this.#end += n
-    if (this.#need > this.#end) return
-    this.#start = this.#parse(this.#slab, this.#start, this.#end, true)
+    const rest = this.#split(this.#scratch as Buffer, this.#start, this.#end, true)
+    if (this.#failed) return
+    if (rest === this.#end) this.#start = this.#end = 0
+    else this.#start = rest
   }
 
   /** Feeds received bytes the reader does not own (views of `chunk` may be handed out as frames). */
@@ -92,15 +101,11 @@ export class FrameReader {
         continue
       }
       if (this.#start === this.#end) {
-        // Nothing partial: frames are views of the chunk; only an incomplete tail is copied.
-        const off = this.#parse(chunk, 0, chunk.length, false)
-        if (this.#failed) return
-        // The tail's length (if known) is found again once it is in the slab.
-        this.#need = 0
-        chunk = chunk.subarray(off)
-        if (chunk.length === 0) return
+        // Nothing partial: whole frames are views of the chunk; only an incomplete tail is copied.
+        chunk = chunk.subarray(this.#split(chunk, 0, chunk.length, false))
+        continue
       }
-      // Completes the partial frame in the slab (copying as little as the frame needs).
+      // Completes the partial frame in the scratch buffer.
       const target = this.readTarget()
       const n = Math.min(target.length, chunk.length)
       chunk.copy(target, 0, 0, n)
@@ -112,44 +117,54 @@ export class FrameReader {
   /** Stops reading (e.g. the connection is being closed). */
   stop(): void {
     this.#failed = true
-    this.#slab = DISCARD
-    this.#start = this.#end = this.#need = 0
+    this.#scratch = undefined
+    this.#start = this.#end = 0
     this.#big = undefined
   }
 
   /**
-   * Delivers the whole frames in `buf` from `off` to `end`; returns where the first incomplete one
-   * starts. A large incomplete frame moves to its own buffer (its bytes so far copied once) and is
-   * consumed; `inSlab` says whether an incomplete frame may stay where it is.
+   * Delivers the whole frames in `buf` from `off` to `end` (copied out together first when `buf`
+   * is the reused scratch buffer) and returns where the rest starts: an incomplete small frame, or
+   * `end` when the rest went to a frame's own buffer (or the stream failed).
    */
-  #parse(buf: Buffer, off: number, end: number, inSlab: boolean): number {
-    this.#need = 0
+  #split(buf: Buffer, off: number, end: number, scratch: boolean): number {
+    const first = off
+    let len = 0
+    let bad: PayloadTooLargeError | ProtocolError | undefined
     while (end - off >= 4) {
-      const len = buf.readUInt32BE(off)
-      if (len > this.maxFrame) {
-        this.#fail(new PayloadTooLargeError(len, this.maxFrame))
-        return end
+      len = buf.readUInt32BE(off)
+      if (len > this.maxFrame) bad = new PayloadTooLargeError(len, this.maxFrame)
+      else if (len === 0) bad = new ProtocolError('empty frame')
+      if (bad || end - off - 4 < len) break
+      off += 4 + len
+    }
+    if (off > first) {
+      const whole = scratch ? Buffer.allocUnsafe(off - first) : buf.subarray(first, off)
+      if (scratch) buf.copy(whole, 0, first, off)
+      for (let at = 0; at < whole.length && !this.#failed; ) {
+        const n = whole.readUInt32BE(at)
+        this.sink.frame(whole.subarray(at + 4, at + 4 + n))
+        at += 4 + n
       }
-      if (len === 0) {
-        this.#fail(new ProtocolError('empty frame'))
-        return end
-      }
-      const avail = end - off - 4
-      if (avail >= len) {
-        this.sink.frame(buf.subarray(off + 4, off + 4 + len))
-        if (this.#failed) return end
-        off += 4 + len
-        continue
-      }
-      if (len >= OWN_BUFFER && !(inSlab && off + 4 + len <= buf.length)) {
-        const big = Buffer.allocUnsafe(len)
-        buf.copy(big, 0, off + 4, end)
-        this.#big = big
-        this.#bigFilled = avail
-        return end
-      }
-      this.#need = off + 4 + len
-      break
+      if (this.#failed) return end
+    }
+    if (bad) {
+      this.#fail(bad)
+      return end
+    }
+    if (end - off >= 4 && len >= OWN_BUFFER) {
+      const big = Buffer.allocUnsafe(len)
+      buf.copy(big, 0, off + 4, end)
+      this.#big = big
+      this.#bigFilled = end - off - 4
+      return end
+    }
+    if (!scratch && off < end) {
+      // An incomplete small frame at the end of a chunk we do not own: it waits in the scratch buffer.
+      this.#scratch ??= Buffer.allocUnsafe(SCRATCH)
+      this.#end = buf.copy(this.#scratch, 0, off, end)
+      this.#start = 0
+      return end
     }
     return off
   }
@@ -157,19 +172,6 @@ export class FrameReader {
   #deliverBig(big: Buffer): void {
     this.#big = undefined
     this.sink.frame(big)
-  }
-
-  /** Starts a slab, carrying over the partial frame (smaller than {@link OWN_BUFFER}) at the end of the old one. */
-  #newSlab(): void {
-    const old = this.#slab
-    const carry = this.#end - this.#start
-    const need = this.#need > 0 ? this.#need - this.#start : 0
-    const slab = Buffer.allocUnsafe(Math.max(SLAB, need + MIN_ROOM))
-    if (carry > 0) old.copy(slab, 0, this.#start, this.#end)
-    this.#slab = slab
-    this.#start = 0
-    this.#end = carry
-    this.#need = need
   }
 
   #fail(err: PayloadTooLargeError | ProtocolError): void {

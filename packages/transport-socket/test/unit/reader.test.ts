@@ -83,6 +83,18 @@ describe('FrameReader reading into its own buffers (readTarget/written)', () => 
     expect(c.frames[0]?.length).toBe(1 << 20)
   })
 
+  it('a small frame someone keeps holds on to the bytes of its own read only', () => {
+    const c = keep(1 << 20)
+    readAll(c.reader, wire([body(100, 1)]), () => 104)
+    readAll(c.reader, wire([body(10_000, 2), body(3_000, 3)]), () => 13_008)
+    expect(c.frames.map((f) => f.length)).toEqual([100, 10_000, 3_000])
+    // 100 bytes come from node's shared 8 KiB pool; the two frames of the second read share one
+    // buffer of exactly their size: nothing points into the reader's 64 KiB scratch buffer.
+    expect(c.frames[0]?.buffer.byteLength).toBeLessThanOrEqual(8 * 1024)
+    expect(c.frames[1]?.buffer.byteLength).toBe(13_008)
+    expect(c.frames[2]?.buffer).toBe(c.frames[1]?.buffer)
+  })
+
   it('matches push() on the same bytes, including frames the encoder split in two', () => {
     const bytes = Buffer.concat(
       [encodeFrame([55, 1, 2, body(100_000, 1)]), encodeFrame([1, 'a']), encodeFrame([3])].flatMap((f) =>
