@@ -8,7 +8,7 @@
 // `UNIPC_MICRO_PROF=dir node …` (every node process writes a --cpu-prof profile there).
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { createServer, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,6 +27,29 @@ const profArgs = (name) =>
       ]
     : []
 const packr = new Packr({ useRecords: false })
+
+// MICRO_LAT=1: every process measures how long its JS takes from receiving data on any socket to the
+// next write (read → write latency on the critical path), and prints the mean when asked.
+const lat = { last: 0, sum: 0, n: 0 }
+if (process.env.MICRO_LAT) {
+  const emit = Socket.prototype.emit
+  Socket.prototype.emit = function (ev, ...a) {
+    if (ev === 'data') lat.last = performance.now()
+    return emit.call(this, ev, ...a)
+  }
+  for (const m of ['_write', '_writev']) {
+    const orig = Socket.prototype[m]
+    Socket.prototype[m] = function (...a) {
+      if (lat.last !== 0) {
+        lat.sum += performance.now() - lat.last
+        lat.n++
+        lat.last = 0
+      }
+      return orig.apply(this, a)
+    }
+  }
+}
+const latReport = () => (lat.n ? `read→write ${((lat.sum / lat.n) * 1000).toFixed(1)} µs` : '')
 const SUBSCRIBERS = 4
 const WINDOW = 4096
 
@@ -76,6 +99,11 @@ async function child(what, url, kind) {
     }
   }
   process.stdout.write('ready\n')
+  process.stdin.on('data', () => {
+    process.stdout.write(`lat ${latReport()}\n`)
+    lat.sum = 0
+    lat.n = 0
+  })
   process.stdin.on('end', () => void Promise.resolve(close()).then(() => process.exit(0)))
   process.stdin.resume()
 }
@@ -245,19 +273,34 @@ async function rtt(url, kind, seconds, redisPid, variant) {
   const warm = performance.now() + 1000
   while (performance.now() < warm) await call(p)
   const cpu = () => ({ caller: usage(process.pid), server: usage(server.pid), redis: usage(redisPid) })
-  const lat = []
+  const times = []
+  const serverLat = () =>
+    new Promise((resolve) => {
+      server.stdout.once('data', (d) =>
+        resolve(
+          String(d)
+            .trim()
+            .replace(/^lat ?/, ''),
+        ),
+      )
+      server.stdin.write('?')
+    })
+  if (process.env.MICRO_LAT) await serverLat()
+  lat.sum = 0
+  lat.n = 0
   const c0 = cpu()
   const t0 = performance.now()
   const end = t0 + seconds * 1000
   while (performance.now() < end) {
     const s = performance.now()
     await call(p)
-    lat.push(performance.now() - s)
+    times.push(performance.now() - s)
   }
   const c1 = cpu()
-  lat.sort((a, b) => a - b)
-  const p50 = lat[lat.length >> 1] * 1000
-  report(`rtt ${variant}`, p50.toFixed(0), 'µs p50', lat.length, c0, c1)
+  const extra = process.env.MICRO_LAT ? `\n   caller ${latReport()} | server ${await serverLat()}` : ''
+  times.sort((a, b) => a - b)
+  const p50 = times[times.length >> 1] * 1000
+  report(`rtt ${variant}`, p50.toFixed(0), 'µs p50', times.length, c0, c1, extra)
   await close()
   await stopChild(server)
 }

@@ -102,21 +102,37 @@ export function commandBuffer(
   return client.sendCommand(new Command(name, args, { replyEncoding: null })) as Promise<unknown>
 }
 
+/** Per connection: the rejecters of the commands `untilClosed` waits on (one 'close' listener each). */
+const closeWatchers = new WeakMap<Client, Set<(err: Error) => void>>()
+
 /**
  * Settles like `command`, but rejects as soon as the connection closes: ioredis drops a command
  * that was in flight on a blocking connection (no resend) without ever settling its promise.
+ * (One 'close' listener per connection, added once: adding and removing an EventEmitter listener
+ * per blocking read cost more than the read's own bookkeeping.)
  */
 export function untilClosed<T>(client: Client, command: Promise<T>): Promise<T> {
+  let waiting = closeWatchers.get(client)
+  if (waiting === undefined) {
+    const set = new Set<(err: Error) => void>()
+    waiting = set
+    closeWatchers.set(client, set)
+    client.on('close', () => {
+      const rejecters = [...set]
+      set.clear()
+      for (const reject of rejecters) reject(new Error('connection closed while blocking'))
+    })
+  }
+  const set = waiting
   return new Promise<T>((resolve, reject) => {
-    const onClose = (): void => reject(new Error('connection closed while blocking'))
-    client.once('close', onClose)
+    set.add(reject)
     command.then(
       (v) => {
-        client.off('close', onClose)
+        set.delete(reject)
         resolve(v)
       },
       (err) => {
-        client.off('close', onClose)
+        set.delete(reject)
         reject(err)
       },
     )

@@ -56,4 +56,26 @@ describe('turn batcher', () => {
     await new Promise((r) => setImmediate(r))
     expect(log).toEqual(['cork', 'reply', 'error Error: boom', 'dispatch', 'ack', 'uncork'])
   })
+
+  it('settles afterFlush once the writes of the turn are uncorked, also when nothing else was scheduled', async () => {
+    const log: string[] = []
+    const stream = {
+      writableCorked: 0,
+      cork() {
+        log.push('cork')
+      },
+      uncork() {
+        log.push('uncork')
+      },
+    }
+    const batcher = new TurnBatcher({ stream } as unknown as Client, (err) => log.push(`error ${err}`))
+    const after = batcher.afterFlush().then(() => log.push('re-arm'))
+    batcher.schedule(() => log.push('reply'))
+    batcher.schedule(() => log.push('ack'), true)
+    await after
+    expect(log).toEqual(['cork', 'reply', 'ack', 'uncork', 're-arm'])
+    log.length = 0
+    await batcher.afterFlush().then(() => log.push('alone'))
+    expect(log).toEqual(['alone'])
+  })
 })
