@@ -16,6 +16,7 @@ import { DEFAULT_OUTBOUND_LIMIT } from '../hub/hub.js'
 import { type Listener, openListener } from '../hub/listeners.js'
 import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
+import { requestFields } from './hot-frames.js'
 
 /** Longest unix socket path the OS accepts (sun_path is 108 bytes on Linux, with its NUL). */
 const MAX_UNIX_PATH = 100
@@ -114,6 +115,15 @@ export class DirectServer implements ConnectionHost {
   detach(conn: HubConnection): void {
     if (this.#byAddress.get(conn.address) === conn) this.#byAddress.delete(conn.address)
     this.#lastTag.delete(conn)
+  }
+
+  /** A `[Request, serverId, tag, data]` read without the generic decoder (every request is one). */
+  handleBody(conn: HubConnection, body: Buffer): boolean {
+    const f = requestFields(body)
+    if (!f) return false
+    this.#lastTag.set(conn, f.tag)
+    this.host.request(conn, f.serverId, f.tag, f.data)
+    return true
   }
 
   handle(conn: HubConnection, msg: WireValue[]): void {

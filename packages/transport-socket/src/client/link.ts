@@ -20,7 +20,7 @@ import {
 import { type Endpoint, loadPem } from '../endpoint.js'
 import { newNonce, proof, verifyProof } from '../wire/auth.js'
 import { encodeFrame, FrameReader } from '../wire/frames.js'
-import { decodeValue, type WireValue } from '../wire/msgpack.js'
+import { decodeValue, sizeOf, type WireValue } from '../wire/msgpack.js'
 import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, Feature, PROTOCOL_VERSION, T } from '../wire/protocol.js'
 import { onreadFor } from '../wire/socket-reads.js'
 import { FrameWriter } from '../wire/writer.js'
@@ -261,10 +261,9 @@ export class Link {
    */
   post(fields: WireValue[]): void {
     if (this.#closed) throw new ConnectionError(`not connected to the hub at ${this.endpoint.display}`)
-    const frame = encodeFrame(fields)
-    const size = Array.isArray(frame) ? frame[0].length + frame[1].length - 4 : frame.length - 4
+    const size = sizeOf(fields)
     if (size > this.maxFrame) throw new PayloadTooLargeError(size, this.maxFrame)
-    this.#writer.send(frame)
+    this.#writer.sendFields(fields, size)
   }
 
   /** Closes the link; pending requests reject with ConnectionError. */

@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream'
 import { ErrorCode, type Logger, PayloadTooLargeError, ProtocolError, UnipcError } from '@unipc/core/spi'
 import { newNonce, proof, verifyProof } from '../wire/auth.js'
-import { encodeFrame, FrameReader } from '../wire/frames.js'
+import { FrameReader } from '../wire/frames.js'
 import { decodeValue, type WireValue } from '../wire/msgpack.js'
 import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, PROTOCOL_VERSION, T } from '../wire/protocol.js'
 import { feedFrames } from '../wire/socket-reads.js'
@@ -33,6 +33,11 @@ export interface ConnectionHost {
   attach(conn: HubConnection): void
   /** Handles one frame of an authenticated client. */
   handle(conn: HubConnection, msg: WireValue[]): void
+  /**
+   * Sees each frame body of an authenticated client before it is decoded; true: handled (a host
+   * reads its hottest frame without the generic decoder). Throws like `handle`.
+   */
+  handleBody?(conn: HubConnection, body: Buffer): boolean
   /** Called once when the connection is gone. */
   detach(conn: HubConnection): void
 }
@@ -103,11 +108,11 @@ export class HubConnection implements Peer {
       setImmediate(() => this.close())
       return
     }
-    this.#writer.send(encodeFrame(fields))
+    this.#writer.sendFields(fields)
   }
 
   sendDroppable(fields: WireValue[]): void {
-    if (this.#room()) this.#writer.send(encodeFrame(fields))
+    if (this.#room()) this.#writer.sendFields(fields)
   }
 
   sendDroppableFrame(head: Buffer, tail: Uint8Array): void {
@@ -156,12 +161,12 @@ export class HubConnection implements Peer {
     if (this.#pushedUpTo !== 0) {
       const upTo = this.#pushedUpTo
       this.#pushedUpTo = 0
-      this.#writer.send(encodeFrame([T.Pushed, upTo]))
+      this.#writer.sendFields([T.Pushed, upTo])
     }
     if (this.#done.length > 0) {
       const tags = this.#done
       this.#done = []
-      this.#writer.send(encodeFrame([T.Done, ...tags]))
+      this.#writer.sendFields([T.Done, ...tags])
     }
   }
 
@@ -191,6 +196,14 @@ export class HubConnection implements Peer {
   }
 
   #onFrame(body: Buffer): void {
+    if (this.#authed && this.host.handleBody) {
+      try {
+        if (this.host.handleBody(this, body)) return
+      } catch (err) {
+        this.#handleFailed(err)
+        return
+      }
+    }
     let msg: WireValue
     try {
       msg = decodeValue(body)
@@ -207,9 +220,13 @@ export class HubConnection implements Peer {
     try {
       this.host.handle(this, msg)
     } catch (err) {
-      if (err instanceof ProtocolError) this.#refuse(err, 'broke the protocol')
-      else this.host.logger.error(`unipc-hub: failed to handle a frame of ${this.#who()}`, err)
+      this.#handleFailed(err)
     }
+  }
+
+  #handleFailed(err: unknown): void {
+    if (err instanceof ProtocolError) this.#refuse(err, 'broke the protocol')
+    else this.host.logger.error(`unipc-hub: failed to handle a frame of ${this.#who()}`, err)
   }
 
   #handshake(msg: WireValue[]): void {

@@ -1,18 +1,31 @@
 /**
  * Outbound batching: frames queued during one tick leave in a single write (one buffer when small,
  * a corked writev when a large payload travels as its own chunk), which is what keeps the
- * per-message syscall cost low under load.
+ * per-message syscall cost low under load. Frames given as fields are encoded straight into a
+ * slab shared by the frames of the tick (and of following ticks while it has room), so a small
+ * frame costs no buffer of its own and no copy into the batch.
  * @module
  */
 import type { Duplex } from 'node:stream'
+import { encodeFrame } from './frames.js'
+import { sizeOf, type WireValue, write } from './msgpack.js'
 
 const CONCAT_LIMIT = 64 * 1024
+/** Slab size: a tick's small frames usually fit one; a flush drops a slab once half of it is used. */
+const SLAB = 16 * 1024
+/** Fields whose last binary is at least this large go through `encodeFrame` (zero-copy payload). */
+const LARGE_PAYLOAD = 8 * 1024
+const NO_SLAB = Buffer.alloc(0)
 
 /** Queues frames for one socket and writes them once per tick. */
 export class FrameWriter {
   #chunks: Uint8Array[] = []
   #bytes = 0
   #scheduled = false
+  /** Frames encoded in place: `[#start, #end)` of `#slab` is queued and not yet in `#chunks`. */
+  #slab = NO_SLAB
+  #start = 0
+  #end = 0
   readonly #flush = (): void => this.flush()
 
   /**
@@ -43,8 +56,45 @@ export class FrameWriter {
     return this.#bytes + this.socket.writableLength
   }
 
+  /**
+   * Queues the frame whose body is the msgpack array `fields`, encoding it into the batch.
+   * @param size - `sizeOf(fields)` when the caller already has it (to check a limit)
+   */
+  sendFields(fields: WireValue[], size = sizeOf(fields)): void {
+    const last = fields[fields.length - 1]
+    if (last instanceof Uint8Array && last.length >= LARGE_PAYLOAD) {
+      this.send(encodeFrame(fields))
+      return
+    }
+    const n = 4 + size
+    let pos = this.#end
+    if (pos + n > this.#slab.length) {
+      this.#seal()
+      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB, n))
+      this.#start = 0
+      pos = 0
+    }
+    const slab = this.#slab
+    slab.writeUInt32BE(size, pos)
+    write(slab, pos + 4, fields)
+    this.#end = pos + n
+    this.#bytes += n
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      this.defer(this.#flush)
+    }
+  }
+
+  /** Moves the frames encoded in the slab to the chunk list (before a chunk that must follow them). */
+  #seal(): void {
+    if (this.#end === this.#start) return
+    this.#chunks.push(this.#slab.subarray(this.#start, this.#end))
+    this.#start = this.#end
+  }
+
   /** Queues one encoded frame (a buffer, or a header and its payload). */
   send(frame: Buffer | [Buffer, Uint8Array]): void {
+    this.#seal()
     if (Array.isArray(frame)) {
       this.#chunks.push(frame[0], frame[1])
       this.#bytes += frame[0].length + frame[1].length
@@ -62,6 +112,13 @@ export class FrameWriter {
   flush(): void {
     this.beforeFlush?.()
     this.#scheduled = false
+    this.#seal()
+    // What was written stays the socket's: later frames go after it, or into a new slab.
+    if (this.#end > SLAB / 2) {
+      this.#slab = NO_SLAB
+      this.#start = 0
+      this.#end = 0
+    }
     const chunks = this.#chunks
     if (chunks.length === 0) return
     const bytes = this.#bytes
@@ -82,5 +139,6 @@ export class FrameWriter {
   clear(): void {
     this.#chunks = []
     this.#bytes = 0
+    this.#start = this.#end
   }
 }
