@@ -8,7 +8,7 @@
  */
 import type { Client } from './client.js'
 import { type Deferred, deferred } from './deferred.js'
-import { mapRejection } from './errors.js'
+import { toUnipcError } from './errors.js'
 import { ENVELOPE_LIMIT, packFrames } from './native/envelope.js'
 import type { TurnBatcher } from './turn.js'
 
@@ -101,16 +101,21 @@ export class Publisher {
       try {
         if (g.inbox) {
           const message = g.frames.length === 1 ? (g.frames[0] as Buffer) : packFrames(g.frames)
-          mapRejection(`publishing on ${g.channel}`, this.cmd.publish(g.channel, message)).then(
-            g.done.resolve,
-            g.done.reject,
-          )
+          // One reaction settles the group (no mapRejection promise in between: this is per reply).
+          this.cmd
+            .publish(g.channel, message)
+            .then(g.done.resolve, (err: unknown) =>
+              g.done.reject(toUnipcError(err, `publishing on ${g.channel}`)),
+            )
         } else {
           const sent =
             g.args.length === 2
               ? this.cmd.publish(g.args[0] as string, g.args[1] as Buffer)
               : (this.cmd as unknown as RunClient).unipcPublishRun(...g.args)
-          mapRejection(`publishing on ${g.args[0]}`, sent).then(() => g.done.resolve(), g.done.reject)
+          sent.then(
+            () => g.done.resolve(),
+            (err: unknown) => g.done.reject(toUnipcError(err, `publishing on ${g.args[0]}`)),
+          )
         }
       } catch (err) {
         g.done.reject(err)

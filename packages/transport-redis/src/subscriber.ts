@@ -40,7 +40,8 @@ export class Subscriber {
   #lastChannel: Buffer | undefined
   #lastName = ''
   #name(channel: Buffer): string {
-    if (this.#lastChannel !== undefined && channel.equals(this.#lastChannel)) return this.#lastName
+    const last = this.#lastChannel
+    if (last !== undefined && sameBytes(channel, last)) return this.#lastName
     this.#lastChannel = Buffer.from(channel)
     this.#lastName = channel.toString()
     return this.#lastName
@@ -93,4 +94,15 @@ export class Subscriber {
       await (pattern ? this.client.punsubscribe(name) : this.client.unsubscribe(name)).catch(() => {})
     }
   }
+}
+
+/**
+ * Byte equality of two channel names. A loop in JS: channel names are short, and `Buffer.equals`
+ * (a native call) cost more than the comparison itself on every message.
+ */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  const n = a.length
+  if (n !== b.length) return false
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false
+  return true
 }
