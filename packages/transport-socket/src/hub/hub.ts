@@ -9,6 +9,7 @@ import { DEFAULT_MAX_FRAME } from '../wire/frames.js'
 import type { WireValue } from '../wire/msgpack.js'
 import { Feature, T } from '../wire/protocol.js'
 import { type ConnectionHost, HubConnection } from './connection.js'
+import { hotFrame } from './hot-frames.js'
 import { type Listener, type ListenOptions, openListener } from './listeners.js'
 import { MapBroker } from './maps.js'
 import { MessagingBroker } from './messaging.js'
@@ -174,6 +175,36 @@ class HubCore implements ConnectionHost {
     this.pubsub.dropPeer(conn)
     this.messaging.dropPeer(conn)
     this.logger.debug(`unipc-hub: ${conn.component || conn.address} disconnected`)
+  }
+
+  /** The frames of every command and event, read without the generic decoder (see hot-frames.ts). */
+  handleBody(conn: HubConnection, body: Buffer): boolean {
+    const f = hotFrame(body)
+    if (!f) return false
+    switch (f.type) {
+      case T.Send:
+        this.messaging.send(f.name, f.data)
+        return true
+      case T.Ack:
+        this.queues.ack(conn, f.a, f.b)
+        return true
+      case T.Publish:
+        this.pubsub.publish(f.name, f.data)
+        return true
+      case T.Enqueue: {
+        const rid = f.a
+        try {
+          this.queues.push(f.name, f.data)
+        } catch (err) {
+          if (err instanceof ProtocolError) throw err
+          conn.fail(rid, err)
+          return true
+        }
+        conn.pushed(rid)
+        return true
+      }
+    }
+    return false
   }
 
   handle(conn: HubConnection, msg: WireValue[]): void {
