@@ -130,8 +130,11 @@ export class ShmLink {
   /**
    * Sends one message: `fields` (already written) then `data`. Data too large for the ring goes
    * into a blob segment and the ring carries its name. Order is kept even when the ring is full.
+   * Frames are staged and written together once the current job ends; `urgent` writes what is
+   * staged at once (a stream's credit: its server idles until it arrives). `quiet` frames wake
+   * nobody (see NativeLink.write).
    */
-  send(op: number, fields: FieldWriter, data?: Uint8Array | BlobRef, quiet = false): void {
+  send(op: number, fields: FieldWriter, data?: Uint8Array | BlobRef, quiet = false, urgent = false): void {
     if (this.#closed) return
     let type = op
     let body: Uint8Array | undefined
@@ -146,7 +149,7 @@ export class ShmLink {
       if (slab && at >= 0) {
         // Copied in once; the reader copies it out and frees the space (positions stay in order).
         fields.str(slab.name).f64(at).f64(data.length)
-        this.#stageFrame(type | SLAB_FLAG, fields, undefined, quiet)
+        this.#stageFrame(type | SLAB_FLAG, fields, undefined, quiet, urgent)
         return
       }
       const name = segmentName(this.bus, 'b')
@@ -163,10 +166,16 @@ export class ShmLink {
       this.#native.write(type, fields.view(), body, quiet)
     )
       return
-    this.#stageFrame(type, fields, body, quiet)
+    this.#stageFrame(type, fields, body, quiet, urgent)
   }
 
-  #stageFrame(type: number, fields: FieldWriter, body: Uint8Array | undefined, quiet: boolean): void {
+  #stageFrame(
+    type: number,
+    fields: FieldWriter,
+    body: Uint8Array | undefined,
+    quiet: boolean,
+    urgent: boolean,
+  ): void {
     const headLen = fields.length
     const len = headLen + (body ? body.length : 0)
     const need = this.#stageLen + 8 + len
@@ -188,6 +197,11 @@ export class ShmLink {
     }
     this.#stageLen = at
     if (!quiet) this.#stageLoud = true
+    if (urgent) {
+      // Now rather than at the end of the job: the peer may be waiting for just this.
+      this.flush()
+      if (this.#stageLen === 0) return
+    }
     staged.add(this)
     if (!flushScheduled) {
       flushScheduled = true

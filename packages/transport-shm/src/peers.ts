@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { type Logger, ProtocolError } from '@unipc/core/spi'
+import { isCallerControl, type Logger, ProtocolError } from '@unipc/core/spi'
 import type { Endpoint } from './endpoint.js'
 import { watchForEof } from './handshake.js'
 import type { ShmLink } from './link.js'
@@ -105,7 +105,8 @@ export class Peers {
    * address of this bus (the caller sends through the broker).
    */
   send(to: string, data: Uint8Array): boolean {
-    return this.#post(to, Op.Inbox, this.#w.reset(), data)
+    // Credit and cancel go in at once: a stream's server waits for them while this job goes on.
+    return this.#post(to, Op.Inbox, this.#w.reset(), data, isCallerControl(data))
   }
 
   /**
@@ -116,12 +117,12 @@ export class Peers {
     return this.#post(to, Op.Request, this.#w.reset().u32(sid).u32(did), data)
   }
 
-  #post(to: string, op: number, fields: FieldWriter, data: Uint8Array): boolean {
+  #post(to: string, op: number, fields: FieldWriter, data: Uint8Array, urgent = false): boolean {
     if (this.#closed) return true
     let peer = this.#peers.get(to)
     if (peer?.link) {
       if (!peer.link.closed) {
-        peer.link.send(op, fields, data)
+        peer.link.send(op, fields, data, false, urgent)
         return true
       }
       this.#peers.delete(to)
