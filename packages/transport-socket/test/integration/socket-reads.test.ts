@@ -91,6 +91,28 @@ describe.each([
     expect(srv.closed).toEqual(['PayloadTooLargeError'])
   })
 
+  it('a socket that already received bytes falls back to its data events, losing nothing', async () => {
+    const got: Buffer[] = []
+    let mode = ''
+    const srv = createServer((socket) => {
+      const reader = new FrameReader(8 << 20, { frame: (b) => got.push(b), error: () => socket.destroy() })
+      const start = (): void => {
+        if (socket.readableLength === 0) return void setTimeout(start, 5)
+        mode = feedFrames(socket, reader)
+      }
+      start()
+    })
+    const w = where()
+    await new Promise<void>((r) => (w === 0 ? srv.listen(0, '127.0.0.1', r) : srv.listen(w, r)))
+    cleanup.push(() => srv.close())
+    const a = srv.address()
+    const s = await dial(typeof a === 'string' ? { path: a } : { host: '127.0.0.1', port: a?.port ?? 0 })
+    s.write(frames(sizes))
+    await until(() => got.length === sizes.length)
+    expect(mode).toBe('chunks')
+    expect(got.map((f) => f.length)).toEqual(sizes)
+  })
+
   it('a dialed socket with onreadFor feeds the reader', async () => {
     const srv = createServer((socket) => socket.end(frames(sizes)))
     const w = where()
