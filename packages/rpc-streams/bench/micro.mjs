@@ -9,9 +9,14 @@
  *   raw→typed  raw caller against `serve()`: the server side of the typed layer
  *   typed      typed client and `serve()` (the `unipc typed …` rows)
  * and prints each one's median CPU µs per call and its difference from raw{data}.
- * `PROF=1` runs only the typed variant (for `node --cpu-prof`).
+ * `PROF=<variant>` runs only that variant (for `node --cpu-prof`; `PROF=1` means typed); with
+ * `HEAP=<file>` as well, it writes a sampling heap profile of everything allocated, collected or not
+ * (open it in DevTools: which code allocates how much per call). `MICRO_URL=shm://…` or `unix://…`
+ * (a hub must run) measures over another transport.
  * `RS=<path of another build's index.js>` measures that build of rpc-streams instead (A/B).
  */
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { connect } from '@unipc/core'
 
 const { createClient, defineService, serve, t } = await import(process.env.RS ?? '@unipc/rpc-streams')
@@ -23,7 +28,7 @@ const rounds = Number(process.env.ROUNDS ?? 9)
 const methods = { echo: { params: t.object({ data: t.binary() }), result: t.binary() } }
 const Echo = defineService({ name: 'micro.Echo', methods })
 const Half = defineService({ name: 'micro.Half', methods })
-const url = `memory://micro-${process.pid}`
+const url = process.env.MICRO_URL ?? `memory://micro-${process.pid}`
 const server = await connect(url, { component: 'server' })
 const caller = await connect(url, { component: 'caller' })
 await server.requests.serve('micro.raw', (d) => d)
@@ -67,8 +72,26 @@ async function round(call, n) {
 }
 
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1]
-if (process.env.PROF === '1') {
-  for (let i = 0; i < rounds; i++) await round(variants.typed, calls)
+if (process.env.PROF) {
+  const only = variants[process.env.PROF === '1' ? 'typed' : process.env.PROF]
+  if (!only) throw new Error(`PROF names no variant; variants: ${Object.keys(variants).join(', ')}`)
+  await round(only, calls / 5)
+  const session = process.env.HEAP ? new Session() : undefined
+  if (session) {
+    session.connect()
+    await session.post('HeapProfiler.enable')
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 256,
+      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMajorGC: true,
+    })
+  }
+  for (let i = 0; i < rounds; i++) await round(only, calls)
+  if (session) {
+    const { profile } = await session.post('HeapProfiler.stopSampling')
+    writeFileSync(process.env.HEAP, JSON.stringify(profile))
+    session.disconnect()
+  }
 } else {
   const names = Object.keys(variants)
   const results = Object.fromEntries(names.map((n) => [n, []]))
