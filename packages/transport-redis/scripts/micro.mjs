@@ -49,6 +49,20 @@ if (process.env.MICRO_LAT) {
     }
   }
 }
+/**
+ * Connects a bus; MICRO_TRANSPORT=<path of a built transport's index.js> uses that build instead of
+ * the installed package (A/B of two versions in one run: `MICRO_KINDS=unipc,unipc@MICRO_OLD` with
+ * MICRO_OLD naming the other build's path through MICRO_TRANSPORT_MICRO_OLD).
+ */
+async function open(url) {
+  const alt = Object.keys(process.env)
+    .filter((k) => k.startsWith('MICRO_TRANSPORT_') && process.env[k.slice('MICRO_TRANSPORT_'.length)])
+    .map((k) => process.env[k])[0]
+  if (!alt) return connect(url)
+  const { createTransport } = await import(alt)
+  return connect(createTransport(new URL(url), {}))
+}
+
 const latReport = () => (lat.n ? `read→write ${((lat.sum / lat.n) * 1000).toFixed(1)} µs` : '')
 const SUBSCRIBERS = 4
 const WINDOW = 4096
@@ -60,7 +74,7 @@ async function child(what, url, kind) {
   const opts = redisOpts(url)
   let close
   if (what === '--server' && kind === 'unipc') {
-    const bus = await connect(url)
+    const bus = await open(url)
     await bus.requests.serve('echo', (d) => d)
     close = () => bus.close()
   } else if (what === '--server') {
@@ -86,7 +100,7 @@ async function child(what, url, kind) {
       if (++n % 128 === 0) process.stdout.write(`${n}\n`)
     }
     if (kind === 'unipc') {
-      const bus = await connect(url)
+      const bus = await open(url)
       const sub = bus.events.subscribe('micro.fanout')
       sub.subscribe(onEvent)
       await sub.ready
@@ -237,7 +251,7 @@ async function rtt(url, kind, seconds, redisPid, variant) {
   let call
   let close
   if (kind === 'unipc') {
-    const bus = await connect(url)
+    const bus = await open(url)
     call = (p) => bus.requests.call('echo', p)
     close = () => bus.close()
   } else {
@@ -323,7 +337,7 @@ async function fanout(url, kind, seconds, redisPid, variant) {
   let publish
   let close
   if (kind === 'unipc') {
-    const bus = await connect(url)
+    const bus = await open(url)
     publish = (p) => bus.events.publish('micro.fanout', p)
     close = () => bus.close()
   } else {
