@@ -111,12 +111,8 @@ export class HubConnection implements Peer {
     this.#writer.sendFields(fields)
   }
 
-  sendDroppable(fields: WireValue[]): void {
-    if (this.#room()) this.#writer.sendFields(fields)
-  }
-
-  sendDroppableFrame(head: Buffer, tail: Uint8Array): void {
-    if (this.#room()) this.#writer.send([head, tail])
+  sendDroppable(fields: WireValue[], size?: number): void {
+    if (this.#room()) this.#writer.sendFields(fields, size)
   }
 
   /** Whether a droppable frame may be queued now (else it is counted as dropped). */

@@ -13,10 +13,11 @@ export interface Peer {
   readonly address: string
   /** Queues a frame that must arrive (replies, deliveries, messages). */
   send(fields: WireValue[]): void
-  /** Queues a frame that may be dropped when the client's outbound buffer is over its limit (events). */
-  sendDroppable(fields: WireValue[]): void
-  /** The same for a frame already encoded (a head and a tail shared with other peers). */
-  sendDroppableFrame(head: Buffer, tail: Uint8Array): void
+  /**
+   * Queues a frame that may be dropped when the client's outbound buffer is over its limit (events).
+   * @param size - `sizeOf(fields)` when the caller already has it
+   */
+  sendDroppable(fields: WireValue[], size?: number): void
 }
 
 /** Copies a view into a small standalone buffer when it would otherwise pin a much larger chunk. */

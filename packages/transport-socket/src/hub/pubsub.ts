@@ -6,12 +6,10 @@
  * @module
  */
 import { compilePattern } from '@unipc/core/spi'
-import { encodeHead, encodeTail } from '../wire/frames.js'
+import { sizeOf, type WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
 import type { Peer } from './peer.js'
 
-/** Events at least this large are encoded per subscriber (the payload is not copied then anyway). */
-const SHARED_TAIL_LIMIT = 16 * 1024
 /** Channels whose target lists are remembered; past it the cache starts over (channels with ids in them). */
 const ROUTE_CACHE_LIMIT = 4096
 
@@ -35,24 +33,20 @@ export class PubSubBroker {
     const targets = this.#routes.get(channel) ?? this.#route(channel)
     const n = targets.length
     if (n === 0) return
-    if (n === 1 || data.length >= SHARED_TAIL_LIMIT) {
-      // One subscriber, or a large event that the encoder already sends without copying.
-      for (const s of targets) s.peer.sendDroppable([T.Event, s.id, channel, data])
-      return
-    }
-    // Several subscribers: the channel and data are encoded once; the small head that differs only
-    // in the subscription id is encoded once per id (subscribers' ids mostly coincide: each
-    // process numbers its own subscriptions from 1).
-    const tail = encodeTail([channel, data])
+    // One fields array for every subscriber, encoded straight into each connection's batch; its
+    // size is computed once per subscription id (subscribers' ids mostly coincide: each process
+    // numbers its own subscriptions from 1). Large payloads are not copied by the writer.
+    const fields: WireValue[] = [T.Event, 0, channel, data]
     let lastId = -1
-    let head: Buffer | undefined
+    let size = 0
     for (let i = 0; i < n; i++) {
       const s = targets[i] as Subscription
-      if (s.id !== lastId || !head) {
+      if (s.id !== lastId) {
         lastId = s.id
-        head = encodeHead([T.Event, s.id], 2, tail.length)
+        fields[1] = s.id
+        size = sizeOf(fields)
       }
-      s.peer.sendDroppableFrame(head, tail)
+      s.peer.sendDroppable(fields, size)
     }
   }
 
@@ -61,7 +55,7 @@ export class PubSubBroker {
     const exact = this.#exact.get(channel)
     if (exact) for (const s of exact) targets.push(s)
     for (const s of this.#wild) if (s.matches(channel)) targets.push(s)
-    // Grouped by id so that runs of equal ids share one encoded head.
+    // Grouped by id so that runs of equal ids share one size computation.
     targets.sort((a, b) => a.id - b.id)
     if (this.#routes.size >= ROUTE_CACHE_LIMIT) this.#routes = new Map()
     this.#routes.set(channel, targets)
