@@ -27,6 +27,8 @@ export interface ConnectionHost {
   readonly outboundLimit: number
   /** Feature bits announced in the Welcome (see `Feature`). */
   readonly features: number
+  /** Write as soon as this many frames wait (FrameWriter's `flushAfter`; default: once per turn). */
+  readonly flushAfter?: number
   /** A new unique connection id. */
   nextId(): number
   /** Called once the client authenticated. */
@@ -79,7 +81,7 @@ export class HubConnection implements Peer {
   ) {
     this.id = host.nextId()
     this.#socket = socket
-    this.#writer = new FrameWriter(socket, () => this.#summarise(), setImmediate)
+    this.#writer = new FrameWriter(socket, () => this.#summarise(), setImmediate, host.flushAfter)
     this.#reader = new FrameReader(PRE_AUTH_MAX_FRAME, {
       frame: (body) => this.#onFrame(body),
       error: (err) => this.#refuse(err, 'sent an unusable frame'),

@@ -1,13 +1,14 @@
-import { Writable } from 'node:stream'
+import { Duplex } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { encodeFrame } from '../../src/wire/frames.js'
 import type { WireValue } from '../../src/wire/msgpack.js'
 import { FrameWriter } from '../../src/wire/writer.js'
 
 /** A socket stand-in that keeps the written buffers themselves (no copy), like a pending write does. */
-function keeper(): { socket: Writable; written: Uint8Array[] } {
+function keeper(): { socket: Duplex; written: Uint8Array[] } {
   const written: Uint8Array[] = []
-  const socket = new Writable({
+  const socket = new Duplex({
+    read() {},
     write(chunk: Buffer, _enc, done) {
       written.push(chunk)
       done()
@@ -65,5 +66,19 @@ describe('FrameWriter', () => {
     w.sendFields([51, Uint8Array.of(2)])
     await tick()
     expect(Buffer.concat(written)).toEqual(bytes(encodeFrame([51, Uint8Array.of(2)])))
+  })
+
+  it('with flushAfter, writes every that many frames at once and the rest at the end of the tick', async () => {
+    const { socket, written } = keeper()
+    let summaries = 0
+    const w = new FrameWriter(socket, () => summaries++, process.nextTick, 32)
+    const frames = Array.from({ length: 70 }, (_, i): WireValue[] => [51, Uint8Array.of(i)])
+    for (const f of frames) w.sendFields(f)
+    expect(written.length).toBe(2)
+    expect(summaries).toBe(0)
+    await tick()
+    expect(written.length).toBe(3)
+    expect(summaries).toBe(1)
+    expect(Buffer.concat(written)).toEqual(Buffer.concat(frames.map((f) => bytes(encodeFrame(f)))))
   })
 })
