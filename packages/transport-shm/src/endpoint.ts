@@ -1,7 +1,8 @@
 /**
  * One process's side of a bus: its doorbell and its links. A ring of the doorbell (or a pending
- * write) runs `pump`: drain every link in batches, retry full writes, then arm and sleep. While
- * data keeps coming nobody arms, so a busy stream costs no system call.
+ * write) runs `pump`: retry full writes, drain every link in batches and arm each in the read that
+ * finds it empty, then sleep. While data keeps coming nobody arms, so a busy stream costs no
+ * system call.
  * @module
  */
 import type { Logger } from '@unipc/core/spi'
@@ -9,8 +10,8 @@ import type { Frame, ShmLink } from './link.js'
 import { addon } from './load-addon.js'
 import type { NativeBell } from './native.js'
 
-/** Rounds of draining before yielding to the event loop (timers, sockets) and coming back. */
-const ROUNDS_BEFORE_YIELD = 32
+/** Batches read from one link before yielding to the event loop (timers, sockets) and coming back. */
+const BATCHES_BEFORE_YIELD = 32
 
 /** A process's doorbell and the links it drains. */
 export class Endpoint {
@@ -68,30 +69,32 @@ export class Endpoint {
     })
   }
 
-  /** Drains every link until all are empty and armed. */
+  /**
+   * Drains every link, arming each in the read that finds it empty (a peer writing after that
+   * rings the bell, which runs pump again). A link still delivering after
+   * {@link BATCHES_BEFORE_YIELD} batches stays unarmed and pump comes back after the event loop
+   * had its turn.
+   */
   pump(): void {
-    for (let round = 0; !this.#closed; round++) {
-      let busy = false
-      for (const link of this.links) {
-        try {
-          link.flush()
-          while (link.readBatch((f) => this.#deliver(link, f))) busy = true
-        } catch (err) {
-          this.links.delete(link)
-          link.close()
-          this.onLinkError(link, err as Error)
+    let more = false
+    for (const link of this.links) {
+      if (this.#closed) return
+      try {
+        link.flush()
+        const deliver = (f: Frame): void => this.#deliver(link, f)
+        for (let batches = 1; link.readOrArm(deliver); batches++) {
+          if (batches >= BATCHES_BEFORE_YIELD) {
+            more = true
+            break
+          }
         }
-      }
-      if (!busy) {
-        let armed = true
-        for (const link of this.links) if (!link.arm()) armed = false
-        if (armed) return
-      }
-      if (round >= ROUNDS_BEFORE_YIELD) {
-        this.schedule()
-        return
+      } catch (err) {
+        this.links.delete(link)
+        link.close()
+        this.onLinkError(link, err as Error)
       }
     }
+    if (more) this.schedule()
   }
 
   #deliver(link: ShmLink, frame: Frame): void {

@@ -23,6 +23,9 @@ const SLAB_MAX_PAYLOAD = SLAB_CAPACITY / 2
 /** Frames with more data than this skip the staging buffer when nothing waits before them. */
 const STAGE_MAX_DATA = 4096
 
+/** The addon arms an empty ring within read() (see NativeAddon.readArms). */
+const READ_ARMS = addon.readArms === true
+
 /** Large payloads started flowing in this process: see NativeAddon.tuneMalloc. */
 let largeSeen = false
 function largePayloads(): void {
@@ -232,6 +235,26 @@ export class ShmLink {
     if (this.#closed) return false
     const buf = this.#native.read(BATCH_BYTES)
     if (!buf) return false
+    this.#deliver(buf, onFrame)
+    return true
+  }
+
+  /**
+   * Like {@link ShmLink.readBatch}, but an empty ring is armed in the same native call. Returns
+   * false once the ring is empty and armed (or the link closed): the peer rings before writing more.
+   * @throws when the peer corrupted the ring (the caller closes the link)
+   */
+  readOrArm(onFrame: (frame: Frame) => void): boolean {
+    if (this.#closed) return false
+    if (!READ_ARMS) return this.readBatch(onFrame) || !this.#native.arm()
+    const buf = this.#native.read(BATCH_BYTES, true)
+    if (!buf) return false
+    this.#deliver(buf, onFrame)
+    return true
+  }
+
+  /** Hands each frame of a batch to `onFrame` (one reusable Frame, read synchronously). */
+  #deliver(buf: Buffer, onFrame: (frame: Frame) => void): void {
     const frame = this.#frame
     let at = 0
     while (at + 8 <= buf.length) {
@@ -245,7 +268,6 @@ export class ShmLink {
       frame.fields.reset(buf, start, at)
       onFrame(frame)
     }
-    return true
   }
 
   /** Our slab, made on first use; undefined when it cannot be made (blobs then). */

@@ -44,10 +44,12 @@ export declare class NativeLink {
   /**
    * Copies committed frames out (about `maxBytes`, at least one) as `[u32 length][u32 type][payload]`
    * records, then frees their ring space (ringing the writer if it waits for space).
+   * With `arm`, an empty ring is also armed (see {@link NativeLink.arm}) in the same call; data
+   * that arrives meanwhile is returned instead (and the ring is not armed).
    * @returns undefined when the ring is empty
    * @throws code ERR_UNIPC_SHM_CORRUPT when a length, type or position read from the ring is out of bounds
    */
-  read(maxBytes: number): Buffer | undefined
+  read(maxBytes: number, arm?: boolean): Buffer | undefined
   /** Marks the reader as asleep; false (and not armed) when data arrived meanwhile: read again. */
   arm(): boolean
   /** The write end of the peer's bell FIFO (from {@link NativeAddon.openPeerBell}), -1 for none. */
@@ -126,4 +128,6 @@ export interface NativeAddon {
    * Absent from an addon built before it existed.
    */
   tuneMalloc?(): boolean
+  /** True when NativeLink.read takes `arm` (absent from an addon built before it did). */
+  readonly readArms?: boolean
 }

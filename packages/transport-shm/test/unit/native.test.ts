@@ -177,6 +177,29 @@ describe('native link segments', () => {
     b.close()
   })
 
+  it('read(max, arm) arms an empty ring in the same call, and never arms one holding data', () => {
+    const name = fresh()
+    const a = addon.Link.create(name, 4096)
+    const b = addon.Link.open(name, 1 << 20)
+    const IN_ARMED = 6
+    expect(b.read(1024, true)).toBeUndefined()
+    expect(b.stats()[IN_ARMED]).toBe(1)
+    // The writer finds the reader armed, disarms it and would ring its bell.
+    expect(a.write(3, Buffer.from('one'))).toBe(true)
+    expect(b.stats()[IN_ARMED]).toBe(0)
+    expect(a.write(3, Buffer.from('two'))).toBe(true)
+    const batch = b.read(1024, true)
+    expect(batch?.toString('utf8', 8, 11)).toBe('one')
+    expect(b.stats()[IN_ARMED]).toBe(0)
+    // Without `arm` an empty read leaves the flag alone.
+    expect(b.read(1024)).toBeUndefined()
+    expect(b.stats()[IN_ARMED]).toBe(0)
+    expect(b.read(1024, true)).toBeUndefined()
+    expect(b.stats()[IN_ARMED]).toBe(1)
+    a.close()
+    b.close()
+  })
+
   it('reports a corrupted frame length as ERR_UNIPC_SHM_CORRUPT and reads nothing', () => {
     const name = fresh()
     const a = addon.Link.create(name, 4096)
