@@ -33,8 +33,8 @@ interface Queue {
 /** All queues of one hub. */
 export class QueueBroker {
   readonly #queues = new Map<string, Queue>()
-  /** Consumers by `${peerId}:${consumerId}`. */
-  readonly #consumers = new Map<string, Consumer>()
+  /** Consumers by peer id, then consumer id (numbers: an ack looks its consumer up without building a key). */
+  readonly #consumers = new Map<number, Map<number, Consumer>>()
   #nextTag = 1
 
   /** Called after every change that a state snapshot should capture. */
@@ -49,10 +49,14 @@ export class QueueBroker {
 
   /** Registers a consumer of `queue` for a peer. */
   consume(peer: Peer, id: number, queue: string, concurrency: number): void {
-    const key = `${peer.id}:${id}`
-    if (this.#consumers.has(key)) this.unconsume(peer, id)
+    if (this.#consumer(peer, id)) this.unconsume(peer, id)
     const c: Consumer = { peer, id, queue, concurrency: Math.max(1, concurrency), held: new Map() }
-    this.#consumers.set(key, c)
+    let mine = this.#consumers.get(peer.id)
+    if (!mine) {
+      mine = new Map()
+      this.#consumers.set(peer.id, mine)
+    }
+    mine.set(id, c)
     this.#queue(queue).consumers.push(c)
     this.#pump(queue)
   }
@@ -62,20 +66,18 @@ export class QueueBroker {
    * finishing those commands) or until its connection goes away (then they are redelivered).
    */
   unconsume(peer: Peer, id: number): void {
-    const key = `${peer.id}:${id}`
-    const c = this.#consumers.get(key)
+    const c = this.#consumer(peer, id)
     if (!c) return
     const q = this.#queue(c.queue)
     q.consumers = q.consumers.filter((x) => x !== c)
-    if (c.held.size === 0) this.#consumers.delete(key)
+    if (c.held.size === 0) this.#forget(c)
   }
 
   /** Acknowledges a delivery: the message is gone for good. */
   ack(peer: Peer, id: number, tag: number): void {
-    const key = `${peer.id}:${id}`
-    const c = this.#consumers.get(key)
+    const c = this.#consumer(peer, id)
     if (!c?.held.delete(tag)) return
-    if (c.held.size === 0 && !this.#queue(c.queue).consumers.includes(c)) this.#consumers.delete(key)
+    if (c.held.size === 0 && !this.#queue(c.queue).consumers.includes(c)) this.#forget(c)
     this.onChange()
     this.#pump(c.queue)
   }
@@ -85,12 +87,11 @@ export class QueueBroker {
    * to the front of the queue with its flag unchanged.
    */
   release(peer: Peer, id: number, tag: number): void {
-    const key = `${peer.id}:${id}`
-    const c = this.#consumers.get(key)
+    const c = this.#consumer(peer, id)
     const m = c?.held.get(tag)
     if (!c || !m) return
     c.held.delete(tag)
-    if (c.held.size === 0 && !this.#queue(c.queue).consumers.includes(c)) this.#consumers.delete(key)
+    if (c.held.size === 0 && !this.#queue(c.queue).consumers.includes(c)) this.#forget(c)
     const q = this.#queue(c.queue)
     q.items.splice(q.head, 0, m)
     this.#pump(c.queue)
@@ -98,9 +99,10 @@ export class QueueBroker {
 
   /** Removes every consumer of a peer (its connection closed); what they held is redelivered. */
   dropPeer(peer: Peer): void {
-    for (const [key, c] of [...this.#consumers]) {
-      if (c.peer !== peer) continue
-      this.#consumers.delete(key)
+    const mine = this.#consumers.get(peer.id)
+    if (!mine) return
+    this.#consumers.delete(peer.id)
+    for (const c of mine.values()) {
       const q = this.#queue(c.queue)
       q.consumers = q.consumers.filter((x) => x !== c)
       if (c.held.size > 0) {
@@ -118,8 +120,10 @@ export class QueueBroker {
     const out = new Map<string, QueuedMessage[]>()
     for (const [name, q] of this.#queues) {
       const held: QueuedMessage[] = []
-      for (const c of this.#consumers.values())
-        if (c.queue === name) for (const m of c.held.values()) held.push({ data: m.data, redelivered: true })
+      for (const mine of this.#consumers.values())
+        for (const c of mine.values())
+          if (c.queue === name)
+            for (const m of c.held.values()) held.push({ data: m.data, redelivered: true })
       const items = [...held, ...q.items.slice(q.head)]
       if (items.length > 0) out.set(name, items)
     }
@@ -164,8 +168,20 @@ export class QueueBroker {
   }
 
   #holds(queue: string): boolean {
-    for (const c of this.#consumers.values()) if (c.queue === queue && c.held.size > 0) return true
+    for (const mine of this.#consumers.values())
+      for (const c of mine.values()) if (c.queue === queue && c.held.size > 0) return true
     return false
+  }
+
+  #consumer(peer: Peer, id: number): Consumer | undefined {
+    return this.#consumers.get(peer.id)?.get(id)
+  }
+
+  #forget(c: Consumer): void {
+    const mine = this.#consumers.get(c.peer.id)
+    if (mine?.get(c.id) !== c) return
+    mine.delete(c.id)
+    if (mine.size === 0) this.#consumers.delete(c.peer.id)
   }
 
   #pick(q: Queue): Consumer | undefined {
