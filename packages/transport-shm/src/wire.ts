@@ -127,7 +127,11 @@ export class FieldWriter {
 
   /** Copies the fields written so far into `target` at `at` (no view allocated). */
   copyTo(target: Buffer, at: number): void {
-    this.#buf.copy(target, at, 0, this.#len)
+    const n = this.#len
+    const buf = this.#buf
+    // Most fields are a few ids: a loop beats Buffer.copy, which makes a view to copy from.
+    if (n <= 32) for (let i = 0; i < n; i++) target[at + i] = buf[i] as number
+    else buf.copy(target, at, 0, n)
   }
 
   /** The fields written so far (a view, valid until the next reset). */
