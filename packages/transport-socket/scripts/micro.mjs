@@ -1,12 +1,14 @@
 // Micro benchmark of the socket transport on built dist code (run `npx turbo run build` first):
 //   node packages/transport-socket/scripts/micro.mjs [rtt|tput|large|queue|all] [seconds] [direct: 1|0]
+// UNIPC_MICRO_TCP=1 runs over TCP (with a token) instead of a unix socket; `large` also prints the
+// round trip's p50/p90 and checks every reply is the payload.
 // (fan-out to 4 subscriber processes: scripts/fanout.mjs)
 // Runs the hub (the built bin) and the server/worker/subscriber bus in child processes and drives
 // them from this one. Reports wall-clock rates and the CPU time all three processes spent per
 // operation, which is steadier than wall time on a loaded machine. Profile with
 // `UNIPC_MICRO_PROF=dir node … ` (every process writes a --cpu-prof profile there).
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,12 +33,22 @@ if (role === '--peer') {
   const seconds = Number(process.argv[3] ?? 2)
   const direct = process.argv[4] !== '0'
   const dir = mkdtempSync(join(tmpdir(), 'sock-micro-'))
-  const hubUrl = `unix://${join(dir, 'hub.sock')}`
-  const hub = spawn(process.execPath, [...profArgs('hub'), hubBin, '--listen', hubUrl, '--quiet'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const tcp = process.env.UNIPC_MICRO_TCP === '1'
+  const token = 'micro-token-not-secret'
+  if (tcp) writeFileSync(join(dir, 'token'), token, { mode: 0o600 })
+  const hubUrl = tcp
+    ? `tcp://127.0.0.1:${20_000 + Math.floor(Math.random() * 20_000)}`
+    : `unix://${join(dir, 'hub.sock')}`
+  const tokenArgs = tcp ? ['--token-file', join(dir, 'token')] : []
+  const hub = spawn(
+    process.execPath,
+    [...profArgs('hub'), hubBin, '--listen', hubUrl, '--quiet', ...tokenArgs],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   await new Promise((resolve) => hub.stdout.once('data', resolve))
-  const url = `${hubUrl}?direct=${direct ? 1 : 0}`
+  const url = `${hubUrl}?direct=${direct ? 1 : 0}${tcp ? `&token=${token}` : ''}`
   const peer = spawn(process.execPath, [...profArgs('peer'), here, '--peer', url], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
@@ -88,10 +100,17 @@ if (role === '--peer') {
     await run('1MiB', 'MB', async (end) => {
       let n = 0
       const p = Buffer.alloc(1024 * 1024, 97)
+      const ms = []
       while (performance.now() < end) {
-        await bus.requests.call('echo', p)
+        const t = performance.now()
+        const r = await bus.requests.call('echo', p)
+        ms.push(performance.now() - t)
+        if (!p.equals(r)) throw new Error('the echo differs from the payload')
         n++
       }
+      ms.sort((a, b) => a - b)
+      const at = (q) => ms[Math.floor(ms.length * q)].toFixed(2)
+      console.log(`1MiB round trip p50 ${at(0.5)} ms, p90 ${at(0.9)} ms`)
       return n * 2
     })
   if (what === 'queue' || what === 'all')
