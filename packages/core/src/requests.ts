@@ -209,7 +209,7 @@ export class Requests {
             case FrameKind.Item: {
               let value: R
               try {
-                value = rt.decode(frame.body) as R
+                value = rt.decodeBody(frame.body) as R
               } catch (err) {
                 fail(err as Error)
                 return

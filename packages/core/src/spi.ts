@@ -35,6 +35,13 @@ export interface Supports {
   readonly durableEvents: boolean
   /** Buses of this transport live in different OS processes (false for `memory:`). */
   readonly crossProcess: boolean
+  /**
+   * Each delivered byte array (a request, reply, command or inbox message) belongs to its receiver
+   * alone: the transport never writes to it again, reuses its memory, or hands it to anyone else.
+   * The core may then give the application views into it instead of copies (large binary bodies of
+   * calls). Leave it unset when deliveries are views of memory the transport reuses (a ring).
+   */
+  readonly ownedDeliveries?: boolean
 }
 
 /** Limits a transport enforces; the core checks them before sending so callers get a clear error. */

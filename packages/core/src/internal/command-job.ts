@@ -62,7 +62,7 @@ export class CommandJob implements AbortOwner {
     let result: unknown
     try {
       result = handler(
-        this.#rt.decode(this.#frame.body),
+        this.#rt.decodeBody(this.#frame.body),
         new JobContext(this.#frame, this.#delivery.redelivered, this.#abort),
       )
       if (!isThenable(result)) {

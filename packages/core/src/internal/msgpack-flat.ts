@@ -224,7 +224,8 @@ function strLength(t: number): number {
 
 /**
  * Reads the bin (`t` 0xc4–0xc6, as a Buffer) or Uint8Array extension (`t` 0xc7–0xc9) whose type
- * byte was just read: always a copy, never a view of the input. DECLINE for any other extension.
+ * byte was just read: a copy, except a bin of at least `viewMin` bytes (a view). DECLINE for any
+ * other extension.
  */
 function readBytesAt(t: number): Uint8Array | typeof DECLINE {
   const isExt = t >= 0xc7
@@ -238,6 +239,11 @@ function readBytesAt(t: number): Uint8Array | typeof DECLINE {
     start += 2
   }
   const len = end - start
+  // A large Buffer body of an input its receiver owns is viewed, as msgpackr views every bin.
+  if (!isExt && len >= viewMin) {
+    at = end
+    return Buffer.from(src.buffer, src.byteOffset + start, len)
+  }
   const out = isExt ? new Uint8Array(len) : Buffer.allocUnsafe(len)
   // Small copies by hand: cheaper than making a view to copy from.
   if (len <= 64) for (let i = 0; i < len; i++) out[i] = src[start + i] as number
@@ -297,17 +303,23 @@ function readValue(): unknown {
   }
 }
 
+/** Bin bodies of at least this many bytes are returned as views (set per decode; see decodeFast). */
+let viewMin = Number.POSITIVE_INFINITY
+
 /**
  * Decodes bytes alone (a bin or Uint8Array extension) or a map of ASCII string keys to flat
  * values (as {@link encodeFlat} writes, or any other msgpack writer with those forms); returns
  * undefined for anything else, so msgpackr decodes it.
  * @param bytes - one whole msgpack value
+ * @param viewFrom - a bin (Buffer) body of this many bytes or more is returned as a view of `bytes`
+ *   rather than a copy: only for input nobody else reads or reuses
  */
-export function decodeFast(bytes: Uint8Array): unknown {
+export function decodeFast(bytes: Uint8Array, viewFrom = Number.POSITIVE_INFINITY): unknown {
   const t = bytes[0]
   if (t === undefined) return undefined
   src = bytes
   at = 1
+  viewMin = viewFrom
   try {
     let value: unknown
     if (t >= 0xc4 && t <= 0xc9) value = readBytesAt(t)

@@ -102,7 +102,7 @@ export class ServerCall implements ActiveCall, AbortOwner {
         this.#reply({ kind: FrameKind.Accepted, id: frame.id, server: this.#rt.address })
       }
       result = handler(
-        this.#rt.decode(frame.body),
+        this.#rt.decodeBody(frame.body),
         new CallContext(frame, this.#delivery.redelivered, this.#abort),
       )
     } catch (err) {

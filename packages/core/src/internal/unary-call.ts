@@ -56,7 +56,7 @@ class ReplyWait implements PendingCall, Expiring {
         this.#settle()
         let value: unknown
         try {
-          value = this.rt.decode(frame.body)
+          value = this.rt.decodeBody(frame.body)
         } catch (err) {
           this.reject(err as Error)
           return

@@ -135,3 +135,28 @@ describe('msgpack of flat objects by hand', () => {
     expect(decodeFast(Buffer.from([0xde, 0x00]))).toBeUndefined()
   })
 })
+
+describe('decodeFast views of owned input', () => {
+  const big = Buffer.alloc(70_000, 7)
+  const packed = packr.pack(big)
+
+  it('copies by default, and views a large Buffer body only when asked', () => {
+    const copy = decodeFast(packed) as Buffer
+    expect(copy.equals(big)).toBe(true)
+    expect(copy.buffer).not.toBe(packed.buffer)
+    const view = decodeFast(packed, 64 * 1024) as Buffer
+    expect(Buffer.isBuffer(view)).toBe(true)
+    expect(view.equals(big)).toBe(true)
+    expect(view.buffer).toBe(packed.buffer)
+  })
+
+  it('still copies small Buffers and every Uint8Array (msgpackr gives those their own memory)', () => {
+    const small = packr.pack(Buffer.alloc(100, 1))
+    expect((decodeFast(small, 64 * 1024) as Buffer).buffer).not.toBe(small.buffer)
+    const typed = packr.pack(new Uint8Array(70_000).fill(3))
+    const out = decodeFast(typed, 64 * 1024) as Uint8Array
+    expect(out.constructor).toBe(Uint8Array)
+    expect(out.buffer).not.toBe(typed.buffer)
+    expect(out.every((b) => b === 3)).toBe(true)
+  })
+})

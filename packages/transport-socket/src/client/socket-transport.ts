@@ -70,6 +70,8 @@ export class SocketTransport implements Transport {
     persistence: true,
     durableEvents: false,
     crossProcess: true,
+    // Every frame read from a socket lands in memory of its own (wire/reader.ts): nothing reuses it.
+    ownedDeliveries: true,
   }
   readonly limits: Limits
   readonly #endpoint: Endpoint
