@@ -109,6 +109,11 @@ export interface System<C = unknown> extends Roles<C> {
   /** npm packages whose versions the report lists. */
   readonly packages?: readonly string[]
   /**
+   * The system this one is compared with run by run (a layer over it, e.g. typed services over a
+   * transport): in every repetition it runs right after that system, so the pair sees the same load.
+   */
+  readonly pairedWith?: string
+  /**
    * Runs once in the harness process before this system's first cell (start a broker, check that
    * the package loads). Throwing makes every cell of the system n/a with the error's message.
    * The returned config is passed (as JSON) to every role.

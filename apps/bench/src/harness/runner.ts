@@ -56,6 +56,25 @@ export function unsupportedReason(system: System, scenario: ScenarioName): strin
   return undefined
 }
 
+/**
+ * The order systems run in within a repetition: the plan's, except that a system paired with
+ * another (`pairedWith`) runs right after it.
+ */
+export function runOrder(systems: readonly LoadedSystem[]): LoadedSystem[] {
+  const names = new Set(systems.map((ls) => ls.system.name))
+  const followers = (name: string) => systems.filter((ls) => ls.system.pairedWith === name)
+  const out: LoadedSystem[] = []
+  const place = (ls: LoadedSystem): void => {
+    out.push(ls)
+    for (const f of followers(ls.system.name)) place(f)
+  }
+  for (const ls of systems) {
+    const leader = ls.system.pairedWith
+    if (leader === undefined || !names.has(leader)) place(ls)
+  }
+  return out
+}
+
 /** Runs the plan and returns one cell per system × scenario. */
 export async function runPlan(plan: Plan): Promise<CellResult[]> {
   const env = createEnv()
@@ -107,9 +126,10 @@ export async function runPlan(plan: Plan): Promise<CellResult[]> {
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
+    const order = runOrder(plan.systems)
     for (const scenario of plan.scenarios) {
       for (let rep = 1; rep <= plan.repetitions; rep++) {
-        for (const ls of plan.systems) {
+        for (const ls of order) {
           const cell = cells.get(key(ls.system.name, scenario))!
           // Skip cells that cannot run, and stop repeating a cell that has only timed out so far
           // (a timeout costs a minute; a crash may be transient, e.g. a package being rebuilt).

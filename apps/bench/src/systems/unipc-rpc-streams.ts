@@ -44,6 +44,7 @@ function typedSystem(base: System, name: string): System<UnipcConfig> {
       queue: unsupported,
     },
     packages: [...(base.packages ?? []), '@unipc/rpc-streams'],
+    pairedWith: base.name,
     setup: base.setup as System<UnipcConfig>['setup'],
     // Load like the raw row does (core and transport), plus rpc-streams, before the run starts.
     async preload(config) {
