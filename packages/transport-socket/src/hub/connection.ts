@@ -27,8 +27,6 @@ export interface ConnectionHost {
   readonly outboundLimit: number
   /** Feature bits announced in the Welcome (see `Feature`). */
   readonly features: number
-  /** Write as soon as this many frames wait (FrameWriter's `flushAfter`; default: once per turn). */
-  readonly flushAfter?: number
   /** A new unique connection id. */
   nextId(): number
   /** Called once the client authenticated. */
@@ -81,7 +79,7 @@ export class HubConnection implements Peer {
   ) {
     this.id = host.nextId()
     this.#socket = socket
-    this.#writer = new FrameWriter(socket, () => this.#summarise(), setImmediate, host.flushAfter)
+    this.#writer = new FrameWriter(socket, () => this.#summarise(), setImmediate)
     this.#reader = new FrameReader(PRE_AUTH_MAX_FRAME, {
       frame: (body) => this.#onFrame(body),
       error: (err) => this.#refuse(err, 'sent an unusable frame'),
@@ -113,8 +111,12 @@ export class HubConnection implements Peer {
     this.#writer.sendFields(fields)
   }
 
-  sendDroppable(fields: WireValue[], size?: number): void {
-    if (this.#room()) this.#writer.sendFields(fields, size)
+  sendDroppable(fields: WireValue[]): void {
+    if (this.#room()) this.#writer.sendFields(fields)
+  }
+
+  sendDroppableFrame(frame: Buffer | [Buffer, Uint8Array]): void {
+    if (this.#room()) this.#writer.send(frame)
   }
 
   /** Whether a droppable frame may be queued now (else it is counted as dropped). */

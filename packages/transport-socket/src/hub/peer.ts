@@ -13,11 +13,10 @@ export interface Peer {
   readonly address: string
   /** Queues a frame that must arrive (replies, deliveries, messages). */
   send(fields: WireValue[]): void
-  /**
-   * Queues a frame that may be dropped when the client's outbound buffer is over its limit (events).
-   * @param size - `sizeOf(fields)` when the caller already has it
-   */
-  sendDroppable(fields: WireValue[], size?: number): void
+  /** Queues a frame that may be dropped when the client's outbound buffer is over its limit (events). */
+  sendDroppable(fields: WireValue[]): void
+  /** The same for a frame already encoded (the same bytes may be queued for several peers). */
+  sendDroppableFrame(frame: Buffer | [Buffer, Uint8Array]): void
 }
 
 /** Copies a view into a small standalone buffer when it would otherwise pin a much larger chunk. */

@@ -6,7 +6,8 @@
  * @module
  */
 import { compilePattern } from '@unipc/core/spi'
-import { sizeOf, type WireValue } from '../wire/msgpack.js'
+import { encodeFrame } from '../wire/frames.js'
+import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
 import type { Peer } from './peer.js'
 
@@ -33,20 +34,26 @@ export class PubSubBroker {
     const targets = this.#routes.get(channel) ?? this.#route(channel)
     const n = targets.length
     if (n === 0) return
-    // One fields array for every subscriber, encoded straight into each connection's batch; its
-    // size is computed once per subscription id (subscribers' ids mostly coincide: each process
-    // numbers its own subscriptions from 1). Large payloads are not copied by the writer.
+    // The frame is encoded once per subscription id (subscribers' ids mostly coincide: each
+    // process numbers its own subscriptions from 1) and the same bytes are queued for every
+    // subscriber: no copy per subscriber in the hub, the kernel copies them out of one buffer.
+    if (n === 1) {
+      // One subscriber: encoded straight into its connection's batch.
+      const s = targets[0] as Subscription
+      s.peer.sendDroppable([T.Event, s.id, channel, data])
+      return
+    }
     const fields: WireValue[] = [T.Event, 0, channel, data]
     let lastId = -1
-    let size = 0
+    let frame: Buffer | [Buffer, Uint8Array] | undefined
     for (let i = 0; i < n; i++) {
       const s = targets[i] as Subscription
-      if (s.id !== lastId) {
+      if (s.id !== lastId || !frame) {
         lastId = s.id
         fields[1] = s.id
-        size = sizeOf(fields)
+        frame = encodeFrame(fields)
       }
-      s.peer.sendDroppable(fields, size)
+      s.peer.sendDroppableFrame(frame)
     }
   }
 
@@ -55,7 +62,7 @@ export class PubSubBroker {
     const exact = this.#exact.get(channel)
     if (exact) for (const s of exact) targets.push(s)
     for (const s of this.#wild) if (s.matches(channel)) targets.push(s)
-    // Grouped by id so that runs of equal ids share one size computation.
+    // Grouped by id so that runs of equal ids share one encoded frame.
     targets.sort((a, b) => a.id - b.id)
     if (this.#routes.size >= ROUTE_CACHE_LIMIT) this.#routes = new Map()
     this.#routes.set(channel, targets)
