@@ -15,7 +15,6 @@ import { ConnectionError, failedCallReply, type Logger, lostCallReply } from '@u
 import { type Endpoint, parseEndpoint } from '../endpoint.js'
 import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
-import { DIRECT_FLUSH_AFTER } from './direct-server.js'
 import { type InflightCall, InflightTable, type Settle } from './inflight.js'
 import { Link } from './link.js'
 
@@ -251,7 +250,6 @@ class DirectLink {
         onClose: (cause) => this.#lost(cause),
       },
       DIRECT_CONNECT_TIMEOUT_MS,
-      DIRECT_FLUSH_AFTER,
     ).then(
       (link) => {
         if (this.#dead) {

@@ -18,13 +18,6 @@ import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
 import { requestFields } from './hot-frames.js'
 
-/**
- * Frames after which a direct link writes without waiting for the end of the tick, on both sides:
- * a caller with 64 requests in flight then sends two batches, and it and the server work on one
- * each at the same time, where one batch of 64 made each wait while the other worked on it.
- */
-export const DIRECT_FLUSH_AFTER = 32
-
 /** Longest unix socket path the OS accepts (sun_path is 108 bytes on Linux, with its NUL). */
 const MAX_UNIX_PATH = 100
 
@@ -43,7 +36,6 @@ export class DirectServer implements ConnectionHost {
   readonly maxFrame: number
   readonly outboundLimit = DEFAULT_OUTBOUND_LIMIT
   readonly features = 0
-  readonly flushAfter = DIRECT_FLUSH_AFTER
   /** The newest authenticated link from each caller address. */
   readonly #byAddress = new Map<string, HubConnection>()
   /** Highest request tag read on each link (for `Bye`). */

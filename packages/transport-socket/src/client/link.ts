@@ -66,9 +66,8 @@ export class Link {
     readonly endpoint: Endpoint,
     maxFrame: number,
     readonly events: LinkEvents,
-    flushAfter: number,
   ) {
-    this.#writer = new FrameWriter(socket, undefined, process.nextTick, flushAfter)
+    this.#writer = new FrameWriter(socket)
     this.maxFrame = maxFrame
   }
 
@@ -77,7 +76,6 @@ export class Link {
    * @throws ConnectionError (nothing listens, timeout), AuthError (wrong or missing token, refused
    *   certificate), ProtocolError (not a unipc hub or another protocol version)
    * @param connectTimeout - ms to connect and authenticate (default 10 s)
-   * @param flushAfter - write as soon as this many frames wait (0: once per tick; see FrameWriter)
    */
   static open(
     endpoint: Endpoint,
@@ -85,7 +83,6 @@ export class Link {
     component: string | undefined,
     events: LinkEvents,
     connectTimeout = CONNECT_TIMEOUT_MS,
-    flushAfter = 0,
   ): Promise<Link> {
     return new Promise<Link>((resolve, reject) => {
       let link: Link | undefined
@@ -179,7 +176,6 @@ export class Link {
             endpoint,
             typeof maxFrame === 'number' ? maxFrame : endpoint.maxFrame,
             events,
-            flushAfter,
           )
           if (typeof features === 'number') link.features = features
           reader.maxFrame = Math.max(endpoint.maxFrame, link.maxFrame)

@@ -26,8 +26,6 @@ export class FrameWriter {
   #slab = NO_SLAB
   #start = 0
   #end = 0
-  /** Frames queued since the last write (see `flushAfter`). */
-  #queued = 0
   readonly #flush = (): void => this.flush()
 
   /**
@@ -38,16 +36,11 @@ export class FrameWriter {
    *   queued the frames) or `setImmediate` (after every socket readable in this turn of the event
    *   loop was read, so a process that forwards between many sockets, the hub, writes once per
    *   destination per turn instead of once per source that sent to it)
-   * @param flushAfter - when above 0, a write leaves as soon as this many frames are queued, before
-   *   the tick ends: two processes that answer each other's batches (a caller with many requests
-   *   in flight and its server) then work at the same time on different parts of the window
-   *   instead of taking turns on the whole of it
    */
   constructor(
     readonly socket: Duplex,
     readonly beforeFlush?: () => void,
     readonly defer: (flush: () => void) => unknown = process.nextTick,
-    readonly flushAfter = 0,
   ) {}
 
   /** Makes sure a flush (and so `beforeFlush`) happens this tick, even with nothing queued yet. */
@@ -86,13 +79,6 @@ export class FrameWriter {
     write(slab, pos + 4, fields)
     this.#end = pos + n
     this.#bytes += n
-    this.#queuedOne()
-  }
-
-  /** Counts a queued frame: schedules the flush, or writes now once `flushAfter` frames wait. */
-  #queuedOne(): void {
-    // The write leaves now; the flush scheduled for the tick still runs (and `beforeFlush` with it).
-    if (this.flushAfter > 0 && ++this.#queued >= this.flushAfter) this.#write()
     if (!this.#scheduled) {
       this.#scheduled = true
       this.defer(this.#flush)
@@ -116,18 +102,16 @@ export class FrameWriter {
       this.#chunks.push(frame)
       this.#bytes += frame.length
     }
-    this.#queuedOne()
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      this.defer(this.#flush)
+    }
   }
 
   /** Writes everything queued now. */
   flush(): void {
     this.beforeFlush?.()
     this.#scheduled = false
-    this.#write()
-  }
-
-  #write(): void {
-    this.#queued = 0
     this.#seal()
     // What was written stays the socket's: later frames go after it, or into a new slab.
     if (this.#end > SLAB / 2) {

@@ -67,18 +67,4 @@ describe('FrameWriter', () => {
     await tick()
     expect(Buffer.concat(written)).toEqual(bytes(encodeFrame([51, Uint8Array.of(2)])))
   })
-
-  it('with flushAfter, writes every that many frames at once and the rest at the end of the tick', async () => {
-    const { socket, written } = keeper()
-    let summaries = 0
-    const w = new FrameWriter(socket, () => summaries++, process.nextTick, 32)
-    const frames = Array.from({ length: 70 }, (_, i): WireValue[] => [51, Uint8Array.of(i)])
-    for (const f of frames) w.sendFields(f)
-    expect(written.length).toBe(2)
-    expect(summaries).toBe(0)
-    await tick()
-    expect(written.length).toBe(3)
-    expect(summaries).toBe(1)
-    expect(Buffer.concat(written)).toEqual(Buffer.concat(frames.map((f) => bytes(encodeFrame(f)))))
-  })
 })
