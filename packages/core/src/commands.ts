@@ -60,24 +60,24 @@ export class Commands {
    * @returns the reply, or undefined with `noReply`
    * @throws TimeoutError, AbortError, RemoteError (the worker threw), PayloadTooLargeError, ClosedError
    */
-  send<R = unknown>(component: string, command: unknown, options: SendOptions = {}): Promise<R> {
+  send<R = unknown>(component: string, command: unknown, options?: SendOptions): Promise<R> {
     const rt = this.rt
     let queue: string
     let body: Body
     try {
       rt.assertOpen('commands.send')
       assertName('component', component)
-      if (options.signal) rt.assertNotAborted(options.signal, `command to '${component}'`)
-      queue = queueName(component, options.queue)
+      if (options?.signal) rt.assertNotAborted(options.signal, `command to '${component}'`)
+      queue = queueName(component, options?.queue)
       body = rt.encodeBody(command)
     } catch (err) {
       return Promise.reject(err)
     }
     const id = rt.nextId()
-    const timeout = options.timeout ?? rt.options.defaultTimeout
+    const timeout = options?.timeout ?? rt.options.defaultTimeout
     const sender = rt.options.component ?? ''
-    if (options.noReply) {
-      const deadline = options.timeout === undefined ? 0 : deadlineFor(timeout)
+    if (options?.noReply) {
+      const deadline = options?.timeout === undefined ? 0 : deadlineFor(timeout)
       const frame = encodeCommand({ id, body, replyTo: '', deadline, sender })
       try {
         return rt.transport.queues.push(queue, frame).then(() => undefined as R)
@@ -85,7 +85,7 @@ export class Commands {
         return Promise.reject(err)
       }
     }
-    const reply = waitForReply(rt, id, { timeout, signal: options.signal, noun: 'command to', name: queue })
+    const reply = waitForReply(rt, id, { timeout, signal: options?.signal, noun: 'command to', name: queue })
     const frame = encodeCommand({ id, body, replyTo: rt.address, deadline: deadlineFor(timeout), sender })
     try {
       failOnReject(rt, id, rt.transport.queues.push(queue, frame))
