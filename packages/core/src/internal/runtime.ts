@@ -8,6 +8,7 @@ import { type Codec, msgpackCodec } from '../codec.js'
 import { AbortError, ClosedError, InvalidArgumentError, PayloadTooLargeError, UnipcError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Closable, Transport } from '../spi.js'
+import { CallTable } from './call-table.js'
 import { DeadlineTimers } from './deadline-timers.js'
 import {
   type Body,
@@ -54,7 +55,7 @@ export interface RuntimeOptions {
 
 /** The shared state of one bus. */
 export class Runtime {
-  readonly calls = new Map<number, PendingCall>()
+  readonly calls = new CallTable<PendingCall>()
   readonly active = new Map<string, ActiveCall>()
   /** Timeouts of the calls waiting in {@link calls}. */
   readonly deadlines = new DeadlineTimers()
@@ -217,7 +218,7 @@ export class Runtime {
    * gone). Handlers this bus runs are not touched.
    */
   failCalls(error: Error): void {
-    const calls = [...this.calls.values()]
+    const calls = this.calls.values()
     this.calls.clear()
     for (const call of calls) call.fail(error)
   }
