@@ -115,23 +115,29 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 setAlive(now)
 return 1`
 
+/** Lua: the last-delivered-id of consumer group `group` of an existing `stream`, or nil without that group. */
+const LAST_DELIVERED = `
+local function lastDelivered(stream, group)
+  local last
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+    local name, ldi
+    for i = 1, #g, 2 do
+      if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then ldi = g[i + 1] end
+    end
+    if name == group then last = ldi end
+  end
+  return last
+end`
+
 /**
  * Takes back requests a caller added while no server was alive (its GET of the liveness key, sent
  * right after the XADDs, found nothing): deletes each entry no server has read yet (newer than the
  * group's last delivered id). KEYS: stream. ARGV: group, entry ids. Returns per id 1 = deleted
  * (the caller fails it with NoHandlerError), 0 = a server already read it (it counts as dispatched).
  */
-const UNDISPATCH = `
+const UNDISPATCH = `${LAST_DELIVERED}
 local last = '0-0'
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-    local name, ldi
-    for i = 1, #g, 2 do
-      if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then ldi = g[i + 1] end
-    end
-    if name == ARGV[1] then last = ldi end
-  end
-end
+if redis.call('EXISTS', KEYS[1]) == 1 then last = lastDelivered(KEYS[1], ARGV[1]) or '0-0' end
 local lm, ls = string.match(last, '(%d+)-(%d+)')
 lm, ls = tonumber(lm), tonumber(ls)
 local out = {}
@@ -153,16 +159,9 @@ return out`
  * stay. Servers run it every beat, so acknowledging costs one XACK and no XDEL.
  * KEYS: stream. ARGV: group. Returns how many entries were deleted.
  */
-const TRIM = `
+const TRIM = `${LAST_DELIVERED}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local last
-for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-  local name, ldi
-  for i = 1, #g, 2 do
-    if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then ldi = g[i + 1] end
-  end
-  if name == ARGV[1] then last = ldi end
-end
+local last = lastDelivered(KEYS[1], ARGV[1])
 if not last or last == '0-0' then return 0 end
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1])
 local min = last
