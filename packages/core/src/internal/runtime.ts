@@ -4,7 +4,7 @@
  * on close. Facilities are thin over this; the bus owns its lifecycle.
  * @module
  */
-import { type Codec, msgpackCodec } from '../codec.js'
+import { type Codec, decodeMsgpack, msgpackCodec } from '../codec.js'
 import { AbortError, ClosedError, InvalidArgumentError, PayloadTooLargeError, UnipcError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Closable, Transport } from '../spi.js'
@@ -19,7 +19,7 @@ import {
   FrameKind,
   type ReplyFrame,
 } from './frames.js'
-import { BytesBody, bytesKind, decodeFast } from './msgpack-flat.js'
+import { BytesBody, bytesKind } from './msgpack-flat.js'
 
 /** Smallest Buffer body handed out as a view (below it, a copy costs little and pins nothing). */
 export const VIEW_BODIES_FROM = 64 * 1024
@@ -151,11 +151,7 @@ export class Runtime {
    * what another sees).
    */
   decodeBody(bytes: Uint8Array): unknown {
-    if (this.#viewBodies) {
-      const quick = decodeFast(bytes, VIEW_BODIES_FROM)
-      if (quick !== undefined) return quick
-    }
-    return this.options.codec.decode(bytes)
+    return this.#viewBodies ? decodeMsgpack(bytes, VIEW_BODIES_FROM) : this.options.codec.decode(bytes)
   }
 
   /** Remembers a resource to close with the bus; returns a closable that also forgets it. */
