@@ -80,6 +80,10 @@ describe('faults across processes', () => {
     await sub.ready
     const watched: unknown[] = []
     client.settings.watch(component, 'mode').subscribe((v) => watched.push(v))
+    // A SIGKILLed Redis keeps only what reached its append-only file. With the default
+    // `appendfsync everysec`, Redis may postpone that write while a slow fsync runs (a loaded CI disk)
+    // yet still reply: fsync every write here, so the test checks unipc's recovery, not the disk.
+    await redis.cli('CONFIG', 'SET', 'appendfsync', 'always')
     await client.settings.set(component, 'mode', 'before')
     await waitFor(() => watched.includes('before'))
 
