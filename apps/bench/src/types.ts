@@ -27,6 +27,13 @@ export interface Closable {
 export interface Caller extends Closable {
   /** Sends `payload` and resolves when the reply (echo, or the worker's acknowledgement) arrived. */
   call(payload: Uint8Array): Promise<unknown>
+  /**
+   * The same call without the layer under test, over the same connections in the same processes
+   * (e.g. raw `bus.requests.call` under a typed client). When present, the driver alternates the
+   * two in 100 ms slices and reports both, so a layer's overhead is measured free of the load that
+   * drifts between separate runs.
+   */
+  readonly baseline?: Caller
 }
 
 /** The publishing side of fan-out. The harness paces it (a credit window against the slowest subscriber). */

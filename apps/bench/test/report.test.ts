@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { parseArgs } from '../src/cli.js'
+import { oddSliceSeconds } from '../src/harness/drivers.js'
 import type { LoadedSystem } from '../src/harness/load.js'
-import type { BenchResults, CellResult } from '../src/harness/results.js'
+import { type BenchResults, type CellResult, figuresOf } from '../src/harness/results.js'
 import { runOrder } from '../src/harness/runner.js'
 import { percentile, summarize } from '../src/harness/stats.js'
 import { renderMarkdown } from '../src/report/markdown.js'
@@ -169,6 +170,42 @@ describe('targets', () => {
     ).find((c) => c.issue === 7 && c.scenario === 'rtt' && c.system === 'unipc typed socket unix')!
     expect(check.status).toBe('met')
     expect(check.measured).toMatch(/^1\.05× \(median of 3 paired repetitions \(1\.04, 1\.05, 1\.77\)/)
+  })
+
+  it('checks issue 7 on the raw calls alternated in the same processes when every run has them', () => {
+    const values = [100, 60, 62]
+    const baselines = [95, 58, 61]
+    const typed: CellResult = {
+      ...cell('unipc typed socket unix', 'rtt', summarize(values).median),
+      runs: values.map((value, i) => ({ value, extras: { baseline: baselines[i]! } })),
+      value: summarize(values),
+      extras: { baseline: summarize(baselines) },
+    }
+    // The raw row (another process pair) was much faster; the alternated raw calls decide.
+    const check = checkTargets(results([cell('unipc socket unix', 'rtt', 30), typed])).find(
+      (c) => c.issue === 7 && c.scenario === 'rtt' && c.system === 'unipc typed socket unix',
+    )!
+    expect(check.status).toBe('met')
+    expect(check.measured).toMatch(
+      /^1\.03× \(median of 3 repetitions, each alternating with raw calls in the same processes \(1\.05, 1\.03, 1\.02\); medians 62 vs 61 \(raw, same processes\)/,
+    )
+  })
+
+  it("splits an alternating driver's measured window between the two sides", () => {
+    const ms = 1_000_000n
+    // warm-up 50 ms, measured 200 ms, 100 ms slices: the baseline has [100, 200) of [50, 250).
+    expect(oddSliceSeconds(0n, 50n * ms, 250n * ms, 100n * ms)).toBeCloseTo(0.1, 9)
+    // warm-up 1500 ms, measured 1000 ms: half of it.
+    expect(oddSliceSeconds(0n, 1500n * ms, 2500n * ms, 100n * ms)).toBeCloseTo(0.5, 9)
+    expect(oddSliceSeconds(7n, 7n, 7n + 99n * ms, 100n * ms)).toBe(0)
+  })
+
+  it('adds the alternated baseline of a run as the extra `baseline`', () => {
+    const figures = figuresOf('throughput', {
+      driver: { ops: 500, seconds: 0.5, baseline: { ops: 600, seconds: 0.5 } },
+      subscribers: [],
+    })
+    expect(figures).toEqual({ value: 1000, extras: { ops: 500, baseline: 1200 } })
   })
 
   it('runs a paired system right after its partner in every repetition', () => {

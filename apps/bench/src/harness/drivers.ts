@@ -15,8 +15,41 @@ export const nowNs = (): bigint => process.hrtime.bigint()
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/** Length of one slice when a layer and its base alternate in the same processes. */
+export const ALTERNATE_SLICE_MS = 100
+
+/** Completed calls and sampled latencies of one caller in the measured window. */
+class Tally {
+  ops = 0
+  seen = 0
+  readonly latencies: number[] = []
+
+  /** Counts one measured call that took `us` microseconds. */
+  add(us: number, withLatency: boolean): void {
+    this.ops++
+    if (!withLatency) return
+    // Reservoir sampling keeps memory bounded and the percentiles unbiased.
+    this.seen++
+    if (this.latencies.length < MAX_SAMPLES) this.latencies.push(us)
+    else {
+      const j = Math.floor(Math.random() * this.seen)
+      if (j < MAX_SAMPLES) this.latencies[j] = us
+    }
+  }
+
+  result(seconds: number, withLatency: boolean): DriverResult {
+    this.latencies.sort((a, b) => a - b)
+    return { ops: this.ops, seconds, ...(withLatency ? { latencies: this.latencies } : {}) }
+  }
+}
+
 /**
  * Calls `caller` with `inFlight` concurrent loops: warm-up, then the measured window.
+ *
+ * When the caller has a `baseline` (the same transport without the layer under test, in the same
+ * processes), the loops alternate between the two in {@link ALTERNATE_SLICE_MS} slices, warm-up
+ * included, and the result carries the baseline's figures too: both see the same processes, the
+ * same connections and the same load, which is the fair measure of what a layer adds.
  * @param withLatency - record each measured call's round trip (rtt, large)
  */
 export async function driveCalls(
@@ -26,41 +59,54 @@ export async function driveCalls(
   params: RunParams,
   options: { withLatency: boolean; expectEcho: boolean },
 ): Promise<DriverResult> {
-  // One checked call first: an adapter that does not echo the payload must fail loudly, not measure.
-  const first = await caller.call(payload)
-  if (options.expectEcho && replyLength(first) !== payload.byteLength) {
-    throw new Error(`echo reply has ${replyLength(first)} bytes, expected ${payload.byteLength}`)
+  const base = caller.baseline
+  // One checked call first (each side): an adapter that does not echo the payload must fail loudly, not measure.
+  for (const c of base ? [caller, base] : [caller]) {
+    const first = await c.call(payload)
+    if (options.expectEcho && replyLength(first) !== payload.byteLength) {
+      throw new Error(`echo reply has ${replyLength(first)} bytes, expected ${payload.byteLength}`)
+    }
   }
   // Phases are checked against the clock inside the loops, not with timers: an in-process system
   // (memory:) may complete calls in microtasks only, and a timer would never get to run.
-  const warmEnd = nowNs() + BigInt(params.warmupMs) * 1_000_000n
+  const start = nowNs()
+  const warmEnd = start + BigInt(params.warmupMs) * 1_000_000n
   const measureEnd = warmEnd + BigInt(params.measureMs) * 1_000_000n
-  let ops = 0
-  const latencies: number[] = []
-  let seen = 0
+  const slice = BigInt(ALTERNATE_SLICE_MS) * 1_000_000n
+  const mine = new Tally()
+  const theirs = new Tally()
   const loop = async (): Promise<void> => {
     for (;;) {
       const t0 = nowNs()
       if (t0 >= measureEnd) return
-      await caller.call(payload)
+      // Odd slices go to the baseline; a call counts for the side it started on.
+      const onBase = base !== undefined && ((t0 - start) / slice) % 2n === 1n
+      await (onBase ? base : caller).call(payload)
       const t1 = nowNs()
       if (t0 < warmEnd || t1 > measureEnd) continue
-      ops++
-      if (options.withLatency) {
-        const us = Number(t1 - t0) / 1000
-        // Reservoir sampling keeps memory bounded and the percentiles unbiased.
-        seen++
-        if (latencies.length < MAX_SAMPLES) latencies.push(us)
-        else {
-          const j = Math.floor(Math.random() * seen)
-          if (j < MAX_SAMPLES) latencies[j] = us
-        }
-      }
+      ;(onBase ? theirs : mine).add(Number(t1 - t0) / 1000, options.withLatency)
     }
   }
   await Promise.all(Array.from({ length: inFlight }, loop))
-  latencies.sort((a, b) => a - b)
-  return { ops, seconds: params.measureMs / 1000, ...(options.withLatency ? { latencies } : {}) }
+  const seconds = params.measureMs / 1000
+  if (!base) return mine.result(seconds, options.withLatency)
+  const baseSeconds = oddSliceSeconds(start, warmEnd, measureEnd, slice)
+  return {
+    ...mine.result(seconds - baseSeconds, options.withLatency),
+    baseline: theirs.result(baseSeconds, options.withLatency),
+  }
+}
+
+/** How much of [from, to) falls in the odd slices counted from `start` (the baseline's share), in s. */
+export function oddSliceSeconds(start: bigint, from: bigint, to: bigint, slice: bigint): number {
+  let ns = 0n
+  for (let s = start + ((from - start) / slice) * slice; s < to; s += slice) {
+    if (((s - start) / slice) % 2n === 0n) continue
+    const a = s > from ? s : from
+    const b = s + slice < to ? s + slice : to
+    if (b > a) ns += b - a
+  }
+  return Number(ns) / 1e9
 }
 
 /** How the fan-out publisher hears from the harness: all subscribers joined, credit from the slowest. */

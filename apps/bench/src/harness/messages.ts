@@ -39,6 +39,8 @@ export interface DriverResult {
   readonly latencies?: number[]
   /** Fan-out: first and last measured sequence numbers and the start of the measured window (ns). */
   readonly fanout?: { readonly firstSeq: number; readonly lastSeq: number; readonly startNs: string }
+  /** The caller's baseline measured in the same processes, alternating with it (see `Caller.baseline`). */
+  readonly baseline?: DriverResult
 }
 
 /** What a fan-out subscriber reports at the end. */

@@ -56,8 +56,19 @@ export interface BenchResults {
   readonly cells: readonly CellResult[]
 }
 
-/** Turns a run's raw outcome into its figures. */
+/**
+ * Turns a run's raw outcome into its figures. A driver that alternated with a baseline in the same
+ * processes adds that baseline's headline figure as the extra `baseline`.
+ */
 export function figuresOf(scenario: ScenarioName, outcome: RunOutcome): RunFigures {
+  const own = ownFigures(scenario, outcome)
+  const base = outcome.driver.baseline
+  if (!base) return own
+  const theirs = ownFigures(scenario, { driver: base, subscribers: [] })
+  return { value: own.value, extras: { ...own.extras, baseline: theirs.value } }
+}
+
+function ownFigures(scenario: ScenarioName, outcome: RunOutcome): RunFigures {
   const def = scenarioDefs[scenario]
   const d = outcome.driver
   const rate = d.seconds > 0 ? d.ops / d.seconds : 0

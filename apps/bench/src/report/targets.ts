@@ -161,10 +161,22 @@ export function allTargets(): Target[] {
   return t.sort((a, b) => a.issue - b.issue)
 }
 
-/** Repetition i of `a` over repetition i of `b`, when both have every repetition; else none. */
-function pairedRatios(a: CellResult | undefined, b: CellResult | undefined): number[] {
-  if (!a || !b || a.errors.length > 0 || b.errors.length > 0 || a.runs.length !== b.runs.length) return []
-  return a.runs.map((run, i) => run.value / b.runs[i]!.value)
+/**
+ * Per-repetition ratios for a layer over its base: from the same processes when every run of `a`
+ * alternated with its baseline (extra `baseline`), else repetition i of `a` over repetition i of
+ * `b` when both have every repetition; else none.
+ */
+function pairedRatios(
+  a: CellResult | undefined,
+  b: CellResult | undefined,
+): { ratios: number[]; sameProcess: boolean } {
+  if (a && a.runs.length > 0 && a.runs.every((r) => (r.extras.baseline ?? 0) > 0)) {
+    return { ratios: a.runs.map((r) => r.value / r.extras.baseline!), sameProcess: true }
+  }
+  if (!a || !b || a.errors.length > 0 || b.errors.length > 0 || a.runs.length !== b.runs.length) {
+    return { ratios: [], sameProcess: false }
+  }
+  return { ratios: a.runs.map((run, i) => run.value / b.runs[i]!.value), sameProcess: false }
 }
 
 function medianOf(values: readonly number[]): number {
@@ -213,19 +225,25 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
       }
     }
     if (t.kind === 'ratio') {
-      const pairs = t.paired
+      const { ratios: pairs, sameProcess } = t.paired
         ? pairedRatios(cell(t.system, t.scenario), cell(measured[0]!.name, t.scenario))
-        : []
+        : { ratios: [], sameProcess: false }
       const ratio = pairs.length > 0 ? medianOf(pairs) : mine / measured[0]!.value
       const ok = lower ? ratio <= t.threshold! : ratio >= t.threshold!
+      const kind = sameProcess
+        ? 'repetitions, each alternating with raw calls in the same processes'
+        : 'paired repetitions'
       const how =
         pairs.length > 0
-          ? `median of ${pairs.length} paired repetitions (${pairs.map((r) => r.toFixed(2)).join(', ')}); medians `
+          ? `median of ${pairs.length} ${kind} (${pairs.map((r) => r.toFixed(2)).join(', ')}); medians `
           : ''
+      // Alternating runs compare with the raw calls measured beside them, not with the raw row.
+      const theirs = sameProcess ? cell(t.system, t.scenario)!.extras!.baseline!.median : measured[0]!.value
+      const theirName = sameProcess ? ' (raw, same processes)' : ''
       return {
         ...t,
         status: ok ? 'met' : 'not met',
-        measured: `${ratio.toFixed(2)}× (${how}${num(mine)} vs ${num(measured[0]!.value)} ${unit})`,
+        measured: `${ratio.toFixed(2)}× (${how}${num(mine)} vs ${num(theirs)}${theirName} ${unit})`,
         short: `${title} ${ratio.toFixed(2)}× (target ${lower ? '≤' : '≥'} ${Number(t.threshold!.toFixed(2))}×)`,
       }
     }
