@@ -97,6 +97,22 @@ Bytes ToBytes(const Napi::Value& v) {
   return Bytes{u8.Data(), u8.ByteLength()};
 }
 
+// Appends `v` to `out`: nothing (undefined/null), a Uint8Array, or an array of Uint8Arrays (a
+// message handed over in parts, copied straight from each).
+void AppendParts(const Napi::Value& v, std::vector<SlabPart>& out) {
+  if (v.IsArray()) {
+    auto list = v.As<Napi::Array>();
+    const uint32_t n = list.Length();
+    for (uint32_t i = 0; i < n; i++) {
+      const Bytes b = ToBytes(list.Get(i));
+      out.push_back(SlabPart{b.data, b.length});
+    }
+    return;
+  }
+  const Bytes b = ToBytes(v);
+  out.push_back(SlabPart{b.data, b.length});
+}
+
 // ---------------------------------------------------------------------------------------------
 // Link: one mapped link segment. The creator writes ring 0 and reads ring 1; the acceptor the
 // reverse, so each direction has exactly one producer and one consumer.
@@ -435,13 +451,15 @@ class Slab : public Napi::ObjectWrap<Slab> {
   Napi::Value Capacity(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(cap_)); }
 
   // write(head?, body) -> position, or -1 when the slab has no room (the caller uses a blob).
+  // `body` may be a list of Uint8Arrays: they are copied in one after the other.
   Napi::Value Write(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     AssertOpen(env);
-    const Bytes a = ToBytes(info[0]);
-    const Bytes b = ToBytes(info[1]);
+    parts_.clear();
+    AppendParts(info[0], parts_);
+    AppendParts(info[1], parts_);
     uint64_t pos = 0;
-    switch (writer_.Write(a.data, a.length, b.data, b.length, pos)) {
+    switch (writer_.Write(parts_.data(), parts_.size(), pos)) {
       case SlabResult::kOk:
         return Napi::Number::New(env, static_cast<double>(pos));
       case SlabResult::kNoRoom:
@@ -479,6 +497,7 @@ class Slab : public Napi::ObjectWrap<Slab> {
   uint8_t* base_ = nullptr;
   uint64_t size_ = 0;
   uint64_t cap_ = 0;
+  std::vector<SlabPart> parts_;  // reused by every write
   SlabWriter writer_;
   SlabReader reader_;
 };
@@ -630,18 +649,24 @@ int WriteAll(int fd, const uint8_t* p, size_t n, off_t offset) {
 }
 
 // writeBlob(name, head, body): a new segment (O_EXCL, 0600) holding head+body; one copy in.
+// `body` may be a list of Uint8Arrays, written one after the other.
 // pwrite rather than mmap: the kernel allocates and fills the pages in one pass, with no page
 // faults and no TLB shootdown at munmap.
 void WriteBlob(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string name = ToName(info[0]);
-  const Bytes a = ToBytes(info[1]);
-  const Bytes b = ToBytes(info[2]);
+  std::vector<SlabPart> parts;
+  AppendParts(info[1], parts);
+  AppendParts(info[2], parts);
   int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw ErrnoError(env, "shm_open(" + name + ")", errno);
   int err = fchmod(fd, 0600) != 0 ? errno : 0;
-  if (!err) err = WriteAll(fd, a.data, a.length, 0);
-  if (!err) err = WriteAll(fd, b.data, b.length, static_cast<off_t>(a.length));
+  uint64_t offset = 0;
+  for (const SlabPart& p : parts) {
+    if (err) break;
+    err = WriteAll(fd, p.data, p.length, static_cast<off_t>(offset));
+    offset += p.length;
+  }
   close(fd);
   if (err) {
     shm_unlink(name.c_str());
@@ -706,6 +731,9 @@ Napi::Value LockFile(const Napi::CallbackInfo& info) {
 // third of the CPU of a 1 MiB round trip. Buffers below 32 MiB now come from the heap and up to
 // 64 MiB of free heap top stay mapped for the next ones. Settings the user made (MALLOC_*_
 // variables, malloc tunables) are left alone.
+// Whether tuneMalloc() ran in this process and tuned (see mallocTuned()).
+bool gMallocTuned = false;
+
 Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
   bool tuned = false;
 #ifdef __GLIBC__
@@ -721,8 +749,12 @@ Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
   }
   tuned = result;
 #endif
+  gMallocTuned = tuned;
   return Napi::Boolean::New(info.Env(), tuned);
 }
+
+// mallocTuned() -> true once tuneMalloc() has tuned glibc's allocator in this process.
+Napi::Value MallocTuned(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), gMallocTuned); }
 
 // unlinkSegment(name) -> true when it existed.
 Napi::Value UnlinkSegment(const Napi::CallbackInfo& info) {
@@ -745,8 +777,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lockFile", Napi::Function::New(env, LockFile));
   exports.Set("unlinkSegment", Napi::Function::New(env, UnlinkSegment));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc));
+  exports.Set("mallocTuned", Napi::Function::New(env, MallocTuned));
   // Link.read(maxBytes, arm) arms an empty ring (an addon built before it ignores `arm`).
   exports.Set("readArms", Napi::Boolean::New(env, true));
+  // Slab.write and writeBlob take a body as a list of parts (an addon built before copies nothing
+  // from a list: link.ts joins the parts itself then).
+  exports.Set("writesParts", Napi::Boolean::New(env, true));
   exports.Set("maxInlinePayload", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
                 return Napi::Number::New(info.Env(), static_cast<double>(MaxInlinePayload(ToU64(info[0], "capacity"))));
               }));

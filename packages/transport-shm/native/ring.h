@@ -304,6 +304,12 @@ inline const char* ValidateSlabHeader(const uint8_t* base, uint64_t mappedSize, 
 
 enum class SlabResult { kOk, kNoRoom, kCorrupt };
 
+// One piece of a payload the writer copies in (see SlabWriter::Write).
+struct SlabPart {
+  const uint8_t* data;
+  uint64_t length;
+};
+
 // The writing end of a slab. Like RingWriter, it reads head only when its remembered one leaves
 // too little room.
 class SlabWriter {
@@ -314,8 +320,19 @@ class SlabWriter {
   // Copies `a` then `b` in; `pos` receives their position. kNoRoom: nothing written (the reader
   // has not taken enough yet, or the payload is larger than the slab).
   SlabResult Write(const uint8_t* a, uint64_t alen, const uint8_t* b, uint64_t blen, uint64_t& pos) {
-    const uint64_t len = alen + blen;
-    if (len == 0 || len > cap_) return SlabResult::kNoRoom;
+    const SlabPart parts[2] = {{a, alen}, {b, blen}};
+    return Write(parts, 2, pos);
+  }
+
+  // Copies `n` parts in, one after the other (a message handed over in pieces: frame start, the
+  // application's body, frame end, each copied once, straight from where it is).
+  SlabResult Write(const SlabPart* parts, size_t n, uint64_t& pos) {
+    uint64_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (parts[i].length > cap_ - len) return SlabResult::kNoRoom;
+      len += parts[i].length;
+    }
+    if (len == 0) return SlabResult::kNoRoom;
     if (free_ != tail_) {
       const uint64_t head = head_ptr_->load(std::memory_order_acquire);
       if (head > tail_ || head < loaded_) return SlabResult::kCorrupt;
@@ -331,8 +348,10 @@ class SlabWriter {
     if (empty) free_ = start;
     if (end - free_ > cap_) return SlabResult::kNoRoom;
     uint8_t* at = data_ + (start & (cap_ - 1));
-    if (alen) std::memcpy(at, a, alen);
-    if (blen) std::memcpy(at + alen, b, blen);
+    for (size_t i = 0; i < n; i++) {
+      if (parts[i].length) std::memcpy(at, parts[i].data, parts[i].length);
+      at += parts[i].length;
+    }
     tail_ = end;
     pos = start;
     return SlabResult::kOk;

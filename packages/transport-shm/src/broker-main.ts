@@ -1,18 +1,26 @@
 /**
  * The broker process an shm bus starts in the background when none runs:
- * `broker-main --dir <dir> --bus <name> [--idle <ms>]`. It prints `ready` once listening (or
+ * `broker-main --dir <dir> --bus <name> [--idle <ms>] [--keep-malloc]`. It prints `ready` once listening (or
  * `exists` when another broker holds the bus) and exits after `--idle` ms without buses.
  * @module
  */
 import { parseArgs } from 'node:util'
 import type { Logger } from '@unipc/core/spi'
 import { startBroker } from './broker-server.js'
+import { keepMallocSettings } from './link.js'
 import { lostRequestReply } from './lost.js'
 import { assertBusName, busPaths } from './paths.js'
 
 const { values } = parseArgs({
-  options: { dir: { type: 'string' }, bus: { type: 'string' }, idle: { type: 'string' } },
+  options: {
+    dir: { type: 'string' },
+    bus: { type: 'string' },
+    idle: { type: 'string' },
+    'keep-malloc': { type: 'boolean' },
+  },
 })
+// The bus that started us asked for glibc's allocator to stay as it is (tuneMalloc=0).
+if (values['keep-malloc']) keepMallocSettings()
 const bus = values.bus ?? ''
 assertBusName(bus)
 const idleMs = Number(values.idle ?? 5000)

@@ -3,7 +3,7 @@
  * through a broker process (started in the background on first use) and exchange every message
  * through lock-free rings in POSIX shared memory, woken by FIFO doorbells polled by libuv.
  *
- * URL: `shm://<bus>[?dir=<path>&ring=<bytes>&idle=<ms>&maxPayload=<bytes>]`.
+ * URL: `shm://<bus>[?dir=<path>&ring=<bytes>&idle=<ms>&maxPayload=<bytes>&tuneMalloc=0]`.
  * @packageDocumentation
  */
 import { InvalidArgumentError, type TransportFactoryOptions } from '@unipc/core/spi'
@@ -25,11 +25,21 @@ function intOption(url: URL, options: TransportFactoryOptions, key: string, fall
   return n
 }
 
+/** A yes/no option: `1`/`true`/`yes` or `0`/`false`/`no` (or a boolean in `options`). */
+function boolOption(url: URL, options: TransportFactoryOptions, key: string, fallback: boolean): boolean {
+  const raw = url.searchParams.get(key) ?? options[key]
+  if (raw === undefined || raw === null || raw === '') return fallback
+  if (raw === true || raw === 'true' || raw === '1' || raw === 'yes') return true
+  if (raw === false || raw === 'false' || raw === '0' || raw === 'no') return false
+  throw new InvalidArgumentError(`shm option '${key}' must be 0 or 1 (true or false), got ${String(raw)}`)
+}
+
 /**
  * Builds the transport for `shm://<bus>`. Options (URL query or `options`): `dir` (directory of
  * the bus's socket and doorbells), `ring` (bytes per ring direction, a power of two; default
  * 1 MiB), `idle` (ms an auto-started broker lingers without buses; default 5000), `maxPayload`
- * (default and maximum 64 MiB).
+ * (default and maximum 64 MiB), `tuneMalloc` (default 1; 0 keeps glibc's allocator settings of
+ * this process and of the broker it starts, see the README).
  * @param url - `shm://<bus>`
  * @param options - the same keys as the query, from `connect(url, { transport: … })`
  */
@@ -48,5 +58,6 @@ export function createTransport(url: URL, options: TransportFactoryOptions = {})
     ringSize,
     idleMs: intOption(url, options, 'idle', DEFAULT_IDLE_MS),
     maxPayload: Math.max(1, maxPayload),
+    tuneMalloc: boolOption(url, options, 'tuneMalloc', true),
   })
 }

@@ -25,13 +25,43 @@ const STAGE_MAX_DATA = 4096
 
 /** The addon arms an empty ring within read() (see NativeAddon.readArms). */
 const READ_ARMS = addon.readArms === true
+/** The addon copies a payload given in parts straight into a slab or blob (NativeAddon.writesParts). */
+const WRITES_PARTS = addon.writesParts === true
 
-/** Large payloads started flowing in this process: see NativeAddon.tuneMalloc. */
+/**
+ * A message as the core hands it over: one byte array, or parts read in order as if joined (a
+ * large body stays in the application's buffer until it is copied into a slab or blob).
+ */
+export type Payload = Uint8Array | readonly Uint8Array[]
+
+/** Total bytes of a payload. */
+export function payloadLength(p: Payload): number {
+  if (!Array.isArray(p)) return (p as Uint8Array).length
+  let n = 0
+  for (const part of p as readonly Uint8Array[]) n += part.length
+  return n
+}
+
+/** A payload as one byte array (joins parts: a copy, for the rare paths that need one array). */
+export function joinPayload(p: Payload): Uint8Array {
+  if (!Array.isArray(p)) return p as Uint8Array
+  return Buffer.concat(p as readonly Uint8Array[])
+}
+
+/** Large payloads started flowing in this process (or tuning was declined): see NativeAddon.tuneMalloc. */
 let largeSeen = false
 function largePayloads(): void {
   if (largeSeen) return
   largeSeen = true
   addon.tuneMalloc?.()
+}
+
+/**
+ * Keeps glibc's allocator as it is in this process (the `tuneMalloc=0` option): the first large
+ * payload then does not call NativeAddon.tuneMalloc. Has no effect once it was tuned.
+ */
+export function keepMallocSettings(): void {
+  largeSeen = true
 }
 
 /** Links with staged writes, flushed together once the current job (and its microtasks) ends. */
@@ -137,30 +167,33 @@ export class ShmLink {
    * staged at once (a stream's credit: its server idles until it arrives). `quiet` frames wake
    * nobody (see NativeLink.write).
    */
-  send(op: number, fields: FieldWriter, data?: Uint8Array | BlobRef, quiet = false, urgent = false): void {
+  send(op: number, fields: FieldWriter, data?: Payload | BlobRef, quiet = false, urgent = false): void {
     if (this.#closed) return
     let type = op
     let body: Uint8Array | undefined
+    const length = data === undefined || data instanceof BlobRef ? 0 : payloadLength(data)
     if (data instanceof BlobRef) {
       // Relayed as is: the final reader takes the blob, nobody copies it on the way.
       fields.str(data.name).f64(data.length)
       type |= BLOB_FLAG
-    } else if (data && data.length + fields.length > this.#maxInline) {
+    } else if (data && length + fields.length > this.#maxInline) {
       largePayloads()
-      const slab = data.length <= SLAB_MAX_PAYLOAD ? this.#outSlab() : undefined
-      const at = slab ? slab.slab.write(undefined, data) : -1
+      // Parts (frame start, the application's body, frame end) are copied straight in.
+      const bytes = WRITES_PARTS ? data : joinPayload(data)
+      const slab = length <= SLAB_MAX_PAYLOAD ? this.#outSlab() : undefined
+      const at = slab ? slab.slab.write(undefined, bytes) : -1
       if (slab && at >= 0) {
         // Copied in once; the reader copies it out and frees the space (positions stay in order).
-        fields.str(slab.name).f64(at).f64(data.length)
+        fields.str(slab.name).f64(at).f64(length)
         this.#stageFrame(type | SLAB_FLAG, fields, undefined, quiet, urgent)
         return
       }
       const name = segmentName(this.bus, 'b')
-      addon.writeBlob(name, undefined, data)
+      addon.writeBlob(name, undefined, bytes)
       this.#trackBlob(name)
-      fields.str(name).f64(data.length)
+      fields.str(name).f64(length)
       type |= BLOB_FLAG
-    } else body = data
+    } else if (data) body = joinPayload(data)
     const bodyLen = body ? body.length : 0
     // A big frame with nothing staged before it goes straight in (no copy into the stage).
     if (

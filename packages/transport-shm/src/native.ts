@@ -77,8 +77,11 @@ export declare class NativeSlab {
   constructor(name: string, capacity: number, create: boolean)
   /** Data bytes. */
   readonly capacity: number
-  /** Copies `head` then `body` in; returns their position, or -1 when there is no room now. */
-  write(head: Uint8Array | undefined, body: Uint8Array): number
+  /**
+   * Copies `head` then `body` in; returns their position, or -1 when there is no room now. `body`
+   * may be a list of parts, copied one after the other (when {@link NativeAddon.writesParts}).
+   */
+  write(head: Uint8Array | undefined, body: Uint8Array | readonly Uint8Array[]): number
   /**
    * Checks `[position, position + length)` against what the writer can have written, copies it
    * out once (into `into` when given, which is returned) and frees the slab up to its end.
@@ -112,8 +115,11 @@ export interface NativeAddon {
   closeFd(fd: number): void
   /** Writes one wake-up byte to a bell fd (never blocks). */
   ringBell(fd: number): void
-  /** Creates blob segment `name` (O_EXCL, 0600) holding `head` then `body`: one copy in. */
-  writeBlob(name: string, head: Uint8Array | undefined, body: Uint8Array): void
+  /**
+   * Creates blob segment `name` (O_EXCL, 0600) holding `head` then `body`: one copy in. `body` may
+   * be a list of parts, written one after the other (when {@link NativeAddon.writesParts}).
+   */
+  writeBlob(name: string, head: Uint8Array | undefined, body: Uint8Array | readonly Uint8Array[]): void
   /** Opens, unlinks and copies out blob `name`, checking owner, mode and that its size is `length`. */
   readBlob(name: string, length: number): Buffer
   /** Takes an exclusive flock on `path` (created 0600); returns its fd, or -1 when another process holds it. */
@@ -128,6 +134,13 @@ export interface NativeAddon {
    * Absent from an addon built before it existed.
    */
   tuneMalloc?(): boolean
+  /** True once {@link NativeAddon.tuneMalloc} tuned the allocator in this process (diagnostics, tests). */
+  mallocTuned?(): boolean
   /** True when NativeLink.read takes `arm` (absent from an addon built before it did). */
   readonly readArms?: boolean
+  /**
+   * True when NativeSlab.write and writeBlob take a body as a list of parts (absent from an addon
+   * built before they did).
+   */
+  readonly writesParts?: boolean
 }

@@ -12,8 +12,11 @@ import type { BusPaths } from './paths.js'
 
 const require = createRequire(import.meta.url)
 
-/** Spawns `broker-main` (the .ts through tsx when running from source) detached, logging to paths.log. */
-export function spawnBroker(paths: BusPaths, idleMs: number): void {
+/**
+ * Spawns `broker-main` (the .ts through tsx when running from source) detached, logging to paths.log.
+ * `tuneMalloc` false passes `--keep-malloc` (see ShmOptions.tuneMalloc).
+ */
+export function spawnBroker(paths: BusPaths, idleMs: number, tuneMalloc = true): void {
   const here = fileURLToPath(import.meta.url)
   const fromSource = here.endsWith('.ts')
   const main = here.replace(/spawn-broker\.(ts|js)$/, fromSource ? 'broker-main.ts' : 'broker-main.js')
@@ -22,7 +25,17 @@ export function spawnBroker(paths: BusPaths, idleMs: number): void {
   try {
     const child = spawn(
       process.execPath,
-      [...loader, main, '--dir', paths.dir, '--bus', paths.bus, '--idle', String(idleMs)],
+      [
+        ...loader,
+        main,
+        '--dir',
+        paths.dir,
+        '--bus',
+        paths.bus,
+        '--idle',
+        String(idleMs),
+        ...(tuneMalloc ? [] : ['--keep-malloc']),
+      ],
       { detached: true, stdio: ['ignore', 'ignore', log], env: process.env },
     )
     child.unref()

@@ -28,7 +28,7 @@ import { Dispatcher, readTargets } from './dispatcher.js'
 import { Endpoint } from './endpoint.js'
 import { sweepStale } from './gc.js'
 import { watchForEof } from './handshake.js'
-import type { Frame, ShmLink } from './link.js'
+import { type Frame, keepMallocSettings, type ShmLink } from './link.js'
 import { type BusPaths, bellPath, busPaths } from './paths.js'
 import { Peers } from './peers.js'
 import { connectSocket, offerLink } from './rendezvous.js'
@@ -47,6 +47,11 @@ export interface ShmOptions {
   readonly idleMs: number
   /** Largest payload, in bytes. */
   readonly maxPayload: number
+  /**
+   * Let the first large payload tune glibc's allocator of this process (and of a broker this bus
+   * starts); false keeps the process's settings (see NativeAddon.tuneMalloc). Default true.
+   */
+  readonly tuneMalloc?: boolean
 }
 
 interface PendingReply {
@@ -68,6 +73,12 @@ export class ShmTransport implements Transport {
     persistence: false,
     durableEvents: false,
     crossProcess: true,
+    // Every delivered array is the receiver's alone: inline messages are views of a fresh batch
+    // buffer that native read() copied out of the ring (each message its own range), large ones a
+    // fresh buffer copied out of the slab or blob, and a message to this bus itself is the
+    // sender's frame, which core never touches after sending. Core then hands large call bodies
+    // to the application as views (one 1 MiB copy less per side).
+    ownedDeliveries: true,
   }
   readonly limits: { maxPayload: number }
   readonly #options: ShmOptions
@@ -98,6 +109,7 @@ export class ShmTransport implements Transport {
   constructor(options: ShmOptions) {
     this.#options = options
     this.limits = { maxPayload: options.maxPayload }
+    if (options.tuneMalloc === false) keepMallocSettings()
   }
 
   async open(context: OpenContext): Promise<void> {
@@ -276,7 +288,7 @@ export class ShmTransport implements Transport {
             { cause: err },
           )
         if (!spawned) {
-          spawnBroker(paths, this.#options.idleMs)
+          spawnBroker(paths, this.#options.idleMs, this.#options.tuneMalloc !== false)
           spawned = true
         }
         await new Promise((r) => setTimeout(r, delay))

@@ -55,6 +55,15 @@ describe('shm large payloads (slabs)', () => {
     }
   })
 
+  it('a large Buffer body handed out as a view stays intact while the slab is reused', async () => {
+    // The core views large call bodies in what the transport delivers (ownedDeliveries): those
+    // must be fresh buffers, never the slab itself, or the next message would overwrite them.
+    const first = Buffer.alloc(1 << 20, 0xa1)
+    const kept = await bus.requests.call<Buffer>('echo', first)
+    for (let i = 0; i < 4; i++) await bus.requests.call<Buffer>('echo', Buffer.alloc(1 << 20, i))
+    expect(Buffer.from(kept).equals(Buffer.alloc(1 << 20, 0xa1))).toBe(true)
+  })
+
   it('slabs are removed when the link closes', async () => {
     const pid = server.process.pid as number
     await server.kill('SIGTERM')
@@ -64,5 +73,30 @@ describe('shm large payloads (slabs)', () => {
           (s) => s.kind === 'slab' && (s.creatorPid === pid || s.creatorPid === process.pid),
         ),
     )
+  })
+})
+
+const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
+  ?.glibcVersionRuntime
+const userMalloc = Object.keys(process.env).some((k) => k.startsWith('MALLOC_') || k === 'GLIBC_TUNABLES')
+
+describe.skipIf(!glibc || userMalloc)('shm malloc tuning option', () => {
+  const fixture = fileURLToPath(new URL('../fixtures/malloc-option.ts', import.meta.url))
+
+  /** Runs two buses exchanging 1 MiB in a fresh process; returns whether it tuned malloc. */
+  async function tunedWith(query: string): Promise<string> {
+    const own = await startBrokerProcess(query)
+    const child = spawnTs(fixture, [own.url])
+    try {
+      return await child.waitForLine(/^tuned /, 30_000)
+    } finally {
+      await child.kill('SIGKILL')
+      await own.stop()
+    }
+  }
+
+  it('tunes glibc malloc on the first large payload, unless tuneMalloc=0', { timeout: 60_000 }, async () => {
+    expect(await tunedWith('')).toBe('tuned true')
+    expect(await tunedWith('&tuneMalloc=0')).toBe('tuned false')
   })
 })

@@ -149,6 +149,22 @@ describe('native link segments', () => {
     )
   })
 
+  it('slabs take a payload in parts, copied one after the other, and refuse a non-byte part', () => {
+    const name = fresh('s')
+    const cap = 1 << 16
+    const w = new addon.Slab(name, cap, true)
+    const r = new addon.Slab(name, cap, false)
+    const parts = [Buffer.from('start'), new Uint8Array(30_000).fill(7), Buffer.alloc(0), Buffer.from('end')]
+    const joined = Buffer.concat(parts)
+    const at = w.write(undefined, parts)
+    expect(r.read(at, joined.length).equals(joined)).toBe(true)
+    // Parts that together exceed the slab do not fit, even when each one would.
+    expect(w.write(undefined, [Buffer.alloc(40_000), Buffer.alloc(40_000)])).toBe(-1)
+    expect(() => w.write(undefined, [Buffer.alloc(4), 'text' as unknown as Uint8Array])).toThrow(TypeError)
+    w.close()
+    r.close()
+  })
+
   it('carries frames in order in both directions, across many wraps of the ring', () => {
     const name = fresh()
     const a = addon.Link.create(name, 4096)
@@ -248,6 +264,14 @@ describe('native blobs', () => {
     expect(back.subarray(0, 2).toString()).toBe('hd')
     expect(back.subarray(2).equals(payload)).toBe(true)
     expect(existsSync(`/dev/shm${name}`)).toBe(false)
+  })
+
+  it('writes a blob given in parts', () => {
+    const name = fresh('b')
+    const parts = [Buffer.from('a'), Buffer.alloc(2 << 20, 0x11), Buffer.from('z')]
+    addon.writeBlob(name, Buffer.from('hd'), parts)
+    const back = addon.readBlob(name, 2 + (2 << 20) + 2)
+    expect(back.equals(Buffer.concat([Buffer.from('hd'), ...parts]))).toBe(true)
   })
 
   it('refuses a blob whose size does not match its descriptor', () => {
