@@ -13,7 +13,7 @@
  * @module
  */
 import { failedCallReply, lostCallReply } from '@unipc/core/spi'
-import type { Frame } from './link.js'
+import { type Frame, joinPayload, type Payload } from './link.js'
 import type { Peers } from './peers.js'
 
 /** One server of a method: the inbox address of its bus and its server id there. */
@@ -24,7 +24,12 @@ interface Target {
 
 interface Inflight {
   readonly method: string
-  readonly data: Uint8Array
+  /**
+   * The request, until its server answers Done or Refused: a refused one is dispatched again.
+   * Parts keep the application's body (as a socket keeps it until written); the call waits on
+   * this request, so the body is still the caller's message.
+   */
+  readonly data: Payload
   readonly address: string
 }
 
@@ -40,7 +45,7 @@ export interface DispatchHost {
   /** Asks the broker for a method's servers (and to be told of changes). */
   lookup(method: string): Promise<Target[]>
   /** Dispatches through the broker: it forwards to a server or rejects with NoHandlerError. */
-  viaBroker(method: string, data: Uint8Array): Promise<void>
+  viaBroker(method: string, data: Payload): Promise<void>
   /** Runs one of this bus's own servers; false when it does not serve `sid` (any more). */
   serveLocally(sid: number, data: Uint8Array): boolean
   /** Hands a frame to this bus's inbox (lost-call replies). */
@@ -73,7 +78,7 @@ export class Dispatcher {
    * call): should it still fail (refused, then no handler), the caller's inbox gets the error.
    * Through the broker, or while the method is being looked up, it returns the promise of that.
    */
-  dispatch(method: string, data: Uint8Array): Promise<void> | undefined {
+  dispatch(method: string, data: Payload): Promise<void> | undefined {
     const known = this.#methods.get(method)
     if (!known) return this.#lookup(method).then(() => this.dispatch(method, data))
     const list = known.servers
@@ -81,8 +86,10 @@ export class Dispatcher {
     const target = list[known.next++ % list.length] as Target
     if (known.next >= list.length) known.next = 0
     if (target.address === this.host.address) {
+      // Parts are joined now: the application may reuse its body once this returns.
+      const bytes = joinPayload(data)
       queueMicrotask(() => {
-        if (!this.host.serveLocally(target.sid, data)) this.#retry(method, data)
+        if (!this.host.serveLocally(target.sid, bytes)) this.#retry(method, bytes)
       })
       return undefined
     }
@@ -97,13 +104,13 @@ export class Dispatcher {
   }
 
   /** Sends a request again through the broker; its error (NoHandlerError…) goes to the inbox. */
-  #retry(method: string, data: Uint8Array): void {
+  #retry(method: string, data: Payload): void {
     this.host.viaBroker(method, data).catch((err: unknown) => this.#failCall(data, err))
   }
 
   /** Fails the call of request `data` with `err`, as the server's error reply would. */
-  #failCall(data: Uint8Array, err: unknown): void {
-    const reply = failedCallReply(data, err)
+  #failCall(data: Payload, err: unknown): void {
+    const reply = failedCallReply(joinPayload(data), err)
     if (reply) this.host.toInbox(reply.frame)
   }
 
@@ -161,7 +168,7 @@ export class Dispatcher {
         continue
       }
       const lost = lostCallReply(
-        entry.data,
+        joinPayload(entry.data),
         `the shm peer serving this call died: ${who} exited before replying`,
       )
       if (lost) this.host.toInbox(lost.frame)

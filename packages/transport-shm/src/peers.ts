@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { isCallerControl, type Logger, ProtocolError } from '@unipc/core/spi'
 import type { Endpoint } from './endpoint.js'
 import { watchForEof } from './handshake.js'
-import type { ShmLink } from './link.js'
+import { joinPayload, type Payload, type ShmLink } from './link.js'
 import type { BusPaths } from './paths.js'
 import { acceptLink, connectSocket, offerLink, refuse, welcome } from './rendezvous.js'
 import { FieldWriter, Op } from './wire.js'
@@ -104,20 +104,22 @@ export class Peers {
    * Sends an inbox message to `to` over a direct link. Returns false when `to` is not a direct
    * address of this bus (the caller sends through the broker).
    */
-  send(to: string, data: Uint8Array): boolean {
+  send(to: string, data: Payload): boolean {
     // Credit and cancel go in at once: a stream's server waits for them while this job goes on.
-    return this.#post(to, Op.Inbox, this.#w.reset(), data, isCallerControl(data))
+    // (Parts are a large body's frame: its first part starts the frame.)
+    const head = Array.isArray(data) ? (data as readonly Uint8Array[])[0] : (data as Uint8Array)
+    return this.#post(to, Op.Inbox, this.#w.reset(), data, head !== undefined && isCallerControl(head))
   }
 
   /**
    * Hands a request to server `sid` of the bus at `to` (delivery id `did`, answered by Done or
    * Refused on the same link). Returns false when `to` is not a direct address.
    */
-  request(to: string, sid: number, did: number, data: Uint8Array): boolean {
+  request(to: string, sid: number, did: number, data: Payload): boolean {
     return this.#post(to, Op.Request, this.#w.reset().u32(sid).u32(did), data)
   }
 
-  #post(to: string, op: number, fields: FieldWriter, data: Uint8Array, urgent = false): boolean {
+  #post(to: string, op: number, fields: FieldWriter, data: Payload, urgent = false): boolean {
     if (this.#closed) return true
     let peer = this.#peers.get(to)
     if (peer?.link) {
@@ -128,13 +130,18 @@ export class Peers {
       this.#peers.delete(to)
       peer = undefined
     }
+    // Kept until the link is up: parts are joined (the application may reuse its body meanwhile).
     if (peer) {
-      peer.queue.push({ op, head: new Uint8Array(fields.view()), data })
+      peer.queue.push({ op, head: new Uint8Array(fields.view()), data: joinPayload(data) })
       return true
     }
     const path = socketOf(this.paths, to)
     if (!path) return false
-    peer = { link: undefined, who: to, queue: [{ op, head: new Uint8Array(fields.view()), data }] }
+    peer = {
+      link: undefined,
+      who: to,
+      queue: [{ op, head: new Uint8Array(fields.view()), data: joinPayload(data) }],
+    }
     this.#peers.set(to, peer)
     const connecting = this.#connect(to, path, peer)
     this.#connecting.add(connecting)

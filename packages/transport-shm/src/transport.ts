@@ -28,7 +28,7 @@ import { Dispatcher, readTargets } from './dispatcher.js'
 import { Endpoint } from './endpoint.js'
 import { sweepStale } from './gc.js'
 import { watchForEof } from './handshake.js'
-import { type Frame, keepMallocSettings, type ShmLink } from './link.js'
+import { type Frame, joinPayload, keepMallocSettings, type Payload, type ShmLink } from './link.js'
 import { type BusPaths, bellPath, busPaths } from './paths.js'
 import { Peers } from './peers.js'
 import { connectSocket, offerLink } from './rendezvous.js'
@@ -328,7 +328,7 @@ export class ShmTransport implements Transport {
     what: string,
     op: number,
     write: (w: FieldWriter) => void,
-    data?: Uint8Array,
+    data?: Payload,
     parse?: (f: Frame) => T,
   ): Promise<T> {
     // Inside the executor: a closed or broken transport rejects, it never throws synchronously.
@@ -351,7 +351,7 @@ export class ShmTransport implements Transport {
   }
 
   /** Dispatch through the broker: it picks a server or answers NoHandlerError. */
-  #viaBroker(method: string, data: Uint8Array): Promise<void> {
+  #viaBroker(method: string, data: Payload): Promise<void> {
     return this.#call('shm dispatch', Op.Dispatch, (w) => w.str(method), data)
   }
 
@@ -575,11 +575,13 @@ export class ShmTransport implements Transport {
       onMessage: (handler: (data: Uint8Array) => void): void => {
         this.#inbox = handler
       },
-      send: (to: string, data: Uint8Array): void => {
+      send: (to: string, data: Payload): void => {
         if (this.#state !== 'open' && this.#state !== 'reconnecting') this.#assert('shm send')
         if (to === self.#address) {
           // To ourselves (a bus calling its own server): no link needed, still asynchronous.
-          queueMicrotask(() => self.#inbox?.(data))
+          // Parts are joined now: the application may reuse its body once this returns.
+          const bytes = joinPayload(data)
+          queueMicrotask(() => self.#inbox?.(bytes))
           return
         }
         // Straight to the other bus when `to` is a direct address (see peers.ts).
@@ -594,7 +596,7 @@ export class ShmTransport implements Transport {
           w.str(method),
         )
       },
-      dispatch: (method: string, data: Uint8Array): Promise<void> | undefined => {
+      dispatch: (method: string, data: Payload): Promise<void> | undefined => {
         const dispatcher = this.#dispatcher
         // Known servers are reached directly even while the broker is being replaced.
         if (!dispatcher || (this.#state !== 'open' && this.#state !== 'reconnecting'))
