@@ -24,9 +24,11 @@ import { decodeValue, sizeOf, type WireValue } from '../wire/msgpack.js'
 import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, Feature, PROTOCOL_VERSION, T } from '../wire/protocol.js'
 import { onreadFor } from '../wire/socket-reads.js'
 import { FrameWriter } from '../wire/writer.js'
-import { messageData } from './hot-frames.js'
+import { deliverFields, messageData, pushedRid } from './hot-frames.js'
 
 const CONNECT_TIMEOUT_MS = 10_000
+/** What a confirmation read by a hot reader resolves with (nobody reads the fields of a Pushed). */
+const CONFIRMED: WireValue[] = []
 
 interface Pending {
   resolve(msg: WireValue[]): void
@@ -42,6 +44,11 @@ export interface LinkEvents {
    * without this handler such frames go to `onFrame`.
    */
   onMessage?(data: Uint8Array): void
+  /**
+   * A `[Deliver, consumerId, tag, redelivered, data]` frame, read without the generic decoder (every
+   * command a worker takes); without this handler such frames go to `onFrame`.
+   */
+  onDeliver?(consumerId: number, tag: number, redelivered: boolean, data: Uint8Array): void
   /** The link is gone (not called when the owner closed it). */
   onClose(cause: Error): void
 }
@@ -56,6 +63,8 @@ export class Link {
   #nextRid = 1
   #closed = false
   #writer: FrameWriter
+  /** Acknowledgements of this tick not yet written, `[consumerId, tag, …]` (hubs with `Feature.Acks`). */
+  #acks: number[] = []
   /** Largest frame body the hub accepts. */
   maxFrame: number
   /** Feature bits the other side announced in its Welcome (see `Feature`). */
@@ -67,7 +76,7 @@ export class Link {
     maxFrame: number,
     readonly events: LinkEvents,
   ) {
-    this.#writer = new FrameWriter(socket)
+    this.#writer = new FrameWriter(socket, () => this.#writeAcks())
     this.maxFrame = maxFrame
   }
 
@@ -108,10 +117,24 @@ export class Link {
       )
       const reader = new FrameReader(64 * 1024, {
         frame: (body) => {
-          if (link && events.onMessage) {
-            const data = messageData(body)
-            if (data) {
-              events.onMessage(data)
+          if (link) {
+            if (events.onMessage) {
+              const data = messageData(body)
+              if (data) {
+                events.onMessage(data)
+                return
+              }
+            }
+            if (events.onDeliver) {
+              const d = deliverFields(body)
+              if (d) {
+                events.onDeliver(d.consumerId, d.tag, d.redelivered, d.data)
+                return
+              }
+            }
+            const rid = pushedRid(body)
+            if (rid >= 0) {
+              link.#confirm(link.#pushes, rid, CONFIRMED)
               return
             }
           }
@@ -266,6 +289,38 @@ export class Link {
     this.#writer.sendFields(fields, size)
   }
 
+  /**
+   * Acknowledges a delivery. With a hub that takes `Acks`, the acknowledgements of one tick leave
+   * as one frame per consumer at the end of the write, after every reply queued in that tick.
+   */
+  ack(consumerId: number, tag: number): void {
+    if (this.#closed) return
+    if ((this.features & Feature.Acks) === 0) {
+      this.post([T.Ack, consumerId, tag])
+      return
+    }
+    this.#acks.push(consumerId, tag)
+    this.#writer.schedule()
+  }
+
+  /** Writes the tick's acknowledgements (FrameWriter's beforeFlush): one `Acks` frame per run of one consumer. */
+  #writeAcks(): void {
+    const acks = this.#acks
+    const n = acks.length
+    if (n === 0) return
+    this.#acks = []
+    let i = 0
+    while (i < n) {
+      const id = acks[i] as number
+      const frame: WireValue[] = [T.Acks, id]
+      while (i < n && acks[i] === id) {
+        frame.push(acks[i + 1] as number)
+        i += 2
+      }
+      this.#writer.sendFields(frame)
+    }
+  }
+
   /** Closes the link; pending requests reject with ConnectionError. */
   close(): void {
     if (this.#closed) return
@@ -285,13 +340,7 @@ export class Link {
   #onFrame(msg: WireValue[]): void {
     const type = msg[0]
     if (type === T.Dispatched || type === T.Pushed) {
-      const upTo = msg[1] as number
-      const waiting = type === T.Dispatched ? this.#dispatches : this.#pushes
-      for (const [rid, p] of waiting) {
-        if (rid > upTo) break
-        waiting.delete(rid)
-        p.resolve(msg)
-      }
+      this.#confirm(type === T.Dispatched ? this.#dispatches : this.#pushes, msg[1] as number, msg)
       return
     }
     if (type === T.Ok || type === T.Value || type === T.Entries || type === T.Fail) {
@@ -313,6 +362,15 @@ export class Link {
       return
     }
     this.events.onFrame(msg)
+  }
+
+  /** Resolves every confirmation waiting in `waiting` up to `upTo` (they are in rid order). */
+  #confirm(waiting: Map<number, Pending>, upTo: number, msg: WireValue[]): void {
+    for (const [rid, p] of waiting) {
+      if (rid > upTo) break
+      waiting.delete(rid)
+      p.resolve(msg)
+    }
   }
 
   #lost(cause: Error): void {

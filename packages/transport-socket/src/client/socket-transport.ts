@@ -62,6 +62,26 @@ class DirectDelivery implements Delivery {
   }
 }
 
+/** A command delivered by the hub: acknowledging it tells the hub (unless the link it came on is gone). */
+class QueueDelivery implements Delivery {
+  #acked = false
+  constructor(
+    readonly link: Link,
+    readonly consumerId: number,
+    readonly tag: number,
+    readonly redelivered: boolean,
+    readonly data: Uint8Array,
+  ) {}
+
+  ack(): void {
+    if (this.#acked) return
+    this.#acked = true
+    // After a reconnect the hub has already requeued this delivery: the old tag means nothing.
+    // (A link is never reused: once replaced it is closed.)
+    this.link.ack(this.consumerId, this.tag)
+  }
+}
+
 /** A transport speaking to a hub over a unix, TCP or TLS socket. */
 export class SocketTransport implements Transport {
   readonly name = 'socket'
@@ -192,6 +212,13 @@ export class SocketTransport implements Transport {
       onMessage: (data) => {
         try {
           this.#inbox(data)
+        } catch (err) {
+          this.#logger.error('unipc: a socket transport listener threw', err)
+        }
+      },
+      onDeliver: (id, tag, redelivered, data) => {
+        try {
+          this.#onDeliver(id, tag, redelivered, data)
         } catch (err) {
           this.#logger.error('unipc: a socket transport listener threw', err)
         }
@@ -346,37 +373,34 @@ export class SocketTransport implements Transport {
         if (r?.kind === 'watch') r.onChange(msg[2] as string, (msg[3] as Uint8Array | null) ?? undefined)
         return
       }
-      case T.Deliver: {
-        const id = msg[1] as number
-        const r = this.#regs.get(id)
-        const tag = msg[2] as number
-        const link = this.#link
-        if (r?.kind !== 'consume') {
-          // The consumer stopped before this delivery arrived: hand it back for the next worker.
-          link?.post([T.Release, id, tag])
-          return
-        }
-        let acked = false
-        r.onDelivery({
-          data: msg[4] as Uint8Array,
-          redelivered: msg[3] === true,
-          ack: () => {
-            if (acked) return
-            acked = true
-            // After a reconnect the hub has already requeued this delivery: the old tag means nothing.
-            if (link && link === this.#link && !link.closed) link.post([T.Ack, id, tag])
-          },
-        })
+      case T.Deliver:
+        this.#onDeliver(msg[1] as number, msg[2] as number, msg[3] === true, msg[4] as Uint8Array)
         return
-      }
       default:
         this.#logger.debug(`unipc: ignored frame type ${String(msg[0])} from the hub`)
     }
   }
 
+  #onDeliver(id: number, tag: number, redelivered: boolean, data: Uint8Array): void {
+    const r = this.#regs.get(id)
+    const link = this.#link
+    if (!link) return
+    if (r?.kind !== 'consume') {
+      // The consumer stopped before this delivery arrived: hand it back for the next worker.
+      link.post([T.Release, id, tag])
+      return
+    }
+    r.onDelivery(new QueueDelivery(link, id, tag, redelivered, data))
+  }
+
   readonly queues = {
-    push: async (queue: string, data: Uint8Array): Promise<void> => {
-      await this.#live().push(queue, data)
+    // Not async: the link's confirmation promise is the only one a command costs here.
+    push: (queue: string, data: Uint8Array): Promise<void> => {
+      try {
+        return this.#live().push(queue, data) as Promise<void>
+      } catch (err) {
+        return Promise.reject(err)
+      }
     },
     consume: (queue: string, onDelivery: (d: Delivery) => void, options: ConsumeOptions): Promise<Closable> =>
       this.#register(

@@ -97,7 +97,7 @@ class HubCore implements ConnectionHost {
   readonly logger: Logger
   readonly maxFrame: number
   readonly outboundLimit: number
-  readonly features = Feature.Direct | Feature.Pushed
+  readonly features = Feature.Direct | Feature.Pushed | Feature.Acks
   readonly listeners: Listener[] = []
   readonly connections = new Set<HubConnection>()
   readonly queues = new QueueBroker()
@@ -220,6 +220,9 @@ class HubCore implements ConnectionHost {
         return
       case T.Ack:
         this.queues.ack(conn, int(msg, 1), int(msg, 2))
+        return
+      case T.Acks:
+        this.queues.ackMany(conn, int(msg, 1), msg, 2)
         return
       case T.Done:
         this.messaging.done(conn, int(msg, 1))

@@ -5,6 +5,8 @@
  * a consumer that merely stops keeps what it holds (its worker finishes and acknowledges it).
  * @module
  */
+import { ProtocolError } from '@unipc/core/spi'
+import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
 import { own, type Peer } from './peer.js'
 
@@ -77,6 +79,25 @@ export class QueueBroker {
   ack(peer: Peer, id: number, tag: number): void {
     const c = this.#consumer(peer, id)
     if (!c?.held.delete(tag)) return
+    if (c.held.size === 0 && !this.#queue(c.queue).consumers.includes(c)) this.#forget(c)
+    this.onChange()
+    this.#pump(c.queue)
+  }
+
+  /**
+   * Acknowledges several deliveries of one consumer (`fields[from…]` are their tags): one state
+   * change and one pump for the lot.
+   * @throws ProtocolError when a tag is not an integer
+   */
+  ackMany(peer: Peer, id: number, fields: readonly WireValue[], from: number): void {
+    const c = this.#consumer(peer, id)
+    let n = 0
+    for (let i = from; i < fields.length; i++) {
+      const tag = fields[i]
+      if (typeof tag !== 'number') throw new ProtocolError(`field ${i} of an Acks frame must be an integer`)
+      if (c?.held.delete(tag)) n++
+    }
+    if (!c || n === 0) return
     if (c.held.size === 0 && !this.#queue(c.queue).consumers.includes(c)) this.#forget(c)
     this.onChange()
     this.#pump(c.queue)

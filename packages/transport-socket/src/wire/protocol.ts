@@ -114,6 +114,12 @@ export const T = {
    * (or `Fail`); used when the hub has {@link Feature.Pushed}
    */
   Enqueue: 63,
+  /**
+   * `[Acks, consumerId, tag, tag, …]`: Ack of several deliveries of one consumer (no reply); a worker
+   * sends the acknowledgements of one write as one frame, after the replies of that write. Used when
+   * the hub has {@link Feature.Acks}
+   */
+  Acks: 64,
 } as const
 
 /** Bits of the Welcome's `features`. */
@@ -122,6 +128,8 @@ export const Feature = {
   Direct: 1,
   /** The hub takes `Enqueue` and acknowledges it with cumulative `Pushed` frames. */
   Pushed: 2,
+  /** The hub takes `Acks` (several acknowledgements of one consumer in one frame). */
+  Acks: 4,
 } as const
 
 /** The domain-separation string mixed into auth proofs, so a proof is useless for anything else. */
