@@ -21,6 +21,10 @@ export interface WaitOptions {
   readonly onAbort?: () => void
   /** Called with the server's address when an Accepted frame arrives. */
   readonly onAccepted?: (server: string) => void
+  /** Turns the decoded result into the promise's value (a throw rejects the call with it). */
+  readonly mapResult?: (value: unknown) => unknown
+  /** Turns a failure (remote error, timeout, abort…) into the promise's reason. */
+  readonly mapError?: (err: Error) => Error
 }
 
 /**
@@ -57,6 +61,8 @@ class ReplyWait implements PendingCall, Expiring {
         let value: unknown
         try {
           value = this.rt.decodeBody(frame.body)
+          const map = this.opts.mapResult
+          if (map) value = map(value)
         } catch (err) {
           this.reject(err as Error)
           return
@@ -77,7 +83,8 @@ class ReplyWait implements PendingCall, Expiring {
 
   fail(err: Error): void {
     this.#settle()
-    this.reject(err)
+    const map = this.opts.mapError
+    this.reject(map ? map(err) : err)
   }
 
   /** The timeout passed. */
