@@ -3,7 +3,7 @@
  *   npx tsc -p packages/rpc-streams/tsconfig.build.json && node packages/rpc-streams/bench/layer.mjs
  * A stand-in bus (a call resolves at once with the reply, `serve` hands out the handler) shows what
  * `createClient` and `serve` add around `bus.requests.call` and a raw handler: the client side's
- * wrapper and its one `then` (result check), the server side's parameter check and context.
+ * wrapper and its result check, the server side's parameter check and context.
  * Numbers in the noise of micro.mjs (memory transport) are visible here; CPU time, not wall time,
  * so other load on the machine matters less.
  * `RS=<path of another build's index.js>` measures that build of rpc-streams instead (A/B).
@@ -19,6 +19,8 @@ const bus = {
   transport: { name: 'memory', supports: {} },
   requests: {
     call: () => reply,
+    // Like core: the result passes through mapResult before the one promise settles.
+    callMapped: (_m, _d, _o, mapResult) => (mapResult ? Promise.resolve(mapResult(payload)) : reply),
     serve: async (method, handler) => {
       handlers.set(method, handler)
       return { close: async () => {} }

@@ -134,7 +134,7 @@ function unaryMethod(
   timeout: number | undefined,
 ): (params?: unknown, options?: CallOptions) => Promise<unknown> {
   // Everything a call needs is built here, once per method: a call allocates nothing of its own
-  // beyond the core call and one `then`.
+  // beyond the core call.
   const checkParams = check ? compileValidator(m.params, service.resolve, 'params') : undefined
   const checkResult = check ? compileValidator(m.result, service.resolve, 'result') : undefined
   const onResult = checkResult
@@ -144,18 +144,14 @@ function unaryMethod(
       }
     : undefined
   // Without declared errors, reviveError returns every error unchanged.
-  const onError =
-    m.errors.size > 0
-      ? (err: unknown): never => {
-          throw reviveError(err, m, service)
-        }
-      : undefined
+  const onError = m.errors.size > 0 ? (err: Error): Error => reviveError(err, m, service) as Error : undefined
   const defaults: CallOptions = timeout === undefined ? NO_OPTIONS : { timeout }
   const requests = bus.requests
+  // The result check and error revival run inside the core call: one promise per call, no `then`.
   const send =
     onResult || onError
       ? (params: unknown, callOptions: CallOptions): Promise<unknown> =>
-          requests.call(name, params, callOptions).then(onResult, onError)
+          requests.callMapped(name, params, callOptions, onResult, onError)
       : (params: unknown, callOptions: CallOptions): Promise<unknown> =>
           requests.call(name, params, callOptions)
   // The first call waits for the schema check, within its own timeout and signal.
