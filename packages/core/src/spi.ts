@@ -42,7 +42,25 @@ export interface Supports {
    * calls). Leave it unset when deliveries are views of memory the transport reuses (a ring).
    */
   readonly ownedDeliveries?: boolean
+  /**
+   * `send` and `dispatch` also take a message as a list of parts ({@link BytesOrParts}) whose
+   * concatenation is the message, so the core need not copy a large body into a fresh frame. The
+   * core does it for the body of a request, reply or stream item of 64 KiB or more: it hands over
+   * `[frame start, body bytes, frame end]` (the end may be missing). The body bytes may be the
+   * application's own Buffer or Uint8Array: a transport only reads parts (never writes to or keeps
+   * them after it wrote or copied them out), e.g. writes them with one gathering syscall (socket
+   * writev) or copies each straight into its own memory (a shared-memory slab). Without this flag a
+   * transport always receives one Uint8Array, as before. The wire bytes are the same either way.
+   * A transport that sets it declares the `data` parameter of both methods as {@link BytesOrParts}.
+   */
+  readonly gatherWrites?: boolean
 }
+
+/**
+ * A message handed to `send` or `dispatch`: one byte array, or, only for a transport that declares
+ * {@link Supports.gatherWrites}, a list of parts to be read in order as if concatenated.
+ */
+export type BytesOrParts = Uint8Array | readonly Uint8Array[]
 
 /** Limits a transport enforces; the core checks them before sending so callers get a clear error. */
 export interface Limits {
@@ -139,12 +157,29 @@ export interface MessagingTransport {
   readonly address: string
   /** Installs the single receiver of messages sent to `address` (called once by the core). */
   onMessage(handler: (data: Uint8Array) => void): void
-  /** Sends to an inbox. Fails with ConnectionError when the transport knows the address is gone. */
+  /**
+   * Sends to an inbox. Fails with ConnectionError when the transport knows the address is gone.
+   * A transport that declares {@link Supports.gatherWrites} also takes parts here: it declares
+   * `data: BytesOrParts`.
+   */
   send(to: string, data: Uint8Array): Promise<void> | void
   /** Registers as a server of `method`. Each dispatched message arrives as a {@link Delivery}; ack it when done. */
   serve(method: string, onRequest: (delivery: Delivery) => void): Promise<Closable>
-  /** Hands `data` to one server of `method`; rejects with NoHandlerError when there is none. */
+  /**
+   * Hands `data` to one server of `method`; rejects with NoHandlerError when there is none.
+   * A transport that declares {@link Supports.gatherWrites} also takes parts here (see `send`).
+   */
   dispatch(method: string, data: Uint8Array): Promise<void> | void
+}
+
+/**
+ * The messaging of a transport that declares {@link Supports.gatherWrites}: `send` and `dispatch`
+ * take {@link BytesOrParts}. (The core calls every transport through this type, and hands parts
+ * only to those that declare the flag.)
+ */
+export interface GatheringMessaging extends MessagingTransport {
+  send(to: string, data: BytesOrParts): Promise<void> | void
+  dispatch(method: string, data: BytesOrParts): Promise<void> | void
 }
 
 /** A transport: a lifecycle, a manifest, limits and the four facility primitives. */

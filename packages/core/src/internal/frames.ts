@@ -10,6 +10,7 @@
  */
 import { Packr } from 'msgpackr'
 import { ProtocolError, type SerializedError } from '../errors.js'
+import type { BytesOrParts } from '../spi.js'
 import {
   binHeaderSize,
   intSize,
@@ -20,6 +21,7 @@ import {
   writeInt,
   writeStr,
 } from '../wire-msgpack.js'
+import { bytesHeadSize, writeBytesHead } from './msgpack-flat.js'
 
 /** Frame kinds; numbers keep frames small. Documented in docs/protocol/core-frames.md. */
 export const FrameKind = {
@@ -96,6 +98,40 @@ export interface PartsBody {
 /** What an encoder takes as a body: encoded bytes, or parts written straight into the frame. */
 export type Body = Uint8Array | PartsBody
 
+/**
+ * A large body for a transport that gathers writes (`supports.gatherWrites`): {@link encodeRequest}
+ * and {@link encodeBodyReply} write the frame around its bytes and hand them to the transport as a
+ * part of their own, `[frame start, bytes, frame end]`, instead of copying them into the frame.
+ * Other encoders (commands, {@link encodeInbox}) write it whole, like any {@link PartsBody}.
+ */
+export class GatherBody implements PartsBody {
+  readonly length: number
+
+  /**
+   * @param bytes - the bytes of the part (the application's, or the codec's output); referenced
+   *   until the transport wrote them
+   * @param kind - how the application's bytes are written as a msgpack value (a header before
+   *   them); none when `bytes` are the encoded body already
+   */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly kind?: 'bin' | 'ext',
+  ) {
+    this.length = (kind ? bytesHeadSize(bytes.length, kind) : 0) + bytes.length
+  }
+
+  /** Writes what precedes {@link bytes} in the body (the msgpack header of bytes, if any); returns the end. */
+  writeHead(buf: Buffer, pos: number): number {
+    return this.kind ? writeBytesHead(buf, pos, this.bytes.length, this.kind) : pos
+  }
+
+  writeTo(buf: Buffer, pos: number): number {
+    pos = this.writeHead(buf, pos)
+    buf.set(this.bytes, pos)
+    return pos + this.bytes.length
+  }
+}
+
 /** A frame to encode: a decoded frame's shape, with any {@link Body}. */
 type Outgoing<F> = F extends { body: Uint8Array } ? Omit<F, 'body'> & { body: Body } : F
 
@@ -136,15 +172,37 @@ function writeBody(buf: Buffer, pos: number, b: Body): number {
 }
 
 /**
+ * Writes a body, or only its bin header and its own head when its bytes travel as a part of their
+ * own (`gather`); returns the new position.
+ */
+function writeBodyOrHead(buf: Buffer, pos: number, b: Body, gather: GatherBody | undefined): number {
+  if (gather === undefined) return writeBody(buf, pos, b)
+  return gather.writeHead(buf, writeBinHeader(buf, pos, gather.length))
+}
+
+/** The frame `buf` with the bytes of `gather` inserted at `at`, as parts (no copy). */
+function gathered(buf: Buffer, at: number, gather: GatherBody): readonly Uint8Array[] {
+  return at === buf.length ? [buf, gather.bytes] : [buf.subarray(0, at), gather.bytes, buf.subarray(at)]
+}
+
+/** The request fields an encoder takes, with a body of type `B`. */
+type RequestFields<B extends Body> = Omit<Outgoing<RequestFrame>, 'kind' | 'body'> & { body: B }
+
+/**
  * Encodes a request frame. Written field by field rather than through {@link frame}: it is on
  * every call's path, and the field array and the type dispatch per field showed in profiles.
+ * A {@link GatherBody} makes it parts (`[start, body bytes, end]`); any other body, one buffer.
  */
-export function encodeRequest(f: Omit<Outgoing<RequestFrame>, 'kind'>): Uint8Array {
+export function encodeRequest(f: RequestFields<Uint8Array>): Uint8Array
+export function encodeRequest(f: RequestFields<Body>): BytesOrParts
+export function encodeRequest(f: RequestFields<Body>): BytesOrParts {
+  const gather = f.body instanceof GatherBody ? f.body : undefined
   const buf = Buffer.allocUnsafe(
     2 +
       intSize(f.id) +
       strSize(f.method) +
-      bodySize(f.body) +
+      bodySize(f.body) -
+      (gather ? gather.bytes.length : 0) +
       strSize(f.replyTo) +
       intSize(f.flags) +
       intSize(f.deadline) +
@@ -155,13 +213,14 @@ export function encodeRequest(f: Omit<Outgoing<RequestFrame>, 'kind'>): Uint8Arr
   buf[1] = FrameKind.Request
   let pos = writeInt(buf, 2, f.id)
   pos = writeStr(buf, pos, f.method)
-  pos = writeBody(buf, pos, f.body)
+  pos = writeBodyOrHead(buf, pos, f.body, gather)
+  const at = pos
   pos = writeStr(buf, pos, f.replyTo)
   pos = writeInt(buf, pos, f.flags)
   pos = writeInt(buf, pos, f.deadline)
   pos = writeStr(buf, pos, f.sender)
   writeInt(buf, pos, f.window)
-  return buf
+  return gather ? gathered(buf, at, gather) : buf
 }
 
 /** Encodes a command frame (field by field, like {@link encodeRequest}). */
@@ -179,17 +238,30 @@ export function encodeCommand(f: Omit<Outgoing<CommandFrame>, 'kind'>): Uint8Arr
   return buf
 }
 
-/** Encodes a Result or Item frame: `[kind, id, body]` (the reply of every call, written directly). */
-export function encodeBodyReply(
-  kind: typeof FrameKind.Result | typeof FrameKind.Item,
+/** Kinds of the frames that carry a call's body back: {@link encodeBodyReply}. */
+type BodyReplyKind = typeof FrameKind.Result | typeof FrameKind.Item
+
+/**
+ * Encodes a Result or Item frame: `[kind, id, body]` (the reply of every call, written directly).
+ * A {@link GatherBody} makes it parts (`[start, body bytes]`); any other body, one buffer.
+ */
+export function encodeBodyReply(kind: BodyReplyKind, id: number, body: Uint8Array): Uint8Array
+export function encodeBodyReply(kind: BodyReplyKind, id: number, body: Body): BytesOrParts
+export function encodeBodyReply(kind: BodyReplyKind, id: number, body: Body): BytesOrParts {
+  return bodyReply(kind, id, body, body instanceof GatherBody ? body : undefined)
+}
+
+function bodyReply(
+  kind: BodyReplyKind,
   id: number,
   body: Body,
-): Uint8Array {
-  const buf = Buffer.allocUnsafe(2 + intSize(id) + bodySize(body))
+  gather: GatherBody | undefined,
+): BytesOrParts {
+  const buf = Buffer.allocUnsafe(2 + intSize(id) + bodySize(body) - (gather ? gather.bytes.length : 0))
   buf[0] = 0x93 // array of 3
   buf[1] = kind
-  writeBody(buf, writeInt(buf, 2, id), body)
-  return buf
+  const end = writeBodyOrHead(buf, writeInt(buf, 2, id), body, gather)
+  return gather ? gathered(buf, end, gather) : buf
 }
 
 /** Encodes a frame for an inbox. */
@@ -197,7 +269,8 @@ export function encodeInbox(f: OutboxFrame): Uint8Array {
   switch (f.kind) {
     case FrameKind.Result:
     case FrameKind.Item:
-      return encodeBodyReply(f.kind, f.id, f.body)
+      // One buffer whatever the body: these bytes may go to any transport.
+      return bodyReply(f.kind, f.id, f.body, undefined) as Uint8Array
     case FrameKind.Error: {
       // The error object is appended as the array's last element, encoded by msgpackr.
       const head = frame([f.kind, f.id])

@@ -7,7 +7,7 @@
 import { type Codec, decodeMsgpack, msgpackCodec } from '../codec.js'
 import { AbortError, ClosedError, InvalidArgumentError, PayloadTooLargeError, UnipcError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { Closable, Transport } from '../spi.js'
+import type { BytesOrParts, Closable, GatheringMessaging, Transport } from '../spi.js'
 import { CallTable } from './call-table.js'
 import { DeadlineTimers } from './deadline-timers.js'
 import {
@@ -17,12 +17,27 @@ import {
   encodeBodyReply,
   encodeInbox,
   FrameKind,
+  GatherBody,
   type ReplyFrame,
 } from './frames.js'
 import { BytesBody, bytesKind } from './msgpack-flat.js'
 
 /** Smallest Buffer body handed out as a view (below it, a copy costs little and pins nothing). */
 export const VIEW_BODIES_FROM = 64 * 1024
+
+/**
+ * Smallest body handed to a transport that gathers writes as a part of its own (below it, copying
+ * into the frame costs less than one more part).
+ */
+export const GATHER_BODIES_FROM = 64 * 1024
+
+/**
+ * A transport as the core calls it: `send` and `dispatch` receive parts only when it declares
+ * `supports.gatherWrites` (any Transport is one: the wider parameter is the flag's promise).
+ */
+export interface CoreTransport extends Transport {
+  readonly messaging: GatheringMessaging
+}
 
 /** A call waiting for frames in this bus's inbox. */
 export interface PendingCall {
@@ -66,12 +81,15 @@ export class Runtime {
   #nextId = 1
   /** Large Buffer bodies of calls are handed out as views (see {@link decodeBody}). */
   readonly #viewBodies: boolean
+  /** Large bodies of calls go to the transport as parts of their own (see {@link encodeBody}). */
+  readonly #gather: boolean
 
   constructor(
-    readonly transport: Transport,
+    readonly transport: CoreTransport,
     readonly options: RuntimeOptions,
   ) {
     this.#viewBodies = transport.supports.ownedDeliveries === true && options.codec === msgpackCodec
+    this.#gather = transport.supports.gatherWrites === true
     transport.messaging.onMessage((bytes) => this.#onInbox(bytes))
   }
 
@@ -123,18 +141,25 @@ export class Runtime {
   /**
    * Encodes a call's or reply's body for a frame. With the msgpack codec, bytes (a Uint8Array or
    * Buffer) are not copied here: the frame writes them once, with the header msgpackr would write.
+   * When the transport gathers writes (`supports.gatherWrites`), a body of
+   * {@link GATHER_BODIES_FROM} bytes or more (those bytes, or the codec's output) is not copied
+   * into the request or reply frame at all: the transport gets it as a part of its own.
    */
   encodeBody(value: unknown): Body {
     if (value instanceof Uint8Array && this.options.codec === msgpackCodec) {
       const kind = bytesKind(value)
       if (kind) {
-        const body = new BytesBody(value, kind)
+        const body =
+          this.#gather && value.length >= GATHER_BODIES_FROM
+            ? new GatherBody(value, kind)
+            : new BytesBody(value, kind)
         const limit = Math.min(this.options.maxPayload, this.transport.limits.maxPayload)
         if (body.length > limit) throw new PayloadTooLargeError(body.length, limit)
         return body
       }
     }
-    return this.encode(value)
+    const bytes = this.encode(value)
+    return this.#gather && bytes.length >= GATHER_BODIES_FROM ? new GatherBody(bytes) : bytes
   }
 
   /** Decodes an application value. */
@@ -192,7 +217,7 @@ export class Runtime {
     this.#sendBytes(to, encodeBodyReply(kind, id, body))
   }
 
-  #sendBytes(to: string, bytes: Uint8Array): void {
+  #sendBytes(to: string, bytes: BytesOrParts): void {
     try {
       const r = this.transport.messaging.send(to, bytes)
       if (r) {
