@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
-import { ProtocolError } from '@unipc/core/spi'
+import { type BytesOrParts, ProtocolError } from '@unipc/core/spi'
 import { addon } from './load-addon.js'
 import type { NativeLink, NativeSlab } from './native.js'
 import { segmentName } from './paths.js'
@@ -32,7 +32,7 @@ const WRITES_PARTS = addon.writesParts === true
  * A message as the core hands it over: one byte array, or parts read in order as if joined (a
  * large body stays in the application's buffer until it is copied into a slab or blob).
  */
-export type Payload = Uint8Array | readonly Uint8Array[]
+export type Payload = BytesOrParts
 
 /** Total bytes of a payload. */
 export function payloadLength(p: Payload): number {

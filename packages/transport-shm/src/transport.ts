@@ -11,11 +11,11 @@ import {
   type ConsumeOptions,
   type Delivery,
   ErrorCode,
+  type GatheringMessaging,
   InvalidArgumentError,
   type Logger,
   type MapChangeListener,
   type MessageListener,
-  type MessagingTransport,
   NoHandlerError,
   type OpenContext,
   ProtocolError,
@@ -79,6 +79,9 @@ export class ShmTransport implements Transport {
     // sender's frame, which core never touches after sending. Core then hands large call bodies
     // to the application as views (one 1 MiB copy less per side).
     ownedDeliveries: true,
+    // A large body arrives as parts (frame start, the application's bytes, frame end), each copied
+    // once, straight into the slab or blob (link.ts): no 1 MiB frame is built for it first.
+    gatherWrites: true,
   }
   readonly limits: { maxPayload: number }
   readonly #options: ShmOptions
@@ -564,9 +567,9 @@ export class ShmTransport implements Transport {
     },
   }
 
-  readonly messaging: MessagingTransport = this.#messaging()
+  readonly messaging: GatheringMessaging = this.#messaging()
 
-  #messaging(): MessagingTransport {
+  #messaging(): GatheringMessaging {
     const self = this
     return {
       get address(): string {

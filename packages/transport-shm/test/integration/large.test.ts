@@ -55,6 +55,13 @@ describe('shm large payloads (slabs)', () => {
     }
   })
 
+  it('a body above the slab limit (4 MiB) travels in a blob segment, written from its parts', async () => {
+    // The core hands a large body as [frame start, body, frame end] (supports.gatherWrites).
+    const big = payload(5 * 1024 * 1024 + 3, 9)
+    const back = await bus.requests.call<Uint8Array>('echo', big, { timeout: 60_000 })
+    expect(Buffer.from(back).equals(Buffer.from(big))).toBe(true)
+  })
+
   it('a large Buffer body handed out as a view stays intact while the slab is reused', async () => {
     // The core views large call bodies in what the transport delivers (ownedDeliveries): those
     // must be fresh buffers, never the slab itself, or the next message would overwrite them.
