@@ -40,15 +40,13 @@ export class TurnBatcher {
   }
 
   /**
-   * Resolves at the end of this turn, once its batched writes have left (uncorked): a blocking
+   * Runs `task` at the end of this turn, once its batched writes have left (uncorked): a blocking
    * reader re-arms its read there, so the replies and acknowledgements a delivery produced reach
    * Redis first and the read's own write is off the critical path of the call being answered.
    */
-  afterFlush(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#after.push(resolve)
-      this.#arm()
-    })
+  afterFlush(task: FlushTask): void {
+    this.#after.push(task)
+    this.#arm()
   }
 
   #arm(): void {

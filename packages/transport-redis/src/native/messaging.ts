@@ -18,10 +18,11 @@ import {
   NoHandlerError,
 } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, commandBuffer, readyToResume, untilClosed } from '../client.js'
+import { type Client, commandBuffer, readyToResume } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { type Deferred, deferred } from '../deferred.js'
 import { redisCall, toUnipcError } from '../errors.js'
+import { encode, encode1, encodeHead, RespHead, sendRaw } from '../raw.js'
 import { forEachFrame } from './envelope.js'
 import { inboxChannel, type MethodKeys, methodKeys, SERVER_GROUP } from './keys.js'
 import { withScripts } from './scripts.js'
@@ -34,6 +35,26 @@ interface DispatchBatch {
   readonly frames: Buffer[]
   /** One per frame: each request learns alone whether it went out or nobody serves the method. */
   readonly done: Deferred<void>[]
+}
+
+/** A method's keys and the hand-encoded heads of the commands a dispatch sends. */
+interface MethodWire {
+  readonly keys: MethodKeys
+  /** `XADD <stream> NOMKSTREAM * frame`, the frame follows. */
+  readonly xadd: RespHead
+  readonly get: RespHead
+  /** The whole `GET <alive>`. */
+  readonly getBytes: Buffer
+}
+
+function methodWire(keys: MethodKeys): MethodWire {
+  const get = new RespHead(['GET', keys.alive])
+  return {
+    keys,
+    xadd: new RespHead(['XADD', keys.stream, 'NOMKSTREAM', '*', 'frame']),
+    get,
+    getBytes: encodeHead(get),
+  }
 }
 
 /** Remembers up to this many derived names or counts (then starts over). */
@@ -61,6 +82,7 @@ export class NativeMessaging implements MessagingTransport {
   #next = 0
   readonly #inbox: (address: string) => string
   readonly #keys: (method: string) => MethodKeys
+  readonly #wire: (method: string) => MethodWire
   /** Dispatch batches of this turn, in order, and the open one per method. */
   #dispatches: DispatchBatch[] = []
   readonly #open = new Map<string, DispatchBatch>()
@@ -70,6 +92,7 @@ export class NativeMessaging implements MessagingTransport {
     const prefix = ctx.config.prefix
     this.#inbox = memo((address) => inboxChannel(prefix, address))
     this.#keys = memo((method) => methodKeys(prefix, method))
+    this.#wire = memo((method) => methodWire(this.#keys(method)))
   }
 
   /** Subscribes to this bus's inbox (a message is one frame or an envelope of several). */
@@ -156,43 +179,73 @@ export class NativeMessaging implements MessagingTransport {
   }
 
   #dispatchBatch({ method, frames, done }: DispatchBatch): void {
-    const keys = this.#keys(method)
+    const wire = this.#wire(method)
     const cmd = this.ctx.cmd
+    const n = frames.length
+    const ids: (Buffer | null)[] = new Array(n).fill(null)
+    let left = n + 1
+    let live: unknown = null
+    let failure: Error | null = null
+    const settle = (): void => {
+      if (failure) {
+        const e = toUnipcError(failure, `dispatching '${method}'`)
+        for (const d of done) d.reject(e)
+      } else this.#settleDispatch(method, wire.keys, ids, live, done)
+    }
     // Each XADD is its own command, so Redis hands each new entry to a waiting server at once: a
     // burst spreads over every server of the method that is blocked reading.
-    const added: Promise<string | null>[] = frames.map((f) =>
-      cmd.xadd(keys.stream, 'NOMKSTREAM', '*', 'frame', f),
-    )
-    const alive = cmd.get(keys.alive)
-    const what = `dispatching '${method}'`
-    const fail = (err: unknown): void => {
-      const e = toUnipcError(err, what)
-      for (const d of done) d.reject(e)
+    for (let i = 0; i < n; i++) {
+      const f = frames[i] as Buffer
+      const onAdded = (err: Error | null, id: unknown): void => {
+        if (err) failure ??= err
+        else ids[i] = id as Buffer | null
+        if (--left === 0) settle()
+      }
+      sendRaw(cmd, wire.xadd, encode1(wire.xadd, f), onAdded, [f])
     }
-    Promise.all([alive, Promise.all(added)])
-      .then(([live, ids]) => {
-        if (live !== null) {
-          // The stream is missing only when Redis lost it (a restart without persistence): no server.
-          for (let i = 0; i < ids.length; i++)
-            if (ids[i] === null) done[i]?.reject(new NoHandlerError(method))
-            else done[i]?.resolve()
-          return
+    const onAlive = (err: Error | null, value: unknown): void => {
+      if (err) failure ??= err
+      else live = value
+      if (--left === 0) settle()
+    }
+    sendRaw(cmd, wire.get, wire.getBytes, onAlive)
+  }
+
+  /** Settles a dispatch batch once Redis answered its XADDs (entry ids) and its GET (liveness). */
+  #settleDispatch(
+    method: string,
+    keys: MethodKeys,
+    ids: (Buffer | null)[],
+    live: unknown,
+    done: Deferred<void>[],
+  ): void {
+    if (live !== null) {
+      // The stream is missing only when Redis lost it (a restart without persistence): no server.
+      for (let i = 0; i < ids.length; i++)
+        if (ids[i] === null) done[i]?.reject(new NoHandlerError(method))
+        else done[i]?.resolve()
+      return
+    }
+    const taken: string[] = []
+    for (const id of ids) if (id !== null) taken.push(id.toString())
+    const back =
+      taken.length > 0
+        ? withScripts(this.ctx.cmd).unipcUndispatch(keys.stream, SERVER_GROUP, ...taken)
+        : Promise.resolve([])
+    back.then(
+      (deleted) => {
+        let k = 0
+        for (let i = 0; i < ids.length; i++) {
+          // A request a server already read (it registered just now) counts as dispatched.
+          if (ids[i] !== null && deleted[k++] === 0) done[i]?.resolve()
+          else done[i]?.reject(new NoHandlerError(method))
         }
-        const taken = ids.filter((id): id is string => id !== null)
-        const back =
-          taken.length > 0
-            ? withScripts(cmd).unipcUndispatch(keys.stream, SERVER_GROUP, ...taken)
-            : Promise.resolve([])
-        return back.then((deleted) => {
-          let k = 0
-          for (let i = 0; i < ids.length; i++) {
-            // A request a server already read (it registered just now) counts as dispatched.
-            if (ids[i] !== null && deleted[k++] === 0) done[i]?.resolve()
-            else done[i]?.reject(new NoHandlerError(method))
-          }
-        })
-      })
-      .catch(fail)
+      },
+      (err: unknown) => {
+        const e = toUnipcError(err, `dispatching '${method}'`)
+        for (const d of done) d.reject(e)
+      },
+    )
   }
 
   /** Stops every server (transport close). */
@@ -211,7 +264,16 @@ class Server {
   #stopped = false
   #timer: NodeJS.Timeout | undefined
   #offReconnect: (() => void) | undefined
-  #loop: Promise<void> | undefined
+  /** The recovery after a lost blocking read, while it runs. */
+  #resuming: Promise<void> | undefined
+  /** Counts blocking reads; a reply that is not of the open read (a lost one) is ignored. */
+  #readSeq = 0
+  #readOpen = false
+  /** The blocking read, encoded once: `XREADGROUP GROUP servers <consumer> … STREAMS <stream> >`. */
+  readonly #readHead: RespHead
+  readonly #readBytes: Buffer
+  /** `XACK <stream> servers`, the ids follow. */
+  readonly #ackHead: RespHead
 
   constructor(
     private readonly ctx: RedisContext,
@@ -219,18 +281,41 @@ class Server {
     readonly method: string,
     readonly consumer: string,
     private readonly onRequest: (d: Delivery) => void,
-  ) {}
+  ) {
+    this.#readHead = new RespHead([
+      'XREADGROUP',
+      'GROUP',
+      SERVER_GROUP,
+      consumer,
+      'COUNT',
+      '64',
+      'BLOCK',
+      '0',
+      'STREAMS',
+      keys.stream,
+      '>',
+    ])
+    this.#readBytes = encodeHead(this.#readHead)
+    this.#ackHead = new RespHead(['XACK', keys.stream, SERVER_GROUP])
+  }
 
   async start(): Promise<void> {
     await redisCall(`serving '${this.method}'`, () => this.#register())
-    this.#blocker = await this.ctx.blocking(`unipc:server:${this.method}:${this.consumer}`)
+    const blocker = await this.ctx.blocking(`unipc:server:${this.method}:${this.consumer}`)
+    this.#blocker = blocker
+    // ioredis does not resend (nor ever settle) a blocking read lost with its connection.
+    blocker.on('close', () => {
+      if (!this.#readOpen) return
+      this.#readOpen = false
+      this.#lost(new Error('connection closed while blocking'))
+    })
     this.#timer = setInterval(
       () => void this.#tick(),
       Math.max(50, Math.floor(this.ctx.config.workerTtl / 3)),
     )
     this.#timer.unref()
     this.#offReconnect = this.ctx.onReconnect(() => void this.#tick())
-    this.#loop = this.#run()
+    this.#armRead()
     void this.#claim().catch(() => {})
   }
 
@@ -302,41 +387,56 @@ class Server {
     for (const entry of entries) this.#deliver(entry, true)
   }
 
-  async #run(): Promise<void> {
-    while (!this.#stopped) {
-      const blocker = this.#blocker as Client
-      try {
-        const reply = (await untilClosed(blocker, this.#read(blocker, '>'))) as
-          | [Buffer, StreamEntry[]][]
-          | null
-        if (!reply) continue
-        for (const [, entries] of reply) for (const entry of entries) this.#deliver(entry, false)
-        // Block again only once the answers of this turn are written (see TurnBatcher.afterFlush).
-        await this.ctx.batch.afterFlush()
-      } catch (err) {
-        if (this.#stopped) return
-        this.ctx.logger.debug(`unipc: server of '${this.method}' lost its connection; resuming`, err)
-        if (!(await readyToResume(blocker))) return
-        await new Promise((r) => setTimeout(r, 50))
-        // After a Redis restart the stream and group are gone: create them again.
-        await this.#register().catch(() => {})
-        await this.#recover().catch(() => {})
-      }
-    }
+  /** Blocks reading new entries (a hand-encoded XREADGROUP … BLOCK 0 on the dedicated connection). */
+  readonly #armRead = (): void => {
+    if (this.#stopped) return
+    const seq = ++this.#readSeq
+    this.#readOpen = true
+    sendRaw(this.#blocker as Client, this.#readHead, this.#readBytes, (err, reply) =>
+      this.#onRead(seq, err, reply),
+    )
   }
 
-  /** XREADGROUP of new entries (`>`) or of this consumer's own pending ones (`0`). */
-  #read(client: Client, from: '>' | '0'): Promise<unknown> {
-    return commandBuffer(client, 'XREADGROUP', [
+  #onRead(seq: number, err: Error | null, reply: unknown): void {
+    if (seq !== this.#readSeq || !this.#readOpen) return
+    this.#readOpen = false
+    if (err) {
+      this.#lost(err)
+      return
+    }
+    if (reply)
+      for (const [, entries] of reply as [Buffer, StreamEntry[]][])
+        for (const entry of entries) this.#deliver(entry, false)
+    // Block again only once the answers of this turn are written (see TurnBatcher.afterFlush).
+    this.ctx.batch.afterFlush(this.#armRead)
+  }
+
+  /** The blocking read failed or its connection closed: recover, then block again. */
+  #lost(err: Error): void {
+    if (this.#stopped) return
+    this.ctx.logger.debug(`unipc: server of '${this.method}' lost its connection; resuming`, err)
+    const blocker = this.#blocker as Client
+    this.#resuming = (async () => {
+      if (!(await readyToResume(blocker))) return
+      await new Promise((r) => setTimeout(r, 50))
+      // After a Redis restart the stream and group are gone: create them again.
+      await this.#register().catch(() => {})
+      await this.#recover().catch(() => {})
+      this.#armRead()
+    })()
+  }
+
+  /** XREADGROUP of this consumer's own pending entries (`0`), on the command connection. */
+  #readPending(): Promise<unknown> {
+    return commandBuffer(this.ctx.cmd, 'XREADGROUP', [
       'GROUP',
       SERVER_GROUP,
       this.consumer,
       'COUNT',
       '64',
-      ...(from === '>' ? ['BLOCK', '0'] : []),
       'STREAMS',
       this.keys.stream,
-      from,
+      '0',
     ])
   }
 
@@ -347,7 +447,7 @@ class Server {
    */
   async #recover(): Promise<void> {
     this.#flushAcks()
-    const reply = (await this.#read(this.ctx.cmd, '0')) as [Buffer, StreamEntry[]][] | null
+    const reply = (await this.#readPending()) as [Buffer, StreamEntry[]][] | null
     for (const [, entries] of reply ?? []) for (const entry of entries) this.#deliver(entry, true)
   }
 
@@ -390,9 +490,12 @@ class Server {
     const ids = this.#acks
     if (ids.length === 0) return
     this.#acks = []
-    this.ctx.cmd
-      .xack(this.keys.stream, SERVER_GROUP, ...ids)
-      .catch((err) => this.ctx.logger.debug(`unipc: acknowledging '${this.method}' requests failed`, err))
+    const head = this.#ackHead
+    sendRaw(this.ctx.cmd, head, encode(head, ids), this.#onAcked, ids)
+  }
+
+  readonly #onAcked = (err: Error | null): void => {
+    if (err) this.ctx.logger.debug(`unipc: acknowledging '${this.method}' requests failed`, err)
   }
 
   /** Stops serving: leaves the registry at once; the consumer goes once its requests are answered. */
@@ -402,7 +505,7 @@ class Server {
     clearInterval(this.#timer)
     this.#offReconnect?.()
     this.#blocker?.disconnect()
-    await this.#loop
+    await this.#resuming
     await withScripts(this.ctx.cmd)
       .unipcUnregister(this.keys.stream, this.keys.servers, this.keys.alive, this.consumer)
       .catch(() => {})
