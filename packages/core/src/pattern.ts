@@ -23,6 +23,8 @@ export type ChannelMatcher = (channel: string) => boolean
  * @throws InvalidArgumentError when it is malformed
  */
 export function assertChannel(channel: string): void {
+  // A publisher usually publishes to one channel again and again: checking it once is enough.
+  if (channel === lastValidChannel) return
   if (typeof channel !== 'string' || channel.length === 0) {
     throw new InvalidArgumentError('a channel name must be a non-empty string such as "camera.started"')
   }
@@ -37,7 +39,11 @@ export function assertChannel(channel: string): void {
       `channel '${channel}' has an empty token: do not start, end or double dots`,
     )
   }
+  lastValidChannel = channel
 }
+
+/** The channel {@link assertChannel} last accepted. */
+let lastValidChannel: string | undefined
 
 /**
  * Compiles a subscription pattern into a matcher.

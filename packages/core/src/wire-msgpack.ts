@@ -124,8 +124,14 @@ export function writeTagged(
   signed: boolean,
 ): number {
   buf[pos] = tag
+  // One- and two-byte lengths (every header of a small frame) by hand: writeUIntBE's checks cost
+  // more than the write. Callers pick the width from the value, so it always fits.
   if (signed) buf.writeIntBE(v, pos + 1, bytes)
-  else buf.writeUIntBE(v, pos + 1, bytes)
+  else if (bytes === 1) buf[pos + 1] = v
+  else if (bytes === 2) {
+    buf[pos + 1] = v >>> 8
+    buf[pos + 2] = v
+  } else buf.writeUIntBE(v, pos + 1, bytes)
   return pos + 1 + bytes
 }
 

@@ -363,8 +363,54 @@ function isSerializedError(v: unknown): v is SerializedError {
   )
 }
 
+/**
+ * Reads `[Result|Item, id, body]` by hand, the frame of every call's answer and every stream item;
+ * undefined for any other frame, any other form of its fields (a uint64 id, say) or a frame with
+ * more elements or bytes, which the general decoder then reads or rejects. No reader object, no
+ * per-field dispatch: at a million stream items a second these showed in profiles.
+ */
+function decodeBodyReply(bytes: Uint8Array): InboxFrame | undefined {
+  const kind = bytes[1]
+  if (bytes[0] !== 0x93 || (kind !== FrameKind.Item && kind !== FrameKind.Result)) return undefined
+  let id = bytes[2] as number
+  let pos = 3
+  if (id === 0xcc) {
+    id = bytes[3] as number
+    pos = 4
+  } else if (id === 0xcd) {
+    id = ((bytes[3] as number) << 8) | (bytes[4] as number)
+    pos = 5
+  } else if (id === 0xce) {
+    id = readUint32(bytes, 3)
+    pos = 7
+  } else if (!(id < 0x80)) return undefined
+  // A truncated frame leaves `t` undefined, or `start` past the end.
+  const t = bytes[pos]
+  let len: number
+  if (t === 0xc4) len = bytes[pos + 1] as number
+  else if (t === 0xc5) len = ((bytes[pos + 1] as number) << 8) | (bytes[pos + 2] as number)
+  else if (t === 0xc6) len = readUint32(bytes, pos + 1)
+  else return undefined
+  const start = pos + (t === 0xc4 ? 2 : t === 0xc5 ? 3 : 5)
+  if (start + len !== bytes.length) return undefined
+  const body = Buffer.isBuffer(bytes)
+    ? bytes.subarray(start)
+    : Buffer.from(bytes.buffer, bytes.byteOffset + start, len)
+  return { kind, id, body }
+}
+
+/** A big-endian uint32 at `pos` (NaN when the bytes are not all there). */
+function readUint32(b: Uint8Array, pos: number): number {
+  return (
+    (b[pos] as number) * 0x1000000 +
+    (((b[pos + 1] as number) << 16) | ((b[pos + 2] as number) << 8) | (b[pos + 3] as number))
+  )
+}
+
 /** Decodes a frame that arrived in an inbox. @throws ProtocolError when malformed */
 export function decodeInbox(bytes: Uint8Array): InboxFrame {
+  const quick = decodeBodyReply(bytes)
+  if (quick) return quick
   const r = new WireReader(bytes)
   try {
     const n = openArray(r, 2)

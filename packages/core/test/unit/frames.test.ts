@@ -141,4 +141,48 @@ describe('core frames', () => {
       decodeInbox(Buffer.concat([encodeInbox({ kind: FrameKind.End, id: 1 }), Buffer.from([0])])),
     ).toThrow(ProtocolError)
   })
+
+  it('reads Result and Item frames of every id and body length form, from a Buffer or a Uint8Array', () => {
+    // These two kinds are read by hand (every answer and stream item); other writers' forms too.
+    const ids = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1]
+    const bodies = [0, 1, 255, 256, 65_535, 65_536].map((n) => Buffer.alloc(n, n & 0xff))
+    for (const kind of [FrameKind.Result, FrameKind.Item] as const) {
+      for (const id of ids) {
+        for (const b of bodies) {
+          const ours = encodeInbox({ kind, id, body: b })
+          const theirs = packr.pack([kind, id, b])
+          for (const bytes of [ours, theirs, new Uint8Array(theirs)]) {
+            const f = decodeInbox(bytes) as { kind: number; id: number; body: Buffer }
+            expect([f.kind, f.id]).toEqual([kind, id])
+            // A Buffer (codecs may rely on it), equal to the body (deep equality is slow at 64 KiB).
+            expect(Buffer.isBuffer(f.body) && f.body.equals(b)).toBe(true)
+          }
+        }
+      }
+    }
+  })
+
+  it('rejects every truncation of a Result or Item frame, and trailing bytes, with ProtocolError', () => {
+    for (const id of [5, 200, 60_000, 2 ** 31]) {
+      for (const n of [0, 3, 300, 70_000]) {
+        const good = encodeInbox({ kind: FrameKind.Item, id, body: Buffer.alloc(n, 1) })
+        const cuts = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, good.length - 2, good.length - 1])
+        for (const cut of cuts)
+          if (cut >= 0 && cut < good.length)
+            expect(() => decodeInbox(good.subarray(0, cut)), `id ${id} body ${n} cut ${cut}`).toThrow(
+              ProtocolError,
+            )
+        expect(() => decodeInbox(Buffer.concat([good, Buffer.from([0])]))).toThrow(ProtocolError)
+      }
+    }
+    // A negative id, a string body: rejected by the general reader.
+    expect(() => decodeInbox(packr.pack([FrameKind.Item, -1, body]))).toThrow(ProtocolError)
+    expect(() => decodeInbox(packr.pack([FrameKind.Result, 1, 'not bytes']))).toThrow(ProtocolError)
+    // Appended fields are still accepted.
+    expect(decodeInbox(packr.pack([FrameKind.Item, 1, body, 'future']))).toEqual({
+      kind: FrameKind.Item,
+      id: 1,
+      body,
+    })
+  })
 })

@@ -160,3 +160,27 @@ describe('decodeFast views of owned input', () => {
     expect(out.every((b) => b === 3)).toBe(true)
   })
 })
+
+describe('decodeFast copies of bytes', () => {
+  it('gives each decode its own bytes, of every size, for Buffers and Uint8Arrays', () => {
+    for (const n of [0, 1, 31, 32, 63, 64, 65, 1000, 70_000]) {
+      for (const value of [Buffer.alloc(n), new Uint8Array(n)]) {
+        for (let i = 0; i < n; i++) value[i] = (i * 7) & 0xff
+        // Inside a bigger buffer at an odd offset, as a frame's body is.
+        const packed = packr.pack(value)
+        const outer = Buffer.alloc(packed.length + 3)
+        packed.copy(outer, 1)
+        const input = outer.subarray(1, 1 + packed.length)
+        const a = decodeFast(input) as Uint8Array
+        const b = decodeFast(input) as Uint8Array
+        expect(a.constructor).toBe(value.constructor === Uint8Array ? Uint8Array : Buffer)
+        expect(Buffer.from(a).equals(Buffer.from(value))).toBe(true)
+        if (n === 0) continue
+        a[0] = (a[0] as number) ^ 0xff
+        input.fill(0)
+        expect(b[0]).toBe(value[0])
+        expect(Buffer.from(b).equals(Buffer.from(value))).toBe(true)
+      }
+    }
+  })
+})
