@@ -82,8 +82,8 @@ if (process.argv[2] === '--worker') {
     await Promise.all(Array.from({ length: 64 }, lane))
     return n
   }
-  await runFor(500)
-  for (let rep = 0; rep < 3; rep++) {
+  await runFor(Number(process.env.UNIPC_QUEUE_WARMUP ?? 500))
+  for (let rep = 0; rep < Number(process.env.UNIPC_QUEUE_REPS ?? 3); rep++) {
     const c0 = cpu()
     const t0 = performance.now()
     const n = await runFor(seconds * 1000)

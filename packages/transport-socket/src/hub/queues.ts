@@ -8,7 +8,7 @@
 import { ProtocolError } from '@unipc/core/spi'
 import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
-import { own, type Peer } from './peer.js'
+import { ownQueued, type Peer } from './peer.js'
 
 /** A queued message. */
 export interface QueuedMessage {
@@ -44,7 +44,7 @@ export class QueueBroker {
 
   /** Appends a message and delivers what can be delivered. */
   push(queue: string, data: Uint8Array, redelivered = false): void {
-    this.#queue(queue).items.push({ data: own(data), redelivered })
+    this.#queue(queue).items.push({ data: ownQueued(data), redelivered })
     this.onChange()
     this.#pump(queue)
   }
