@@ -10,7 +10,7 @@ import { type BytesOrParts, ProtocolError } from '@unipc/core/spi'
 import { addon } from './load-addon.js'
 import type { NativeLink, NativeSlab } from './native.js'
 import { segmentName } from './paths.js'
-import { BLOB_FLAG, FieldReader, type FieldWriter, SLAB_FLAG } from './wire.js'
+import { BLOB_FLAG, FieldReader, FieldWriter, Op, SLAB_FLAG } from './wire.js'
 
 /** Inline payloads stay at or below this even in large rings; bigger ones go through blobs. */
 const INLINE_LIMIT = 64 * 1024
@@ -69,17 +69,29 @@ const staged = new Set<ShmLink>()
 let flushScheduled = false
 function flushStaged(): void {
   flushScheduled = false
-  for (const link of staged) {
-    try {
-      link.flush()
-    } catch {
-      // The peer corrupted the ring: closing the link ends its socket, whose close handler
-      // reports the peer gone (as when the reader finds the corruption).
-      link.close()
-    }
+  if (staged.size > 1) {
+    // Done frames last: a request's Done must not become visible before its reply, which may
+    // have gone to the caller over another link (flushed here first).
+    for (const link of staged) flushOrClose(link, false)
   }
+  // (One link: its Done frame goes after its other frames, in the same write.)
+  for (const link of staged) flushOrClose(link, true)
   staged.clear()
 }
+
+function flushOrClose(link: ShmLink, dones: boolean): void {
+  try {
+    if (dones) link.flushDones()
+    else link.flush()
+  } catch {
+    // The peer corrupted the ring: closing the link ends its socket, whose close handler
+    // reports the peer gone (as when the reader finds the corruption).
+    link.close()
+  }
+}
+
+/** Builds the Done frame of a job's finished requests (see ShmLink.done). */
+const doneFields = new FieldWriter()
 
 /** A blob segment named in a received message, passed on to one recipient without reading it. */
 export class BlobRef {
@@ -111,6 +123,8 @@ export class ShmLink {
   #stageLen = 0
   /** Some staged frame wants the reader woken (not all are quiet). */
   #stageLoud = false
+  /** Delivery ids of requests finished this job, sent as one quiet Done frame (see done()). */
+  readonly #dones: number[] = []
   /** The reusable frame handed to onFrame (read synchronously, never kept). */
   readonly #frame: { op: number; fields: FieldReader; blob: boolean; slab: boolean }
   readonly #blobs = new Set<string>()
@@ -205,6 +219,33 @@ export class ShmLink {
     this.#stageFrame(type, fields, body, quiet, urgent)
   }
 
+  /**
+   * Tells the peer (a caller, on a direct link) that request `did` is finished. The ids of one job
+   * go in one quiet Done frame, written after every other staged frame of the job: one frame per
+   * wake-up instead of one per request. The reply has woken the caller already.
+   */
+  done(did: number): void {
+    if (this.#closed) return
+    this.#dones.push(did)
+    staged.add(this)
+    if (!flushScheduled) {
+      flushScheduled = true
+      process.nextTick(flushStaged)
+    }
+  }
+
+  /** Stages the pending Done frame (see done()) after the staged frames, and writes them all. */
+  flushDones(): void {
+    const dones = this.#dones
+    if (dones.length > 0 && !this.#closed) {
+      const w = doneFields.reset()
+      for (const did of dones) w.u32(did)
+      dones.length = 0
+      this.#append(Op.Done, w, undefined, true)
+    }
+    this.flush()
+  }
+
   #stageFrame(
     type: number,
     fields: FieldWriter,
@@ -212,6 +253,22 @@ export class ShmLink {
     quiet: boolean,
     urgent: boolean,
   ): void {
+    this.#append(type, fields, body, quiet)
+    if (urgent) {
+      // Now rather than at the end of the job: the peer may be waiting for just this.
+      this.flush()
+      if (this.#stageLen === 0) return
+    }
+    staged.add(this)
+    if (!flushScheduled) {
+      flushScheduled = true
+      // After the current job's microtasks: everything a wake-up produced goes in one write.
+      process.nextTick(flushStaged)
+    }
+  }
+
+  /** Appends one frame record to the stage. */
+  #append(type: number, fields: FieldWriter, body: Uint8Array | undefined, quiet: boolean): void {
     const headLen = fields.length
     const len = headLen + (body ? body.length : 0)
     const need = this.#stageLen + 8 + len
@@ -233,17 +290,6 @@ export class ShmLink {
     }
     this.#stageLen = at
     if (!quiet) this.#stageLoud = true
-    if (urgent) {
-      // Now rather than at the end of the job: the peer may be waiting for just this.
-      this.flush()
-      if (this.#stageLen === 0) return
-    }
-    staged.add(this)
-    if (!flushScheduled) {
-      flushScheduled = true
-      // After the current job's microtasks: everything a wake-up produced goes in one write.
-      process.nextTick(flushStaged)
-    }
   }
 
   /** Writes staged frames into the ring, in order; what does not fit waits for the reader's ring. */
@@ -369,7 +415,7 @@ export class ShmLink {
     if (this.#closed) return
     // What this job staged still goes in (the peer may be alive: a graceful close).
     try {
-      this.flush()
+      this.flushDones()
     } catch {
       // The peer broke the ring: nothing more to deliver.
     }

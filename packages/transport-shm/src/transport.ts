@@ -369,7 +369,11 @@ export class ShmTransport implements Transport {
           this.#onRequest(link, f, true)
           return
         case Op.Done:
-          this.#dispatcher?.done(r.u32())
+          // One or more delivery ids: a server writes a job's Dones in one frame.
+          do {
+            const did = r.u32()
+            this.#dispatcher?.done(did)
+          } while (r.more())
           return
         case Op.Refused:
           this.#dispatcher?.refused(r.u32())
@@ -465,8 +469,10 @@ export class ShmTransport implements Transport {
     const ack = (): void => {
       if (done || link.closed) return
       done = true
-      // Quiet: the reply, written just before, has woken the caller (or will find this with it).
-      link.send(Op.Done, this.#w.reset().u32(did), undefined, direct)
+      // Quiet on a direct link, batched per job: the reply, written just before, has woken the
+      // caller (or will find this with it).
+      if (direct) link.done(did)
+      else link.send(Op.Done, this.#w.reset().u32(did))
     }
     if (onRequest) onRequest({ data, redelivered: false, ack })
     else ack()

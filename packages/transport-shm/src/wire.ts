@@ -203,6 +203,11 @@ export class FieldReader {
     return this.buf.subarray(at, at + n)
   }
 
+  /** True while unread bytes are left in the frame. */
+  more(): boolean {
+    return this.#pos < this.end
+  }
+
   /** The rest of the frame (the data part), as a view. */
   rest(): Uint8Array {
     const at = this.#pos
