@@ -8,6 +8,7 @@
  * PUBLISHes, and Redis is what fan-out waits on.)
  * @module
  */
+import { ConnectionError } from '@unipc/core/spi'
 import type { Client } from './client.js'
 import { type Deferred, deferred } from './deferred.js'
 import { toUnipcError } from './errors.js'
@@ -15,13 +16,15 @@ import { ENVELOPE_LIMIT, packFrames } from './native/envelope.js'
 import { encode1, type RawCallback, RespHead, sendRaw } from './raw.js'
 import type { TurnBatcher } from './turn.js'
 
-/** Frames for one inbox: one PUBLISH, resolving with its receiver count. */
+/** Frames for one inbox: one PUBLISH, failing when nobody received it. */
 interface InboxGroup {
   readonly inbox: true
   readonly channel: string
+  /** The inbox's address, for the error when it has closed. */
+  readonly address: string
   readonly frames: Buffer[]
   size: number
-  readonly done: Deferred<number>
+  readonly done: Deferred<void>
 }
 
 /** Consecutive events: `[channel, data, channel, data, …]`, published in order. */
@@ -42,25 +45,28 @@ export class Publisher {
   /**
    * @param cmd - the command connection
    * @param batch - the transport's turn batcher
+   * @param cluster - on a Redis Cluster PUBLISH counts only the receivers on the node it ran on, so
+   *   0 receivers proves nothing there
    */
   constructor(
     private readonly cmd: Client,
     private readonly batch: TurnBatcher,
+    private readonly cluster: boolean,
   ) {}
 
   /**
-   * Publishes an inbox frame at the end of the turn.
-   * @returns the number of receivers Redis counted (shared by the frames of one envelope)
+   * Publishes an inbox frame at the end of the turn (frames for one inbox share a PUBLISH).
+   * Fails with ConnectionError when no bus listens on the inbox (it has closed), except on a Cluster.
    */
-  send(channel: string, data: Buffer): Promise<number> {
+  send(channel: string, address: string, data: Buffer): Promise<void> {
     const last = this.#groups[this.#groups.length - 1]
     if (last?.inbox && last.channel === channel && last.size + data.length + 4 <= ENVELOPE_LIMIT) {
       last.frames.push(data)
       last.size += data.length + 4
       return last.done.promise
     }
-    const done = deferred<number>()
-    this.#push({ inbox: true, channel, frames: [data], size: 1 + data.length + 4, done })
+    const done = deferred<void>()
+    this.#push({ inbox: true, channel, address, frames: [data], size: 1 + data.length + 4, done })
     return done.promise
   }
 
@@ -113,7 +119,9 @@ export class Publisher {
     const message = g.frames.length === 1 ? (g.frames[0] as Buffer) : packFrames(g.frames)
     this.#publish(g.channel, message, (err, receivers) => {
       if (err) g.done.reject(toUnipcError(err, `publishing on ${g.channel}`))
-      else g.done.resolve(receivers as number)
+      else if (receivers === 0 && !this.cluster)
+        g.done.reject(new ConnectionError(`no bus at address ${g.address}: it has closed`))
+      else g.done.resolve()
     })
   }
 

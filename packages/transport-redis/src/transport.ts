@@ -174,7 +174,7 @@ export class RedisTransport implements Transport {
         config: this.config,
         cmd,
         batch,
-        publisher: new Publisher(cmd, batch),
+        publisher: new Publisher(cmd, batch, this.config.mode === 'cluster'),
         sub: new Subscriber(sub),
         logger,
         component: context.component,

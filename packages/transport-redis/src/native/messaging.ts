@@ -10,13 +10,7 @@
  * one takes them over (XAUTOCLAIM).
  * @module
  */
-import {
-  type Closable,
-  ConnectionError,
-  type Delivery,
-  type MessagingTransport,
-  NoHandlerError,
-} from '@unipc/core/spi'
+import { type Closable, type Delivery, type MessagingTransport, NoHandlerError } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
 import { type Client, commandBuffer, readyToResume } from '../client.js'
 import type { RedisContext } from '../context.js'
@@ -118,11 +112,7 @@ export class NativeMessaging implements MessagingTransport {
 
   /** Publishes the frame on the inbox at the end of the turn (frames for one inbox share a PUBLISH). */
   send(to: string, data: Uint8Array): Promise<void> {
-    const cluster = this.ctx.config.mode === 'cluster'
-    return this.ctx.publisher.send(this.#inbox(to), toBuffer(data)).then((receivers) => {
-      // In a Cluster PUBLISH counts only the receivers on the node it ran on, so 0 proves nothing there.
-      if (receivers === 0 && !cluster) throw new ConnectionError(`no bus at address ${to}: it has closed`)
-    })
+    return this.ctx.publisher.send(this.#inbox(to), to, toBuffer(data))
   }
 
   async serve(method: string, onRequest: (delivery: Delivery) => void): Promise<Closable> {
