@@ -24,6 +24,7 @@ import { decodeValue, sizeOf, type WireValue } from '../wire/msgpack.js'
 import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, Feature, PROTOCOL_VERSION, T } from '../wire/protocol.js'
 import { onreadFor } from '../wire/socket-reads.js'
 import { FrameWriter } from '../wire/writer.js'
+import { Confirmations } from './confirmations.js'
 import { deliverFields, messageData, pushedRid } from './hot-frames.js'
 
 const CONNECT_TIMEOUT_MS = 10_000
@@ -57,9 +58,9 @@ export interface LinkEvents {
 export class Link {
   readonly #pending = new Map<number, Pending>()
   /** Dispatches not yet confirmed, in rid order. */
-  readonly #dispatches = new Map<number, Pending>()
+  readonly #dispatches = new Confirmations<WireValue[]>()
   /** Enqueues not yet confirmed, in rid order. */
-  readonly #pushes = new Map<number, Pending>()
+  readonly #pushes = new Confirmations<WireValue[]>()
   #nextRid = 1
   #closed = false
   #writer: FrameWriter
@@ -134,7 +135,7 @@ export class Link {
             }
             const rid = pushedRid(body)
             if (rid >= 0) {
-              link.#confirm(link.#pushes, rid, CONFIRMED)
+              link.#pushes.confirm(rid, CONFIRMED)
               return
             }
           }
@@ -263,7 +264,12 @@ export class Link {
   }
 
   /** Sends `[type, rid, name, data]` and waits in `waiting` for its (cumulative) confirmation. */
-  #tracked(waiting: Map<number, Pending>, type: number, name: string, data: Uint8Array): Promise<unknown> {
+  #tracked(
+    waiting: Confirmations<WireValue[]>,
+    type: number,
+    name: string,
+    data: Uint8Array,
+  ): Promise<unknown> {
     if (this.#closed)
       return Promise.reject(new ConnectionError(`not connected to the hub at ${this.endpoint.display}`))
     const rid = this.#nextRid++
@@ -274,7 +280,7 @@ export class Link {
         reject(err)
         return
       }
-      waiting.set(rid, { resolve, reject })
+      waiting.add(rid, resolve, reject)
     })
   }
 
@@ -340,7 +346,7 @@ export class Link {
   #onFrame(msg: WireValue[]): void {
     const type = msg[0]
     if (type === T.Dispatched || type === T.Pushed) {
-      this.#confirm(type === T.Dispatched ? this.#dispatches : this.#pushes, msg[1] as number, msg)
+      ;(type === T.Dispatched ? this.#dispatches : this.#pushes).confirm(msg[1] as number, msg)
       return
     }
     if (type === T.Ok || type === T.Value || type === T.Entries || type === T.Fail) {
@@ -349,14 +355,16 @@ export class Link {
         this.#lost(failError(msg, this.endpoint))
         return
       }
-      const p =
-        this.#pending.get(rid as number) ??
-        this.#dispatches.get(rid as number) ??
-        this.#pushes.get(rid as number)
-      if (!p) return
+      const p = this.#pending.get(rid as number)
+      if (!p) {
+        // A failed Dispatch or Enqueue (their successes are confirmed cumulatively).
+        if (type === T.Fail) {
+          const err = failError(msg, this.endpoint)
+          if (!this.#dispatches.fail(rid as number, err)) this.#pushes.fail(rid as number, err)
+        }
+        return
+      }
       this.#pending.delete(rid as number)
-      this.#dispatches.delete(rid as number)
-      this.#pushes.delete(rid as number)
       if (type === T.Fail) p.reject(failError(msg, this.endpoint))
       else p.resolve(msg)
       return
@@ -364,14 +372,6 @@ export class Link {
     this.events.onFrame(msg)
   }
 
-  /** Resolves every confirmation waiting in `waiting` up to `upTo` (they are in rid order). */
-  #confirm(waiting: Map<number, Pending>, upTo: number, msg: WireValue[]): void {
-    for (const [rid, p] of waiting) {
-      if (rid > upTo) break
-      waiting.delete(rid)
-      p.resolve(msg)
-    }
-  }
 
   #lost(cause: Error): void {
     if (this.#closed) return
@@ -386,10 +386,10 @@ export class Link {
       cause instanceof ConnectionError
         ? cause
         : new ConnectionError(`lost the hub at ${this.endpoint.display}: ${cause.message}`, { cause })
-    const pending = [...this.#pending.values(), ...this.#dispatches.values(), ...this.#pushes.values()]
+    const pending = [...this.#pending.values()]
     this.#pending.clear()
-    this.#dispatches.clear()
-    this.#pushes.clear()
+    this.#dispatches.failAll(err)
+    this.#pushes.failAll(err)
     for (const p of pending) p.reject(err)
   }
 }
