@@ -2,11 +2,13 @@
  * The shared state behind `memory:` buses with the same name: queues, maps, subscriptions, inboxes
  * and servers, all in this process. Deliveries are asynchronous (microtasks) so code written
  * against memory behaves as it will over a real transport: nothing is delivered re-entrantly.
+ * Messages, events and requests share one FIFO drained a batch per microtask (see DeliveryBatch).
  * @module
  */
 import { ConnectionError, NoHandlerError } from '../errors.js'
 import { compilePattern } from '../pattern.js'
 import type { Delivery, MapChangeListener, MessageListener } from '../spi.js'
+import { DeliveryBatch } from './delivery-batch.js'
 
 interface QueuedMessage {
   data: Uint8Array
@@ -50,6 +52,8 @@ export class MemoryWorld {
   readonly #subscriptions = new Set<Subscription>()
   readonly #inboxes = new Map<string, (data: Uint8Array) => void>()
   readonly #servers = new Map<string, { list: Server[]; next: number }>()
+  /** Inbox messages, events and dispatched requests, delivered in order, a batch per microtask. */
+  readonly #deliveries = new DeliveryBatch()
   #nextOwner = 1
 
   /** A new bus identity in this world. */
@@ -181,8 +185,14 @@ export class MemoryWorld {
 
   publish(channel: string, data: Uint8Array): void {
     for (const s of this.#subscriptions) {
-      if (s.matches(channel)) queueMicrotask(() => this.#subscriptions.has(s) && s.onMessage(channel, data))
+      if (s.matches(channel)) this.#deliveries.add(this.#toSubscription, s, channel, data)
     }
+  }
+
+  /** Delivers an event, unless its subscription ended since it was published. */
+  readonly #toSubscription = (s: unknown, channel: unknown, data: unknown): void => {
+    const sub = s as Subscription
+    if (this.#subscriptions.has(sub)) sub.onMessage(channel as string, data as Uint8Array)
   }
 
   subscribe(owner: number, pattern: string, onMessage: MessageListener): () => void {
@@ -204,7 +214,12 @@ export class MemoryWorld {
   send(to: string, data: Uint8Array): void {
     const inbox = this.#inboxes.get(to)
     if (!inbox) throw new ConnectionError(`no bus at address ${to}: it has closed`)
-    queueMicrotask(() => this.#inboxes.get(to)?.(data))
+    this.#deliveries.add(this.#toInbox, to, data, undefined)
+  }
+
+  /** Delivers an inbox message, unless the inbox closed since it was sent. */
+  readonly #toInbox = (to: unknown, data: unknown): void => {
+    this.#inboxes.get(to as string)?.(data as Uint8Array)
   }
 
   addServer(method: string, server: Server): void {
@@ -228,9 +243,16 @@ export class MemoryWorld {
     if (!s || s.list.length === 0) throw new NoHandlerError(method)
     const server = s.list[s.next % s.list.length] as Server
     s.next = (s.next + 1) % s.list.length
-    queueMicrotask(() => server.onRequest({ data, redelivered: false, ack: () => {} }))
+    this.#deliveries.add(toServer, server, data, undefined)
   }
 }
+
+/** Hands a dispatched request to its server (memory requests need no acknowledgement). */
+function toServer(server: unknown, data: unknown): void {
+  ;(server as Server).onRequest({ data: data as Uint8Array, redelivered: false, ack: noop })
+}
+
+const noop = (): void => {}
 
 const worlds = new Map<string, MemoryWorld>()
 
