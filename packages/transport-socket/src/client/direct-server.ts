@@ -36,9 +36,13 @@ export class DirectServer implements ConnectionHost {
   readonly maxFrame: number
   readonly outboundLimit = DEFAULT_OUTBOUND_LIMIT
   readonly features = 0
-  /** The newest authenticated link from each caller address. */
+  /**
+   * The newest link from each caller address that carried a request: a link this side accepted may
+   * still be refused by the caller (it wants a token proof this listener cannot give), and replies
+   * written to it would be lost; a caller sends requests only on links it accepted.
+   */
   readonly #byAddress = new Map<string, HubConnection>()
-  /** Highest request tag read on each link (for `Bye`). */
+  /** Highest request tag read on each link (for `Bye`; 0 until its first request). */
   readonly #lastTag = new Map<HubConnection, number>()
   readonly #all = new Set<HubConnection>()
   #nextConn = 1
@@ -98,7 +102,7 @@ export class DirectServer implements ConnectionHost {
     return this.listener.url
   }
 
-  /** The link from `address`, if that caller has one open. */
+  /** The link from `address`, if that caller has one open that carried a request. */
   linkFrom(address: string): HubConnection | undefined {
     return this.#byAddress.get(address)
   }
@@ -108,8 +112,13 @@ export class DirectServer implements ConnectionHost {
   }
 
   attach(conn: HubConnection): void {
-    this.#byAddress.set(conn.address, conn)
     this.#lastTag.set(conn, 0)
+  }
+
+  /** Records request `tag` read on `conn`; its first request makes it the caller's reply path. */
+  #read(conn: HubConnection, tag: number): void {
+    if (this.#lastTag.get(conn) === 0) this.#byAddress.set(conn.address, conn)
+    this.#lastTag.set(conn, tag)
   }
 
   detach(conn: HubConnection): void {
@@ -121,7 +130,7 @@ export class DirectServer implements ConnectionHost {
   handleBody(conn: HubConnection, body: Buffer): boolean {
     const f = requestFields(body)
     if (!f) return false
-    this.#lastTag.set(conn, f.tag)
+    this.#read(conn, f.tag)
     this.host.request(conn, f.serverId, f.tag, f.data)
     return true
   }
@@ -132,7 +141,7 @@ export class DirectServer implements ConnectionHost {
         const [, serverId, tag, data] = msg
         if (typeof serverId !== 'number' || typeof tag !== 'number' || !(data instanceof Uint8Array))
           throw new ProtocolError('a direct Request is [Request, serverId, tag, data]')
-        this.#lastTag.set(conn, tag)
+        this.#read(conn, tag)
         this.host.request(conn, serverId, tag, data)
         return
       }
