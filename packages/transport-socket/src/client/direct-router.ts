@@ -13,7 +13,9 @@
  */
 import { ConnectionError, failedCallReply, type Logger, lostCallReply } from '@unipc/core/spi'
 import { type Endpoint, parseEndpoint } from '../endpoint.js'
+import type { Field } from '../wire/frames.js'
 import type { WireValue } from '../wire/msgpack.js'
+import { joined, type Payload } from '../wire/parts.js'
 import { T } from '../wire/protocol.js'
 import { type InflightCall, InflightTable, type Settle } from './inflight.js'
 import { Link } from './link.js'
@@ -29,9 +31,9 @@ export interface RouterHost {
   /** Asks the hub for the servers of a method. */
   servers(method: string): Promise<WireValue[]>
   /** Dispatches through the hub. */
-  hubDispatch(method: string, data: Uint8Array): Promise<void>
+  hubDispatch(method: string, data: Payload): Promise<void>
   /** Sends through the hub. */
-  hubSend(to: string, data: Uint8Array): void
+  hubSend(to: string, data: Payload): void
   /** Delivers to this bus's own inbox. */
   inbox(data: Uint8Array): void
 }
@@ -57,7 +59,7 @@ interface Listing {
 }
 
 interface Waiter {
-  readonly data: Uint8Array
+  readonly data: Payload
   resolve(): void
   reject(err: unknown): void
 }
@@ -69,7 +71,7 @@ interface Waiter {
  */
 type Call = InflightCall
 
-type Queued = { call: Call; serverId: number } | { to: string; data: Uint8Array }
+type Queued = { call: Call; serverId: number } | { to: string; data: Payload }
 
 /** Routes requests and control messages over direct links when it can, through the hub otherwise. */
 export class DirectRouter {
@@ -86,7 +88,7 @@ export class DirectRouter {
    * Hands a request to one server of `method`. Returns nothing when it went straight onto an open
    * link (no promise per request); otherwise a promise that settles once the request was taken.
    */
-  dispatch(method: string, data: Uint8Array): Promise<void> | undefined {
+  dispatch(method: string, data: Payload): Promise<void> | undefined {
     const listing = this.#listings.get(method)
     if (listing === undefined || Array.isArray(listing)) {
       return new Promise((resolve, reject) => {
@@ -123,7 +125,7 @@ export class DirectRouter {
       call.settle.reject(err)
       return
     }
-    const reply = failedCallReply(call.data, err)
+    const reply = failedCallReply(joined(call.data), err)
     if (reply) this.#deliver(reply.to, reply.frame)
   }
 
@@ -144,7 +146,7 @@ export class DirectRouter {
   }
 
   /** Sends over the direct link to `to` when one is open or opening; false: use the hub. */
-  send(to: string, data: Uint8Array): boolean {
+  send(to: string, data: Payload): boolean {
     const link = this.#byAddress.get(to)
     if (!link) return false
     link.send(to, data)
@@ -284,7 +286,7 @@ class DirectLink {
     else this.write(call.method, call.data, call.settle, serverId)
   }
 
-  send(to: string, data: Uint8Array): void {
+  send(to: string, data: Payload): void {
     if (this.#queue) this.#queue.push({ to, data })
     else if (this.#dead) this.router.host.hubSend(to, data)
     else this.#post([T.Send, to, data])
@@ -297,7 +299,7 @@ class DirectLink {
   }
 
   /** Writes a request on the open link (the caller checked `open`). */
-  write(method: string, data: Uint8Array, settle: Settle | undefined, serverId: number): void {
+  write(method: string, data: Payload, settle: Settle | undefined, serverId: number): void {
     const tag = this.#nextTag++
     try {
       ;(this.#link as Link).post([T.Request, serverId, tag, data])
@@ -308,7 +310,7 @@ class DirectLink {
     this.#inflight.add(tag, method, data, settle)
   }
 
-  #post(fields: WireValue[]): void {
+  #post(fields: Field[]): void {
     try {
       ;(this.#link as Link).post(fields)
     } catch (err) {
@@ -368,7 +370,7 @@ class DirectLink {
     this.router.forget(this, false)
     for (const call of this.#inflight.takeAbove(0)) {
       const lost = lostCallReply(
-        call.data,
+        joined(call.data),
         `the server handling the call (${this.server}) is gone: ${cause.message}`,
       )
       if (lost) {

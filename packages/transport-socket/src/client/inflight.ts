@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { Payload } from '../wire/parts.js'
+
 /** A promise waiting for the request to be taken (only requests that were queued carry one). */
 export interface Settle {
   resolve(): void
@@ -17,7 +19,7 @@ export interface Settle {
 /** A request in flight, as handed back when it must be re-routed or failed. */
 export interface InflightCall {
   readonly method: string
-  readonly data: Uint8Array
+  readonly data: Payload
   readonly settle: Settle | undefined
 }
 
@@ -30,13 +32,13 @@ export class InflightTable {
   /** Tag held by each slot (0: free). */
   #tags: number[] = new Array<number>(MIN_RING).fill(0)
   #methods: string[] = new Array<string>(MIN_RING).fill('')
-  #data: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(MIN_RING).fill(undefined)
+  #data: (Payload | undefined)[] = new Array<Payload | undefined>(MIN_RING).fill(undefined)
   #settles: (Settle | undefined)[] = new Array<Settle | undefined>(MIN_RING).fill(undefined)
   /** Requests evicted from a full ring (rare: more than MAX_RING tags passed while they ran). */
   readonly #overflow = new Map<number, InflightCall>()
 
   /** Records request `tag` (greater than every tag added before). */
-  add(tag: number, method: string, data: Uint8Array, settle: Settle | undefined): void {
+  add(tag: number, method: string, data: Payload, settle: Settle | undefined): void {
     let s = tag & this.#mask
     while (this.#tags[s] !== 0) {
       if (this.#mask + 1 >= MAX_RING) {
@@ -94,7 +96,7 @@ export class InflightTable {
   #takeSlot(s: number): InflightCall {
     const call = {
       method: this.#methods[s] as string,
-      data: this.#data[s] as Uint8Array,
+      data: this.#data[s] as Payload,
       settle: this.#settles[s],
     }
     this.#clear(s)
@@ -113,7 +115,7 @@ export class InflightTable {
     const size = (this.#mask + 1) * 2
     const tags = new Array<number>(size).fill(0)
     const methods = new Array<string>(size).fill('')
-    const data = new Array<Uint8Array | undefined>(size).fill(undefined)
+    const data = new Array<Payload | undefined>(size).fill(undefined)
     const settles = new Array<Settle | undefined>(size).fill(undefined)
     const mask = size - 1
     for (let s = 0; s <= this.#mask; s++) {

@@ -19,8 +19,9 @@ import {
 } from '@unipc/core/spi'
 import { type Endpoint, loadPem } from '../endpoint.js'
 import { newNonce, proof, verifyProof } from '../wire/auth.js'
-import { encodeFrame, FrameReader } from '../wire/frames.js'
-import { decodeValue, sizeOf, type WireValue } from '../wire/msgpack.js'
+import { encodeFrame, type Field, FrameReader, fieldsSize } from '../wire/frames.js'
+import { decodeValue, type WireValue } from '../wire/msgpack.js'
+import type { Payload } from '../wire/parts.js'
 import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, Feature, PROTOCOL_VERSION, T } from '../wire/protocol.js'
 import { onreadFor } from '../wire/socket-reads.js'
 import { FrameWriter } from '../wire/writer.js'
@@ -251,7 +252,7 @@ export class Link {
    * Sends a Dispatch. The promise rejects at once when the hub finds no server; success is
    * confirmed later by a cumulative `Dispatched` (callers do not wait for it: they wait for the reply).
    */
-  dispatch(method: string, data: Uint8Array): Promise<void> {
+  dispatch(method: string, data: Payload): Promise<void> {
     return this.#tracked(this.#dispatches, T.Dispatch, method, data).then(() => {})
   }
 
@@ -264,12 +265,7 @@ export class Link {
   }
 
   /** Sends `[type, rid, name, data]` and waits in `waiting` for its (cumulative) confirmation. */
-  #tracked(
-    waiting: Confirmations<WireValue[]>,
-    type: number,
-    name: string,
-    data: Uint8Array,
-  ): Promise<unknown> {
+  #tracked(waiting: Confirmations<WireValue[]>, type: number, name: string, data: Payload): Promise<unknown> {
     if (this.#closed)
       return Promise.reject(new ConnectionError(`not connected to the hub at ${this.endpoint.display}`))
     const rid = this.#nextRid++
@@ -288,9 +284,9 @@ export class Link {
    * Sends a frame that has no reply.
    * @throws PayloadTooLargeError when the frame exceeds the hub's limit; ConnectionError when closed
    */
-  post(fields: WireValue[]): void {
+  post(fields: Field[]): void {
     if (this.#closed) throw new ConnectionError(`not connected to the hub at ${this.endpoint.display}`)
-    const size = sizeOf(fields)
+    const size = fieldsSize(fields)
     if (size > this.maxFrame) throw new PayloadTooLargeError(size, this.maxFrame)
     this.#writer.sendFields(fields, size)
   }
@@ -371,7 +367,6 @@ export class Link {
     }
     this.events.onFrame(msg)
   }
-
 
   #lost(cause: Error): void {
     if (this.#closed) return

@@ -6,11 +6,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import {
+  type BytesOrParts,
   type Closable,
   ClosedError,
   ConnectionError,
   type ConsumeOptions,
   type Delivery,
+  type GatheringMessaging,
   isCallerControl,
   type Limits,
   type Logger,
@@ -25,6 +27,7 @@ import {
 import type { Endpoint } from '../endpoint.js'
 import type { HubConnection } from '../hub/connection.js'
 import type { WireValue } from '../wire/msgpack.js'
+import { payloadOf } from '../wire/parts.js'
 import { Feature, T } from '../wire/protocol.js'
 import { connectOrStart } from './autostart.js'
 import { DirectRouter } from './direct-router.js'
@@ -92,6 +95,8 @@ export class SocketTransport implements Transport {
     crossProcess: true,
     // Every frame read from a socket lands in memory of its own (wire/reader.ts): nothing reuses it.
     ownedDeliveries: true,
+    // A large call body comes in parts and leaves in one writev with the frame around it (wire/parts.ts).
+    gatherWrites: true,
   }
   readonly limits: Limits
   readonly #endpoint: Endpoint
@@ -450,15 +455,16 @@ export class SocketTransport implements Transport {
       ),
   }
 
-  readonly messaging = {
+  readonly messaging: GatheringMessaging = {
     address: this.address,
     onMessage: (handler: (data: Uint8Array) => void): void => {
       this.#inbox = handler
     },
-    send: (to: string, data: Uint8Array): void => {
+    send: (to: string, bytes: BytesOrParts): void => {
+      const data = payloadOf(bytes)
       // A frame follows the path of the request it belongs to: replies go back on the caller's
       // direct link to us, Cancel/Credit on our direct link to the server; else through the hub.
-      if (isCallerControl(data)) {
+      if (data instanceof Uint8Array && isCallerControl(data)) {
         if (this.#router?.send(to, data)) return
       } else if (this.#listening) {
         const conn = this.#listening.linkFrom(to)
@@ -479,7 +485,8 @@ export class SocketTransport implements Transport {
         T.Unserve,
       ),
     // Not async: one promise per request is enough (a throw here is a synchronous ConnectionError).
-    dispatch: (method: string, data: Uint8Array): Promise<void> | undefined => {
+    dispatch: (method: string, bytes: BytesOrParts): Promise<void> | undefined => {
+      const data = payloadOf(bytes)
       const link = this.#live()
       if (this.#router && (link.features & Feature.Direct) !== 0) return this.#router.dispatch(method, data)
       return link.dispatch(method, data)

@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream'
 import { ErrorCode, type Logger, PayloadTooLargeError, ProtocolError, UnipcError } from '@unipc/core/spi'
 import { newNonce, proof, verifyProof } from '../wire/auth.js'
-import { FrameReader } from '../wire/frames.js'
+import { type Field, FrameReader } from '../wire/frames.js'
 import { decodeValue, type WireValue } from '../wire/msgpack.js'
 import { AUTH_CONTEXT_CLIENT, AUTH_CONTEXT_HUB, PROTOCOL_VERSION, T } from '../wire/protocol.js'
 import { feedFrames } from '../wire/socket-reads.js'
@@ -95,7 +95,7 @@ export class HubConnection implements Peer {
     this.send([T.Hello, PROTOCOL_VERSION, this.#nonce, security.token !== undefined, host.maxFrame])
   }
 
-  send(fields: WireValue[]): void {
+  send(fields: Field[]): void {
     if (this.#closed) return
     if (this.#tooSlow) return
     if (this.#writer.buffered > this.host.outboundLimit + this.host.maxFrame) {

@@ -7,8 +7,9 @@
  * @module
  */
 import type { Duplex } from 'node:stream'
-import { encodeFrame } from './frames.js'
+import { encodeFrame, encodeGathered, type Field } from './frames.js'
 import { sizeOf, type WireValue, write } from './msgpack.js'
+import { Parts } from './parts.js'
 
 const CONCAT_LIMIT = 64 * 1024
 /** Slab size: a tick's small frames usually fit one; a flush drops a slab once half of it is used. */
@@ -57,15 +58,21 @@ export class FrameWriter {
   }
 
   /**
-   * Queues the frame whose body is the msgpack array `fields`, encoding it into the batch.
-   * @param size - `sizeOf(fields)` when the caller already has it (to check a limit)
+   * Queues the frame whose body is the msgpack array `fields`, encoding it into the batch. A last
+   * field in {@link Parts} is not copied: its parts follow the frame's start in the same write.
+   * @param size - `fieldsSize(fields)` when the caller already has it (to check a limit)
    */
-  sendFields(fields: WireValue[], size = sizeOf(fields)): void {
+  sendFields(fields: Field[], size?: number): void {
     const last = fields[fields.length - 1]
-    if (last instanceof Uint8Array && last.length >= LARGE_PAYLOAD) {
-      this.send(encodeFrame(fields))
+    if (last instanceof Parts) {
+      this.send(encodeGathered(fields))
       return
     }
+    if (last instanceof Uint8Array && last.length >= LARGE_PAYLOAD) {
+      this.send(encodeFrame(fields as WireValue[]))
+      return
+    }
+    size ??= sizeOf(fields as WireValue[])
     const n = 4 + size
     let pos = this.#end
     if (pos + n > this.#slab.length) {
@@ -76,7 +83,7 @@ export class FrameWriter {
     }
     const slab = this.#slab
     slab.writeUInt32BE(size, pos)
-    write(slab, pos + 4, fields)
+    write(slab, pos + 4, fields as WireValue[])
     this.#end = pos + n
     this.#bytes += n
     if (!this.#scheduled) {
@@ -92,15 +99,17 @@ export class FrameWriter {
     this.#start = this.#end
   }
 
-  /** Queues one encoded frame (a buffer, or a header and its payload). */
-  send(frame: Buffer | [Buffer, Uint8Array]): void {
+  /** Queues one encoded frame (a buffer, or its start followed by its payload's chunks). */
+  send(frame: Buffer | readonly Uint8Array[]): void {
     this.#seal()
     if (Array.isArray(frame)) {
-      this.#chunks.push(frame[0], frame[1])
-      this.#bytes += frame[0].length + frame[1].length
+      for (const c of frame as readonly Uint8Array[]) {
+        this.#chunks.push(c)
+        this.#bytes += c.length
+      }
     } else {
-      this.#chunks.push(frame)
-      this.#bytes += frame.length
+      this.#chunks.push(frame as Buffer)
+      this.#bytes += (frame as Buffer).length
     }
     if (!this.#scheduled) {
       this.#scheduled = true
