@@ -234,6 +234,28 @@ static void SlabBounds() {
   CHECK(ValidateSlabHeader(mem.data(), 100, capOut) != nullptr);
 }
 
+// A payload in parts (frame start, body, frame end) lands contiguous and in order; parts that
+// together exceed the slab (even if each fits) are refused without writing.
+static void SlabParts() {
+  const uint64_t cap = kMinSlabCapacity;
+  std::vector<uint8_t> mem(SlabSegmentSize(cap), 0);
+  SlabWriter w(mem.data(), cap);
+  SlabReader r(mem.data(), cap);
+  std::vector<uint8_t> start(7, 1), body(40000, 2), end(3, 3), out(cap, 0);
+  const SlabPart parts[4] = {{start.data(), start.size()}, {body.data(), body.size()}, {nullptr, 0}, {end.data(), end.size()}};
+  uint64_t pos = 0;
+  CHECK(w.Write(parts, 4, pos) == SlabResult::kOk);
+  const uint64_t len = start.size() + body.size() + end.size();
+  CHECK(r.Check(pos, len) == nullptr);
+  r.Take(pos, len, out.data());
+  CHECK(out[0] == 1 && out[6] == 1 && out[7] == 2 && out[40006] == 2 && out[40007] == 3 && out[40009] == 3);
+  std::vector<uint8_t> half(cap / 2 + 8, 4);
+  const SlabPart tooMuch[2] = {{half.data(), half.size()}, {half.data(), half.size()}};
+  CHECK(w.Write(tooMuch, 2, pos) == SlabResult::kNoRoom);
+  const SlabPart none[1] = {{nullptr, 0}};
+  CHECK(w.Write(none, 1, pos) == SlabResult::kNoRoom);
+}
+
 int main() {
   CorruptLength();
   CorruptTail();
@@ -243,6 +265,7 @@ int main() {
   TooBig();
   HeaderValidation();
   SlabBounds();
+  SlabParts();
   StressTwoThreads();
   if (failures) {
     std::fprintf(stderr, "%d check(s) failed\n", failures);
