@@ -183,6 +183,15 @@ export class ShmLink {
    */
   send(op: number, fields: FieldWriter, data?: Payload | BlobRef, quiet = false, urgent = false): void {
     if (this.#closed) return
+    // The common case first: one small byte array (every event, request and reply below 4 KiB).
+    if (
+      data instanceof Uint8Array &&
+      data.length <= STAGE_MAX_DATA &&
+      data.length + fields.length <= this.#maxInline
+    ) {
+      this.#stageFrame(op, fields, data, quiet, urgent)
+      return
+    }
     let type = op
     let body: Uint8Array | undefined
     const length = data === undefined || data instanceof BlobRef ? 0 : payloadLength(data)
@@ -279,8 +288,15 @@ export class ShmLink {
     }
     const buf = this.#stage
     let at = this.#stageLen
-    buf.writeUInt32LE(len, at)
-    buf.writeUInt32LE(type, at + 4)
+    // Little-endian by hand: cheaper than two writeUInt32LE calls per frame.
+    buf[at] = len
+    buf[at + 1] = len >>> 8
+    buf[at + 2] = len >>> 16
+    buf[at + 3] = len >>> 24
+    buf[at + 4] = type
+    buf[at + 5] = type >>> 8
+    buf[at + 6] = type >>> 16
+    buf[at + 7] = type >>> 24
     at += 8
     fields.copyTo(buf, at)
     at += headLen
@@ -337,8 +353,17 @@ export class ShmLink {
     const frame = this.#frame
     let at = 0
     while (at + 8 <= buf.length) {
-      const len = buf.readUInt32LE(at)
-      const type = buf.readUInt32LE(at + 4)
+      // Little-endian by hand (cheaper than readUInt32LE); native read() checked every length.
+      const len =
+        (buf[at] as number) +
+        ((buf[at + 1] as number) << 8) +
+        ((buf[at + 2] as number) << 16) +
+        (buf[at + 3] as number) * 0x1000000
+      const type =
+        (buf[at + 4] as number) +
+        ((buf[at + 5] as number) << 8) +
+        ((buf[at + 6] as number) << 16) +
+        (buf[at + 7] as number) * 0x1000000
       const start = at + 8
       at = start + len
       frame.op = type & 0xffff
