@@ -18,7 +18,11 @@ const prof = process.env.PROF
 const profArgs = (name) =>
   prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${name}.cpuprofile`] : []
 if (process.argv[2] === '--worker') {
-  const bus = await connect(process.argv[3], { liveness: false, component: 'q', timeout: 120000 })
+  const bus = await connect(process.argv[3], {
+    liveness: process.env.UNIPC_QUEUE_LIVENESS === '1',
+    component: 'q',
+    timeout: 120000,
+  })
   await bus.commands.handle(() => null, { concurrency: 16 })
   process.stdout.write('ready\n')
   process.stdin.on('end', () => void bus.close().then(() => process.exit(0)))
@@ -54,13 +58,23 @@ if (process.argv[2] === '--worker') {
     await new Promise((r) => w.stdout.once('data', r))
     workers.push(w)
   }
-  const bus = await connect(url, { liveness: false, timeout: 120000 })
+  const bus = await connect(url, { liveness: process.env.UNIPC_QUEUE_LIVENESS === '1', timeout: 120000 })
   if (process.env.PIDS)
     writeFileSync(process.env.PIDS, [hub.pid, ...workers.map((w) => w.pid), process.pid].join(' '))
   const ticks = (pid) => {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
     return (Number(f[11]) + Number(f[12])) * 10000
   }
+  // Read and write system calls so far (the figure batching moves).
+  const sysc = (pid) => {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+    return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1])
+  }
+  const calls = () => ({
+    sender: sysc(process.pid),
+    hub: sysc(hub.pid),
+    workers: workers.reduce((s, w) => s + sysc(w.pid), 0),
+  })
   const cpu = () => {
     const u = process.cpuUsage()
     return {
@@ -84,14 +98,17 @@ if (process.argv[2] === '--worker') {
   }
   await runFor(Number(process.env.UNIPC_QUEUE_WARMUP ?? 500))
   for (let rep = 0; rep < Number(process.env.UNIPC_QUEUE_REPS ?? 3); rep++) {
+    const s0 = calls()
     const c0 = cpu()
     const t0 = performance.now()
     const n = await runFor(seconds * 1000)
     const ms = performance.now() - t0
     const c1 = cpu()
+    const s1 = calls()
+    const sys = ['sender', 'hub', 'workers'].map((k) => ((s1[k] - s0[k]) / n).toFixed(2)).join(' ')
     const per = (k) => ((c1[k] - c0[k]) / n).toFixed(1)
     console.log(
-      `${tcp ? 'tcp ' : 'unix'} ${((n / ms) * 1000).toFixed(0).padStart(7)} cmd/s  cpu-µs/cmd sender ${per('sender')} hub ${per('hub')} workers ${per('workers')} total ${((c1.sender + c1.hub + c1.workers - (c0.sender + c0.hub + c0.workers)) / n).toFixed(1)}`,
+      `${tcp ? 'tcp ' : 'unix'} ${((n / ms) * 1000).toFixed(0).padStart(7)} cmd/s  cpu-µs/cmd sender ${per('sender')} hub ${per('hub')} workers ${per('workers')} total ${((c1.sender + c1.hub + c1.workers - (c0.sender + c0.hub + c0.workers)) / n).toFixed(1)}  syscalls/cmd ${sys}`,
     )
   }
   await bus.close()
