@@ -143,9 +143,43 @@ export function encodeHead(head: RespHead): Buffer {
   return Buffer.concat([arrayHead(head.args.length), head.bytes])
 }
 
+/** The parts of an ioredis standalone client that {@link sendRaw}'s direct path uses. */
+interface RedisInternals {
+  status: string
+  stream?: { writable: boolean; write(bytes: Buffer): boolean }
+  commandQueue?: { push(item: { command: Command; stream: undefined; select: number }): unknown }
+  condition?: { select: number; subscriber: unknown }
+  offlineQueue?: { length: number }
+  options: { commandTimeout?: number; socketTimeout?: number; blockingTimeout?: number }
+}
+
 /**
- * Sends a raw command on `client`. On a Cluster the command also carries its arguments, which
- * ioredis needs to find the key's node.
+ * Whether a ready standalone connection lets a raw command skip `sendCommand`'s per-command
+ * bookkeeping: no command, socket or blocking timeouts to arm, not in subscriber mode, nothing
+ * waiting in the offline queue (it must go first), and the queue ioredis matches replies with is
+ * where we expect it.
+ */
+function direct(r: RedisInternals): boolean {
+  const o = r.options
+  return (
+    r.status === 'ready' &&
+    r.stream?.writable === true &&
+    typeof r.commandQueue?.push === 'function' &&
+    r.condition !== undefined &&
+    !r.condition.subscriber &&
+    r.offlineQueue?.length === 0 &&
+    o.commandTimeout === undefined &&
+    o.socketTimeout === undefined &&
+    o.blockingTimeout === undefined
+  )
+}
+
+/**
+ * Sends a raw command on `client`. A ready standalone connection gets the bytes written and the
+ * command queued for its reply directly — what `sendCommand` does on that path, without its flag
+ * lookups (a lower-cased name per lookup) and timeout checks, none of which apply (see `direct`);
+ * otherwise `sendCommand` takes it (offline queue while reconnecting, timeouts). On a Cluster the
+ * command also carries its arguments, which ioredis needs to find the key's node.
  */
 export function sendRaw(
   client: Client,
@@ -154,11 +188,21 @@ export function sendRaw(
   done: RawCallback,
   tail?: readonly (string | Uint8Array)[],
 ): void {
-  const args =
-    client instanceof Cluster
-      ? [...head.args.slice(1), ...(tail ?? []).map((t) => (typeof t === 'string' ? t : toBuf(t)))]
-      : []
-  client.sendCommand(new RawCommand(head.name, bytes, done, args))
+  if (client instanceof Cluster) {
+    const args = [...head.args.slice(1), ...(tail ?? []).map((t) => (typeof t === 'string' ? t : toBuf(t)))]
+    client.sendCommand(new RawCommand(head.name, bytes, done, args))
+    return
+  }
+  const command = new RawCommand(head.name, bytes, done)
+  const r = client as unknown as RedisInternals
+  if (direct(r)) {
+    ;(r.stream as NonNullable<RedisInternals['stream']>).write(bytes)
+    ;(r.commandQueue as NonNullable<RedisInternals['commandQueue']>).push({
+      command,
+      stream: undefined,
+      select: (r.condition as NonNullable<RedisInternals['condition']>).select,
+    })
+  } else client.sendCommand(command)
 }
 
 function toBuf(t: Uint8Array): Buffer {
