@@ -5,6 +5,7 @@ import { type Bus, connect } from '@unipc/core'
 import { type ChildHandle, spawnTs, tempDir } from '@unipc/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startHub } from '../../src/index.js'
+import { makeCerts } from '../helpers/certs.js'
 import { type HubProcess, startHubProcess } from '../helpers/hub-process.js'
 
 /**
@@ -163,6 +164,26 @@ describe('frame limits with gathered bodies (embedded hub)', () => {
     })
     // The link is still usable.
     expect(same(await bus.requests.call('echo', ok), ok)).toBe(true)
+  })
+
+  it('large bodies cross a TLS hub intact (TLS keeps every request on the hub path)', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = tempDir('unipc-gather-tls-')
+    stops.push(() => dir.cleanup())
+    const c = makeCerts(dir.path)
+    const tls = { cert: c.serverCert, key: c.serverKey, ca: c.ca }
+    const hub = await startHub({ listen: ['tls://127.0.0.1:0'], tls })
+    stops.push(() => hub.close())
+    const url = `${hub.urls[0]}?ca=${dir.path}/ca.crt&cert=${dir.path}/client.crt&key=${dir.path}/client.key`
+    const server = await connect(url, { liveness: false })
+    stops.push(() => server.close())
+    const bus = await connect(url, { liveness: false })
+    stops.push(() => bus.close())
+    await server.requests.serve('echo', (d) => d)
+    const bodies = [64 * KiB - 1, 64 * KiB, MiB, 10].map((n, i) => pattern(n, i))
+    const replies = await Promise.all(bodies.map((b) => bus.requests.call('echo', b)))
+    expect(replies.map((r, i) => same(r, bodies[i] as Buffer))).toEqual(bodies.map(() => true))
   })
 
   it('stream items of 64 KiB or more arrive intact and in order', async () => {
