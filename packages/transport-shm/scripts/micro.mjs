@@ -106,15 +106,21 @@ if (role === '--server') {
       // A Buffer, as the bench sends (msgpack bin: core may hand large Buffer bodies out as views).
       const big = Buffer.alloc(1 << 20, 7)
       let n = 0
+      const times = []
       const c0 = await cpu()
       const more = until(seconds * 1000)
       const t = performance.now()
       while (more()) {
+        const t1 = performance.now()
         await bus.requests.call('echo', big)
+        times.push(performance.now() - t1)
         n++
       }
+      times.sort((a, b) => a - b)
+      const p = (q) => Math.round(times[Math.min(times.length - 1, Math.floor(times.length * q))] * 1000)
       console.log(
-        `large ${Math.round((n * 2 * big.length) / 1e6 / ((performance.now() - t) / 1000))} MB/s ${perOp(c0, await cpu(), n)}`,
+        `large ${Math.round((n * 2 * big.length) / 1e6 / ((performance.now() - t) / 1000))} MB/s ${perOp(c0, await cpu(), n)}` +
+          ` p50 ${p(0.5)} p99 ${p(0.99)} max ${p(1)} µs`,
       )
     }
   } finally {
