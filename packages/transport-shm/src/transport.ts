@@ -464,18 +464,9 @@ export class ShmTransport implements Transport {
       link.send(Op.Refused, this.#w.reset().u32(did))
       return
     }
-    const data = link.data(f)
-    let done = false
-    const ack = (): void => {
-      if (done || link.closed) return
-      done = true
-      // Quiet on a direct link, batched per job: the reply, written just before, has woken the
-      // caller (or will find this with it).
-      if (direct) link.done(did)
-      else link.send(Op.Done, this.#w.reset().u32(did))
-    }
-    if (onRequest) onRequest({ data, redelivered: false, ack })
-    else ack()
+    const delivery = new RequestDelivery(link.data(f), link, did, direct ? undefined : this.#w)
+    if (onRequest) onRequest(delivery)
+    else delivery.ack()
   }
 
   /**
@@ -613,6 +604,34 @@ export class ShmTransport implements Transport {
         return dispatcher.dispatch(method, data)
       },
     }
+  }
+}
+
+/** A request delivered to one of this bus's servers: acknowledging it answers Done (one object, no closure). */
+class RequestDelivery implements Delivery {
+  readonly redelivered = false
+  #acked = false
+
+  /**
+   * @param data - the request
+   * @param link - the link it came on
+   * @param did - its delivery id there
+   * @param viaBroker - the writer for a Done to the broker; undefined for a direct link
+   */
+  constructor(
+    readonly data: Uint8Array,
+    private readonly link: ShmLink,
+    private readonly did: number,
+    private readonly viaBroker: FieldWriter | undefined,
+  ) {}
+
+  ack(): void {
+    if (this.#acked || this.link.closed) return
+    this.#acked = true
+    // Quiet on a direct link, batched per job: the reply, written just before, has woken the
+    // caller (or will find this with it).
+    if (this.viaBroker) this.link.send(Op.Done, this.viaBroker.reset().u32(this.did))
+    else this.link.done(this.did)
   }
 }
 
