@@ -8,7 +8,7 @@
 import type { Codec } from '../codec.js'
 import { decodeCommand, decodeInbox, decodeRequest, FrameKind } from '../internal/frames.js'
 import type { Logger } from '../logger.js'
-import type { Closable, Delivery, MapChangeListener, Transport } from '../spi.js'
+import type { BytesOrParts, Closable, Delivery, MapChangeListener, Transport } from '../spi.js'
 import { ALIVE_KEY } from '../status.js'
 import { Directory } from './directory.js'
 import { compactData, type TraceKind, type TraceRecord } from './trace.js'
@@ -24,6 +24,11 @@ interface TracedCall {
 
 // Bounds memory when replies never come (timeouts): the oldest traced calls are forgotten.
 const MAX_TRACED_CALLS = 1000
+
+/** A message as one byte array: parts (for a transport that gathers writes) are joined. */
+function whole(data: BytesOrParts): Uint8Array {
+  return data instanceof Uint8Array ? data : Buffer.concat(data)
+}
 
 /** The decorated transport, with its lifecycle hooks for the bus. */
 export class TracedTransport implements Transport {
@@ -223,17 +228,18 @@ export class TracedTransport implements Transport {
         const handle = await inner.serve(method, onRequest)
         return this.#listed('service', method, handle)
       },
-      dispatch: (method: string, data: Uint8Array) => {
+      dispatch: (method: string, data: BytesOrParts) => {
         if (this.tracer.active) {
           try {
-            const f = decodeRequest(data)
+            // A gathering transport gets a large request as parts (see Supports.gatherWrites).
+            const f = decodeRequest(whole(data))
             this.#emit({ kind: 'request', dst: method, id: f.id, ...this.#payload(f.body) })
             this.#remember(f.id, { kind: 'response', target: method, sent: Date.now(), items: 0 })
           } catch {
             // Not a core frame: nothing to describe.
           }
         }
-        return inner.dispatch(method, data)
+        return inner.dispatch(method, data as Uint8Array)
       },
     }
   }

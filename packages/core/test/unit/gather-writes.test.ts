@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { connect, registerTransport } from '../../src/index.js'
+import { connect, monitor, registerTransport, type TraceRecord } from '../../src/index.js'
 import { decodeInbox, decodeRequest, FrameKind } from '../../src/internal/frames.js'
 import { createMemoryTransport } from '../../src/memory/memory-transport.js'
 import type { BytesOrParts, GatheringMessaging, Transport } from '../../src/spi.js'
@@ -158,5 +158,28 @@ describe('gather writes (supports.gatherWrites)', () => {
     await expect(client.requests.call('items', filled(256 * KiB + 1))).rejects.toMatchObject({
       code: 'UNIPC_PAYLOAD_TOO_LARGE',
     })
+  })
+
+  it('a monitor still traces a request handed over as parts', async () => {
+    const url = `gather-rec://m${Math.random().toString(36).slice(2)}`
+    await using watcher = await connect(url)
+    const m = monitor(watcher)
+    const seen: TraceRecord[] = []
+    m.subscribe((r) => seen.push(r))
+    await m.ready
+    await using server = await connect(url, { component: 'srv' })
+    await using client = await connect(url, { component: 'cli' })
+    await server.requests.serve('big', (d: Uint8Array) => d.length)
+    expect(await client.requests.call('big', filled(128 * KiB))).toBe(128 * KiB)
+    const end = Date.now() + 3000
+    while (!seen.some((r) => r.kind === 'response') && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 5))
+    expect(seen.find((r) => r.kind === 'request')).toMatchObject({
+      src: 'cli',
+      dst: 'big',
+      size: 128 * KiB + 5,
+    })
+    expect(seen.find((r) => r.kind === 'response')).toMatchObject({ src: 'big', dst: 'cli', data: 128 * KiB })
+    await m.close()
   })
 })
