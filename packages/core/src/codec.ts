@@ -6,7 +6,7 @@
  */
 import { addExtension, Packr } from 'msgpackr'
 import { CodecError } from './errors.js'
-import { bytesKind, decodeFast, encodeBytes, encodeFlat } from './internal/msgpack-flat.js'
+import { bytesKind, decodeFast, encodeBytes, encodeFlat, encodeScalar } from './internal/msgpack-flat.js'
 
 /** Turns values into bytes and back. Implementations must not trust their input when decoding. */
 export interface Codec {
@@ -89,13 +89,13 @@ function tagMaps(value: unknown, depth = 0): unknown {
 const packr = new Packr({ moreTypes: true, useRecords: false, useBigIntExtension: true })
 
 /**
- * Bytes alone (a Uint8Array or a Buffer) and flat objects of scalars and bytes (typed-call
- * parameters) are the common payloads on hot paths; the general packer and unpacker spend several
+ * Bytes alone (a Uint8Array or a Buffer), lone scalars (a command's `null` reply) and flat objects
+ * of scalars and bytes (typed-call parameters) are the common payloads on hot paths; the general packer and unpacker spend several
  * allocations on them. They are written and read by hand, byte-identical to msgpackr, so peers that
  * use msgpackr directly see no difference (see internal/msgpack-flat.ts).
  */
 function encodeFast(value: unknown): Uint8Array | undefined {
-  if (typeof value !== 'object' || value === null) return undefined
+  if (typeof value !== 'object' || value === null) return encodeScalar(value)
   if (!(value instanceof Uint8Array)) return encodeFlat(value)
   const kind = bytesKind(value)
   return kind ? encodeBytes(value, kind) : undefined

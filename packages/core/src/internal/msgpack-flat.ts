@@ -149,14 +149,37 @@ export function encodeFlat(value: object): Buffer | undefined {
   let pos = 3
   for (let i = 0; i < n; i++) {
     pos = writeStr(out, pos, keys[i] as string)
-    const v = values[i]
-    if (typeof v === 'string') pos = writeStr(out, pos, v)
-    else if (typeof v === 'number') pos = writeNum(out, pos, v)
-    else if (typeof v === 'boolean') out[pos++] = v ? 0xc3 : 0xc2
-    else if (v === null) out[pos++] = 0xc0
-    else pos = writeBytes(out, pos, v as Uint8Array, bytesKind(v as Uint8Array) as 'bin' | 'ext')
+    pos = writeValue(out, pos, values[i])
   }
   clear(n)
+  return out
+}
+
+/** Writes one value {@link valueSize} accepted; returns the end. */
+function writeValue(out: Buffer, pos: number, v: unknown): number {
+  if (typeof v === 'string') return writeStr(out, pos, v)
+  if (typeof v === 'number') return writeNum(out, pos, v)
+  if (typeof v === 'boolean') {
+    out[pos] = v ? 0xc3 : 0xc2
+    return pos + 1
+  }
+  if (v === null) {
+    out[pos] = 0xc0
+    return pos + 1
+  }
+  return writeBytes(out, pos, v as Uint8Array, bytesKind(v as Uint8Array) as 'bin' | 'ext')
+}
+
+/**
+ * Encodes a lone string, number, boolean or null exactly as msgpackr would (a command's `null`
+ * acknowledgement, a count, a status word), or returns undefined for anything else.
+ */
+export function encodeScalar(v: unknown): Buffer | undefined {
+  if (typeof v === 'object' && v !== null) return undefined
+  const size = valueSize(v)
+  if (size < 0) return undefined
+  const out = Buffer.allocUnsafe(size)
+  writeValue(out, 0, v)
   return out
 }
 
@@ -328,9 +351,9 @@ function readValue(): unknown {
 let viewMin = Number.POSITIVE_INFINITY
 
 /**
- * Decodes bytes alone (a bin or Uint8Array extension) or a map of ASCII string keys to flat
- * values (as {@link encodeFlat} writes, or any other msgpack writer with those forms); returns
- * undefined for anything else, so msgpackr decodes it.
+ * Decodes bytes alone (a bin or Uint8Array extension), a lone scalar (nil, boolean, number, ASCII
+ * string) or a map of ASCII string keys to flat values (as {@link encodeFlat} writes, or any other
+ * msgpack writer with those forms); returns undefined for anything else, so msgpackr decodes it.
  * @param bytes - one whole msgpack value
  * @param viewFrom - a bin (Buffer) body of this many bytes or more is returned as a view of `bytes`
  *   rather than a copy: only for input nobody else reads or reuses
@@ -346,7 +369,11 @@ export function decodeFast(bytes: Uint8Array, viewFrom = Number.POSITIVE_INFINIT
     if (t >= 0xc4 && t <= 0xc9) value = readBytesAt(t)
     else if (t >= 0x80 && t <= 0x8f) value = readFields(t - 0x80)
     else if (t === 0xde) value = readFields(readUint(2) ?? MAX_FIELDS + 1)
-    else return undefined
+    else {
+      // A lone scalar (nil, boolean, number, ASCII string); anything else declines.
+      at = 0
+      value = readValue()
+    }
     return value !== DECLINE && at === bytes.length ? value : undefined
   } finally {
     src = EMPTY

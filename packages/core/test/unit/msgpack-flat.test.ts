@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { CodecError, msgpackCodec } from '../../src/index.js'
-import { decodeFast, encodeFlat, MAX_FIELDS } from '../../src/internal/msgpack-flat.js'
+import { decodeFast, encodeFlat, encodeScalar, MAX_FIELDS } from '../../src/internal/msgpack-flat.js'
 
 // The codec's msgpackr configuration: the hand-written paths must match it byte for byte.
 const packr = new Packr({ moreTypes: true, useRecords: false, useBigIntExtension: true })
@@ -133,6 +133,36 @@ describe('msgpack of flat objects by hand', () => {
     }
     expect(decodeFast(Buffer.concat([good, Buffer.from([1])]))).toBeUndefined()
     expect(decodeFast(Buffer.from([0xde, 0x00]))).toBeUndefined()
+  })
+})
+
+describe('msgpack of lone scalars by hand', () => {
+  const scalars: unknown[] = [null, true, false, ...ints, ...moreInts, ...floats, ...strings, ...moreStrings]
+
+  it('writes exactly the bytes msgpackr writes, and reads them back as msgpackr does', () => {
+    for (const v of scalars) {
+      const packed = Buffer.from(packr.pack(v))
+      expect(Buffer.from(encodeScalar(v)!).equals(packed), String(v)).toBe(true)
+      expect(Buffer.from(msgpackCodec.encode(v)).equals(packed)).toBe(true)
+      const theirs = packr.unpack(packed)
+      expect(Object.is(msgpackCodec.decode(packed), theirs) || Number.isNaN(theirs)).toBe(true)
+      // Read by hand (not msgpackr answering after a decline), except non-ASCII strings.
+      if (typeof v !== 'string' || /^[\x00-\x7f]*$/.test(v)) {
+        const mine = decodeFast(packed)
+        expect(Object.is(mine, theirs) || (Number.isNaN(mine) && Number.isNaN(theirs)), String(v)).toBe(true)
+      }
+    }
+  })
+
+  it('leaves undefined, bigints and arrays to msgpackr, and reading non-ASCII text too', () => {
+    for (const v of [undefined, 10n, [1, 2], 'é']) {
+      if (v !== 'é') expect(encodeScalar(v)).toBeUndefined()
+      const packed = packr.pack(v)
+      expect(decodeFast(packed)).toBeUndefined()
+      expect(msgpackCodec.decode(msgpackCodec.encode(v))).toEqual(packr.unpack(packed))
+    }
+    // A scalar with trailing bytes is not one value.
+    expect(() => msgpackCodec.decode(Uint8Array.of(0xc0, 0xc0))).toThrow(CodecError)
   })
 })
 
