@@ -191,6 +191,8 @@ export class Requests {
     const rt = this.rt
     const what = `stream '${method}'`
     const window = Math.max(1, Math.floor(options.window ?? DEFAULT_WINDOW))
+    // Credit goes back once half the window is consumed (worked out once, not per item).
+    const creditEvery = Math.ceil(window / 2)
     let finished = false
     let server: string | undefined
     let consumed = 0
@@ -218,7 +220,7 @@ export class Requests {
       cancel,
       consumed(n) {
         consumed += n
-        if (consumed >= Math.ceil(window / 2) && server && !finished) {
+        if (consumed >= creditEvery && server && !finished) {
           rt.sendFrame(server, { kind: FrameKind.Credit, id, caller: rt.address, credit: consumed })
           consumed = 0
         }
