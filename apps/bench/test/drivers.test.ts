@@ -42,7 +42,10 @@ describe('driveStream', () => {
     const inWindow = s.emitted.filter((t) => t >= first + 100_000_000n && t < first + 300_000_000n).length
     expect(t0).toBeLessThanOrEqual(first)
     expect(r.ops).toBeGreaterThan(0)
-    expect(Math.abs(r.ops - inWindow)).toBeLessThanOrEqual(200)
+    // The driver's edges are the clock readings of its handler (every 32 events, the first one on
+    // cold code), not the emission times: within 2% of the window, where counting the warm-up too
+    // (a third of what was emitted before the window closed) would be far off.
+    expect(Math.abs(r.ops - inWindow)).toBeLessThanOrEqual(Math.max(200, inWindow * 0.02))
   })
 
   it('fails on a payload of the wrong size', async () => {
