@@ -147,7 +147,7 @@ describe('msgpack of lone scalars by hand', () => {
       const theirs = packr.unpack(packed)
       expect(Object.is(msgpackCodec.decode(packed), theirs) || Number.isNaN(theirs)).toBe(true)
       // Read by hand (not msgpackr answering after a decline), except non-ASCII strings.
-      if (typeof v !== 'string' || /^[\x00-\x7f]*$/.test(v)) {
+      if (typeof v !== 'string' || [...v].every((c) => c.charCodeAt(0) < 0x80)) {
         const mine = decodeFast(packed)
         expect(Object.is(mine, theirs) || (Number.isNaN(mine) && Number.isNaN(theirs)), String(v)).toBe(true)
       }
