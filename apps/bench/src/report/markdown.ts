@@ -146,7 +146,6 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(row([`#${t.issue}`, t.system, t.text, t.measured, mark]))
   }
   out.push('')
-  out.push('Issue #5 also names nest-redis; it is not measured here (not among the peers of issue #3).', '')
   out.push('## Systems', '')
   for (const s of r.systems) out.push(`- **${s.name}** (${s.group}, ${s.link}): ${s.description}`)
   out.push('')

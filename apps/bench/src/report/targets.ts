@@ -85,10 +85,10 @@ export function allTargets(): Target[] {
       t.push({
         issue: 5,
         system: redis,
-        text: `ahead of moleculer redis on ${scenarioDefs[scenario].title}`,
+        text: `ahead of moleculer redis and nest-redis on ${scenarioDefs[scenario].title}`,
         scenario,
         kind: 'beats',
-        against: ['moleculer redis'],
+        against: ['moleculer redis', 'nest-redis'],
       })
     }
   }

@@ -14,4 +14,5 @@ export const systemModules: readonly string[] = [
   'zeromq.ts',
   'node-ipc.ts',
   'moleculer.ts',
+  'nest-redis.ts',
 ]
