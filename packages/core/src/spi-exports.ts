@@ -19,6 +19,7 @@ export {
 export { type Logger, silentLogger } from './logger.js'
 export { failedCallReply, isCallerControl, lostCallReply } from './lost-call.js'
 export { assertName } from './names.js'
+export { joinParts, partsLength } from './parts.js'
 export { assertChannel, type ChannelMatcher, compilePattern, matchChannel } from './pattern.js'
 export { settingsMap } from './settings.js'
 export type * from './spi.js'

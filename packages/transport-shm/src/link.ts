@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
-import { type BytesOrParts, ProtocolError } from '@unipc/core/spi'
+import { type BytesOrParts, joinParts, ProtocolError, partsLength } from '@unipc/core/spi'
 import { addon } from './load-addon.js'
 import type { NativeLink, NativeSlab } from './native.js'
 import { segmentName } from './paths.js'
@@ -34,19 +34,11 @@ const WRITES_PARTS = addon.writesParts === true
  */
 export type Payload = BytesOrParts
 
-/** Total bytes of a payload. */
-export function payloadLength(p: Payload): number {
-  if (!Array.isArray(p)) return (p as Uint8Array).length
-  let n = 0
-  for (const part of p as readonly Uint8Array[]) n += part.length
-  return n
-}
+/** Total bytes of a payload (core's helper, under the name this package uses). */
+export const payloadLength: (p: Payload) => number = partsLength
 
 /** A payload as one byte array (joins parts: a copy, for the rare paths that need one array). */
-export function joinPayload(p: Payload): Uint8Array {
-  if (!Array.isArray(p)) return p as Uint8Array
-  return Buffer.concat(p as readonly Uint8Array[])
-}
+export const joinPayload: (p: Payload) => Uint8Array = joinParts
 
 /** Large payloads started flowing in this process (or tuning was declined): see NativeAddon.tuneMalloc. */
 let largeSeen = false

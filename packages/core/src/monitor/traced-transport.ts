@@ -8,6 +8,7 @@
 import type { Codec } from '../codec.js'
 import { decodeCommand, decodeInbox, decodeRequest, FrameKind } from '../internal/frames.js'
 import type { Logger } from '../logger.js'
+import { joinParts } from '../parts.js'
 import type { BytesOrParts, Closable, Delivery, MapChangeListener, Transport } from '../spi.js'
 import { ALIVE_KEY } from '../status.js'
 import { Directory } from './directory.js'
@@ -24,11 +25,6 @@ interface TracedCall {
 
 // Bounds memory when replies never come (timeouts): the oldest traced calls are forgotten.
 const MAX_TRACED_CALLS = 1000
-
-/** A message as one byte array: parts (for a transport that gathers writes) are joined. */
-function whole(data: BytesOrParts): Uint8Array {
-  return data instanceof Uint8Array ? data : Buffer.concat(data)
-}
 
 /** The decorated transport, with its lifecycle hooks for the bus. */
 export class TracedTransport implements Transport {
@@ -232,7 +228,7 @@ export class TracedTransport implements Transport {
         if (this.tracer.active) {
           try {
             // A gathering transport gets a large request as parts (see Supports.gatherWrites).
-            const f = decodeRequest(whole(data))
+            const f = decodeRequest(joinParts(data))
             this.#emit({ kind: 'request', dst: method, id: f.id, ...this.#payload(f.body) })
             this.#remember(f.id, { kind: 'response', target: method, sent: Date.now(), items: 0 })
           } catch {

@@ -6,7 +6,7 @@
  * writes them all with one writev. The wire bytes are those of the joined message.
  * @module
  */
-import type { BytesOrParts } from '@unipc/core/spi'
+import { type BytesOrParts, partsLength } from '@unipc/core/spi'
 
 /** A message in parts, kept apart from a msgpack array of binaries (which it is not). */
 export class Parts {
@@ -15,9 +15,7 @@ export class Parts {
 
   /** @param list - the parts in order (only read, never written or kept after they are written) */
   constructor(readonly list: readonly Uint8Array[]) {
-    let n = 0
-    for (const p of list) n += p.length
-    this.length = n
+    this.length = partsLength(list)
   }
 }
 

@@ -1,11 +1,11 @@
 import { createServer, connect as netConnect, type Socket } from 'node:net'
-import { Duplex } from 'node:stream'
 import { tempDir } from '@unipc/testkit'
 import { describe, expect, it } from 'vitest'
 import { encodeFrame, encodeGathered, FrameReader, fieldsSize } from '../../src/wire/frames.js'
 import { sizeOf, type WireValue } from '../../src/wire/msgpack.js'
 import { joined, Parts, payloadOf } from '../../src/wire/parts.js'
 import { FrameWriter } from '../../src/wire/writer.js'
+import { keeper } from './keeper-socket.js'
 
 const KiB = 1024
 
@@ -53,18 +53,7 @@ describe('messages in parts', () => {
   })
 
   it('the writer puts a gathered frame between slab frames in order', async () => {
-    const written: Uint8Array[] = []
-    const socket = new Duplex({
-      read() {},
-      write(chunk: Buffer, _enc, done) {
-        written.push(chunk)
-        done()
-      },
-      writev(chunks, done) {
-        for (const c of chunks) written.push(c.chunk as Buffer)
-        done()
-      },
-    })
+    const { socket, written } = keeper()
     const w = new FrameWriter(socket)
     const list = partsOf(200 * KiB, 5)
     w.sendFields([56, 1])

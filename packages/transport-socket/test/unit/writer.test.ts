@@ -1,21 +1,8 @@
-import { Duplex } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { encodeFrame } from '../../src/wire/frames.js'
 import type { WireValue } from '../../src/wire/msgpack.js'
 import { FrameWriter } from '../../src/wire/writer.js'
-
-/** A socket stand-in that keeps the written buffers themselves (no copy), like a pending write does. */
-function keeper(): { socket: Duplex; written: Uint8Array[] } {
-  const written: Uint8Array[] = []
-  const socket = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, done) {
-      written.push(chunk)
-      done()
-    },
-  })
-  return { socket, written }
-}
+import { keeper } from './keeper-socket.js'
 
 const bytes = (f: Buffer | [Buffer, Uint8Array]): Buffer => (Array.isArray(f) ? Buffer.concat(f) : f)
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
