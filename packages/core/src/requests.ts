@@ -37,8 +37,18 @@ export interface StreamOptions {
   timeout?: number
   /** Cancels the stream; the server handler's signal fires. */
   signal?: AbortSignal
-  /** Items the server may send ahead of the consumer (credit window). Default 256. */
+  /**
+   * Items the server may send ahead of the consumer (item credit window). Default 8192 with byte
+   * credit; 256 with `windowBytes: 0`, and for a server of an older version, which counts items only.
+   */
   window?: number
+  /**
+   * Encoded bytes of items the server may send ahead of the consumer (byte credit window), on top of
+   * the item window: small items flow in long runs, large ones a few at a time, and the memory a
+   * stream holds stays bounded. An item larger than this still flows, one at a time. 0 counts items
+   * only, as older versions do. Default 512 KiB.
+   */
+  windowBytes?: number
 }
 
 /** What a request handler receives besides the request data. */
@@ -68,7 +78,14 @@ export type RequestHandler<D = unknown, R = unknown> = (
   ctx: RequestContext,
 ) => HandlerResult<R> | Promise<HandlerResult<R>>
 
-const DEFAULT_WINDOW = 256
+/** Default item window of a stream with byte credit (see {@link StreamOptions.window}). */
+const DEFAULT_STREAM_WINDOW_ITEMS = 8192
+
+/** Default byte window of a stream (see {@link StreamOptions.windowBytes}). */
+const DEFAULT_STREAM_WINDOW_BYTES = 512 * 1024
+
+/** Item window of a stream that counts items only (and what a server of an older version gets). */
+const ITEM_ONLY_WINDOW = 256
 
 /** The requests facility of a bus. */
 export class Requests {
@@ -166,7 +183,9 @@ export class Requests {
   /**
    * Calls a streaming method. Each subscription (or `for await` loop) makes one call; unsubscribing,
    * breaking out of the loop or aborting cancels it on the server. Flow control keeps at most
-   * `window` items in flight; with `for await`, items are requested only as the loop pulls them.
+   * `window` items and `windowBytes` bytes in flight (see {@link StreamOptions}); credit goes back
+   * only as items are consumed: with `for await`, as the loop pulls them, with a subscriber, as its
+   * `next` returns.
    */
   stream<R = unknown>(method: string, data?: unknown, options: StreamOptions = {}): UnipcObservable<R> {
     assertName('method', method)
@@ -190,12 +209,19 @@ export class Requests {
   ): StreamHandle {
     const rt = this.rt
     const what = `stream '${method}'`
-    const window = Math.max(1, Math.floor(options.window ?? DEFAULT_WINDOW))
-    // Credit goes back once half the window is consumed (worked out once, not per item).
-    const creditEvery = Math.ceil(window / 2)
+    const windowBytes = Math.max(0, Math.floor(options.windowBytes ?? DEFAULT_STREAM_WINDOW_BYTES))
+    const windowItems = Math.max(1, Math.floor(options.window ?? DEFAULT_STREAM_WINDOW_ITEMS))
+    // What a server counting items only uses: the caller's item window, or the old default.
+    const window = Math.max(1, Math.floor(options.window ?? ITEM_ONLY_WINDOW))
+    // Credit goes back once half a window is consumed (thresholds worked out once, not per item).
+    // Until the server's Accepted frame says it counts bytes, the caller counts items only.
+    let itemsEvery = Math.ceil(window / 2)
+    let bytesEvery = Number.POSITIVE_INFINITY
     let finished = false
     let server: string | undefined
-    let consumed = 0
+    let byteCredit = false
+    let items = 0
+    let bytes = 0
     let timer: NodeJS.Timeout | undefined
     const id = rt.nextId()
     const finish = (): void => {
@@ -218,11 +244,19 @@ export class Requests {
     const onAbort = (): void => fail(abortReason(options.signal as AbortSignal, what))
     const handle: StreamHandle = {
       cancel,
-      consumed(n) {
-        consumed += n
-        if (consumed >= creditEvery && server && !finished) {
-          rt.sendFrame(server, { kind: FrameKind.Credit, id, caller: rt.address, credit: consumed })
-          consumed = 0
+      consumed(size) {
+        items++
+        bytes += size
+        if ((items >= itemsEvery || bytes >= bytesEvery) && server && !finished) {
+          rt.sendFrame(server, {
+            kind: FrameKind.Credit,
+            id,
+            caller: rt.address,
+            credit: items,
+            bytes: byteCredit ? bytes : undefined,
+          })
+          items = 0
+          bytes = 0
         }
       },
     }
@@ -236,6 +270,12 @@ export class Requests {
           switch (frame.kind) {
             case FrameKind.Accepted:
               server = frame.server
+              if (frame.windowBytes && windowBytes > 0) {
+                // The server counts bytes (an older one leaves the field out): its windows apply.
+                byteCredit = true
+                itemsEvery = Math.ceil(windowItems / 2)
+                bytesEvery = Math.ceil(frame.windowBytes / 2)
+              }
               return
             case FrameKind.Item: {
               let value: R
@@ -245,8 +285,8 @@ export class Requests {
                 fail(err as Error)
                 return
               }
-              sink.next(value)
-              if (autoCredit) handle.consumed(1)
+              sink.next(value, frame.body.length)
+              if (autoCredit) handle.consumed(frame.body.length)
               return
             }
             case FrameKind.End:
@@ -278,6 +318,8 @@ export class Requests {
         deadline: deadlineFor(options.timeout ?? 0),
         sender: rt.options.component ?? '',
         window,
+        windowBytes,
+        windowItems,
       })
       Promise.resolve(rt.transport.messaging.dispatch(method, frame)).catch((err) => rt.closed || fail(err))
     } catch (err) {
@@ -330,14 +372,16 @@ function cancellable(rt: Runtime, id: number, base: WaitOptions): WaitOptions {
 }
 
 interface StreamSink<R> {
-  next(value: R): void
+  /** An item arrived; `size` is its encoded body length (what byte credit counts). */
+  next(value: R, size: number): void
   error(err: unknown): void
   complete(): void
 }
 
 interface StreamHandle {
   cancel(): void
-  consumed(n: number): void
+  /** One item of `size` body bytes was consumed: credit goes back to the server in batches. */
+  consumed(size: number): void
 }
 
 function subscriberSink<R>(s: Subscriber<R>): StreamSink<R> {
@@ -350,11 +394,12 @@ function pullIterator<R>(
 ): AsyncIterator<R> {
   const queue = new PullQueue<R>()
   const handle = start(
-    { next: (v) => queue.push(v), error: (e) => queue.fail(e), complete: () => queue.end() },
+    { next: (v, size) => queue.push(v, size), error: (e) => queue.fail(e), complete: () => queue.end() },
     false,
   )
+  const consumed = (size: number): void => handle.consumed(size)
   return {
-    next: () => queue.next(() => handle.consumed(1)),
+    next: () => queue.next(consumed),
     async return() {
       queue.end()
       handle.cancel()

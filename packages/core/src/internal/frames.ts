@@ -66,22 +66,50 @@ export interface RequestFrame {
   flags: number
   deadline: number
   sender: string
-  /** Initial credit for streams: items the server may send before waiting for more. */
+  /**
+   * Initial credit for streams: items the server may send before waiting for more. A server that
+   * knows only item credit (an older version) uses this; with byte credit it is the item window
+   * the caller wants from such a server.
+   */
   window: number
+  /**
+   * Byte credit (appended field 10): the encoded body bytes the server may send ahead of the
+   * consumer. Absent or 0: item credit only, as before. Undefined when the frame did not carry it.
+   */
+  windowBytes?: number | undefined
+  /** The item window that goes with {@link windowBytes} (appended field 11; absent: {@link window}). */
+  windowItems?: number | undefined
 }
 
 /** A reply-side frame addressed to a caller's inbox. */
 export type ReplyFrame =
   | { kind: typeof FrameKind.Result; id: number; body: Uint8Array }
   | { kind: typeof FrameKind.Error; id: number; error: SerializedError }
-  | { kind: typeof FrameKind.Accepted; id: number; server: string }
+  | {
+      kind: typeof FrameKind.Accepted
+      id: number
+      server: string
+      /**
+       * Appended by a server that counts byte credit for this stream: the byte window it applies.
+       * Absent (an older server, or a unary call): the caller grants item credit only.
+       */
+      windowBytes?: number | undefined
+    }
   | { kind: typeof FrameKind.Item; id: number; body: Uint8Array }
   | { kind: typeof FrameKind.End; id: number }
 
 /** A control frame from a caller to the server handling its call. */
 export type ControlFrame =
   | { kind: typeof FrameKind.Cancel; id: number; caller: string }
-  | { kind: typeof FrameKind.Credit; id: number; caller: string; credit: number }
+  | {
+      kind: typeof FrameKind.Credit
+      id: number
+      caller: string
+      /** Items consumed since the last Credit frame. */
+      credit: number
+      /** Their encoded body bytes (appended; absent when the stream counts items only). */
+      bytes?: number | undefined
+    }
 
 /** Any frame that arrives in an inbox. */
 export type InboxFrame = ReplyFrame | ControlFrame
@@ -197,8 +225,11 @@ export function encodeRequest(f: RequestFields<Uint8Array>): Uint8Array
 export function encodeRequest(f: RequestFields<Body>): BytesOrParts
 export function encodeRequest(f: RequestFields<Body>): BytesOrParts {
   const gather = f.body instanceof GatherBody ? f.body : undefined
+  // Byte credit travels in two appended fields, so a request without it is what older peers write.
+  const windowBytes = f.windowBytes ?? 0
+  const windowItems = windowBytes > 0 ? (f.windowItems ?? f.window) : 0
   const buf = Buffer.allocUnsafe(
-    2 +
+    (windowBytes > 0 ? 2 + intSize(windowBytes) + intSize(windowItems) : 2) +
       intSize(f.id) +
       strSize(f.method) +
       bodySize(f.body) -
@@ -209,7 +240,7 @@ export function encodeRequest(f: RequestFields<Body>): BytesOrParts {
       strSize(f.sender) +
       intSize(f.window),
   )
-  buf[0] = 0x99 // array of 9
+  buf[0] = windowBytes > 0 ? 0x9b : 0x99 // array of 11 or 9
   buf[1] = FrameKind.Request
   let pos = writeInt(buf, 2, f.id)
   pos = writeStr(buf, pos, f.method)
@@ -219,7 +250,8 @@ export function encodeRequest(f: RequestFields<Body>): BytesOrParts {
   pos = writeInt(buf, pos, f.flags)
   pos = writeInt(buf, pos, f.deadline)
   pos = writeStr(buf, pos, f.sender)
-  writeInt(buf, pos, f.window)
+  pos = writeInt(buf, pos, f.window)
+  if (windowBytes > 0) writeInt(buf, writeInt(buf, pos, windowBytes), windowItems)
   return gather ? gathered(buf, at, gather) : buf
 }
 
@@ -278,13 +310,15 @@ export function encodeInbox(f: OutboxFrame): Uint8Array {
       return Buffer.concat([head, packr.pack(f.error)])
     }
     case FrameKind.Accepted:
-      return frame([f.kind, f.id, f.server])
+      return f.windowBytes ? frame([f.kind, f.id, f.server, f.windowBytes]) : frame([f.kind, f.id, f.server])
     case FrameKind.End:
       return frame([f.kind, f.id])
     case FrameKind.Cancel:
       return frame([f.kind, f.id, f.caller])
     case FrameKind.Credit:
-      return frame([f.kind, f.id, f.caller, f.credit])
+      return f.bytes === undefined
+        ? frame([f.kind, f.id, f.caller, f.credit])
+        : frame([f.kind, f.id, f.caller, f.credit, f.bytes])
   }
 }
 
@@ -345,8 +379,12 @@ export function decodeRequest(bytes: Uint8Array): RequestFrame {
       deadline: nonNegative(r.number(), 'deadline'),
       sender: r.str(),
       window: nonNegative(r.int(), 'window'),
+      windowBytes: undefined,
+      windowItems: undefined,
     }
-    if (n === 9) r.end()
+    if (n >= 10) f.windowBytes = nonNegative(r.int(), 'windowBytes')
+    if (n >= 11) f.windowItems = nonNegative(r.int(), 'windowItems')
+    if (n <= 11) r.end()
     return f
   } catch (cause) {
     throw malformed('request', cause)
@@ -432,8 +470,13 @@ export function decodeInbox(bytes: Uint8Array): InboxFrame {
       }
       case FrameKind.Accepted:
         if (n < 3) break
-        f = { kind, id, server: r.str() }
-        if (n === 3) r.end()
+        f = {
+          kind,
+          id,
+          server: r.str(),
+          windowBytes: n >= 4 ? nonNegative(r.int(), 'windowBytes') : undefined,
+        }
+        if (n <= 4) r.end()
         return f
       case FrameKind.End:
         if (n === 2) r.end()
@@ -445,8 +488,14 @@ export function decodeInbox(bytes: Uint8Array): InboxFrame {
         return f
       case FrameKind.Credit:
         if (n < 4) break
-        f = { kind, id, caller: r.str(), credit: nonNegative(r.int(), 'credit') }
-        if (n === 4) r.end()
+        f = {
+          kind,
+          id,
+          caller: r.str(),
+          credit: nonNegative(r.int(), 'credit'),
+          bytes: n >= 5 ? nonNegative(r.int(), 'bytes') : undefined,
+        }
+        if (n <= 5) r.end()
         return f
     }
     throw new ProtocolError(`unexpected shape for kind ${kind}`)

@@ -8,13 +8,16 @@
 /** Values waiting to be pulled, plus how the source ended. */
 export class PullQueue<T> {
   readonly #buffer: T[] = []
+  /** The weight of each buffered value (e.g. a stream item's bytes), handed to `onTake`. */
+  readonly #weights: number[] = []
   readonly #waiters: (() => void)[] = []
   #done = false
   #failure: { error: unknown } | undefined
 
-  /** A value arrived. */
-  push(value: T): void {
+  /** A value arrived; `weight` is passed to the `onTake` of the pull that takes it. */
+  push(value: T, weight = 0): void {
     this.#buffer.push(value)
+    this.#weights.push(weight)
     this.#wake()
   }
 
@@ -32,12 +35,13 @@ export class PullQueue<T> {
 
   /**
    * Resolves with the next value, waiting for one if needed.
-   * @param onTake - called for each value handed out (e.g. to grant stream credit)
+   * @param onTake - called with the weight of each value handed out (e.g. to grant stream credit)
    */
-  async next(onTake?: () => void): Promise<IteratorResult<T>> {
+  async next(onTake?: (weight: number) => void): Promise<IteratorResult<T>> {
     for (;;) {
       if (this.#buffer.length > 0) {
-        onTake?.()
+        const weight = this.#weights.shift() as number
+        onTake?.(weight)
         return { value: this.#buffer.shift() as T, done: false }
       }
       if (this.#failure) throw this.#failure.error

@@ -4,6 +4,7 @@
  */
 import { Observable } from 'rxjs'
 import { isThenable } from './promises.js'
+import type { CreditedSink } from './stream-sender.js'
 
 /** Whether a handler's result is a stream (an Observable or an async iterable). */
 export function isStreamLike(v: unknown): boolean {
@@ -15,13 +16,7 @@ export function isStreamLike(v: unknown): boolean {
  * pulled only when credit allows (true backpressure). An Observable cannot be paused, so items it
  * emits without credit are buffered until credit arrives.
  */
-export async function pumpStream(
-  result: unknown,
-  signal: AbortSignal,
-  waitCredit: () => Promise<void>,
-  send: (item: unknown) => void,
-  hasCredit: () => boolean,
-): Promise<void> {
+export async function pumpStream(result: unknown, signal: AbortSignal, out: CreditedSink): Promise<void> {
   if (result instanceof Observable) {
     const pending: unknown[] = []
     let complete = false
@@ -29,7 +24,7 @@ export async function pumpStream(
     let wake: (() => void) | undefined
     const sub = result.subscribe({
       next: (v) => {
-        if (pending.length === 0 && hasCredit()) send(v)
+        if (pending.length === 0 && out.hasCredit()) out.send(v)
         else {
           pending.push(v)
           wake?.()
@@ -49,9 +44,9 @@ export async function pumpStream(
     try {
       for (;;) {
         while (pending.length > 0 && !signal.aborted) {
-          await waitCredit()
+          await out.waitCredit()
           if (signal.aborted) break
-          send(pending.shift())
+          out.send(pending.shift())
         }
         if (signal.aborted) return
         if (failure) throw failure.error
@@ -73,19 +68,51 @@ export async function pumpStream(
     (Symbol.asyncIterator in result || Symbol.iterator in result)
   ) {
     if (!(Symbol.asyncIterator in result)) {
-      await pumpIterable(result as Iterable<unknown>, signal, waitCredit, send, hasCredit)
+      await pumpIterable(result as Iterable<unknown>, signal, out)
       return
     }
-    for await (const item of result as AsyncIterable<unknown>) {
-      await waitCredit()
-      if (signal.aborted) return
-      send(item)
-    }
+    await pumpAsyncIterable(result as AsyncIterable<unknown>, signal, out)
     return
   }
   // A plain value from a streaming method is a one-item stream.
-  await waitCredit()
-  if (!signal.aborted) send(result)
+  await out.waitCredit()
+  if (!signal.aborted) out.send(result)
+}
+
+/**
+ * An async iterable is pulled only with credit in hand, so a producer never runs ahead of its
+ * consumer by more than the item the sender may hold (a `for await` loop would pull the next item
+ * before it waits for credit). Like `for await`, an iteration stopped early is closed with `return()`.
+ */
+async function pumpAsyncIterable(
+  iterable: AsyncIterable<unknown>,
+  signal: AbortSignal,
+  out: CreditedSink,
+): Promise<void> {
+  const it = iterable[Symbol.asyncIterator]()
+  // Ended by the iterator itself (done, or it threw): nothing to close.
+  let ended = false
+  try {
+    for (;;) {
+      if (!out.hasCredit()) await out.waitCredit()
+      if (signal.aborted) return
+      let next: IteratorResult<unknown>
+      try {
+        next = await it.next()
+      } catch (err) {
+        ended = true
+        throw err
+      }
+      if (next.done) {
+        ended = true
+        return
+      }
+      if (signal.aborted) return
+      out.send(next.value)
+    }
+  } finally {
+    if (!ended) await it.return?.()
+  }
 }
 
 /** Items a synchronous iterable may send in a row before the pump lets I/O run. */
@@ -100,15 +127,13 @@ const SYNC_BATCH = 256
 async function pumpIterable(
   iterable: Iterable<unknown>,
   signal: AbortSignal,
-  waitCredit: () => Promise<void>,
-  send: (item: unknown) => void,
-  hasCredit: () => boolean,
+  out: CreditedSink,
 ): Promise<void> {
   const it = iterable[Symbol.iterator]()
   let done = false
   try {
     for (let sent = 1; ; sent++) {
-      if (!hasCredit()) await waitCredit()
+      if (!out.hasCredit()) await out.waitCredit()
       if (signal.aborted) return
       const next = it.next()
       if (next.done) {
@@ -117,7 +142,7 @@ async function pumpIterable(
       }
       const item = isThenable(next.value) ? await next.value : next.value
       if (signal.aborted) return
-      send(item)
+      out.send(item)
       if (sent % SYNC_BATCH === 0) await new Promise<void>((resolve) => setImmediate(resolve))
     }
   } finally {

@@ -51,8 +51,8 @@ export interface PendingCall {
 export interface ActiveCall {
   /** The caller cancelled. */
   cancel(): void
-  /** The caller granted more stream credit. */
-  grant(credit: number): void
+  /** The caller granted more stream credit: items consumed, and their body bytes (0 when it counts items only). */
+  grant(items: number, bytes: number): void
   /** This bus began closing: the handler's signal should abort so it can finish within the drain. */
   closing(): void
 }
@@ -281,7 +281,7 @@ export class Runtime {
     const active = this.active.get(activeKey(frame.caller, frame.id))
     if (!active) return
     if (frame.kind === FrameKind.Cancel) active.cancel()
-    else active.grant(frame.credit)
+    else active.grant(frame.credit, frame.bytes ?? 0)
   }
 }
 

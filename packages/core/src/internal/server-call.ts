@@ -15,6 +15,7 @@ import { type AbortOwner, LazyAbort } from './lazy-abort.js'
 import { isThenable } from './promises.js'
 import { isStreamLike, pumpStream } from './pump-stream.js'
 import { type ActiveCall, activeKey, type Runtime } from './runtime.js'
+import { StreamSender } from './stream-sender.js'
 
 type OutFrame = Parameters<Runtime['sendFrame']>[1]
 
@@ -53,8 +54,8 @@ export class ServerCall implements ActiveCall, AbortOwner {
   // The deadline timer is armed only when it matters: a stream (its pump waits on credit) or a
   // handler that asked for ctx.signal. A unary handler that never looks at it costs no timer.
   readonly #abort = new LazyAbort(this)
-  #credit: number
-  #wakeCredit: (() => void) | undefined
+  /** A stream's items go through this, under the caller's credit (undefined for a unary call). */
+  #sender: StreamSender | undefined
   #cancelledByCaller = false
   #settled = false
   #timer: NodeJS.Timeout | undefined
@@ -68,7 +69,6 @@ export class ServerCall implements ActiveCall, AbortOwner {
     this.#rt = rt
     this.#frame = frame
     this.#delivery = delivery
-    this.#credit = frame.window
   }
 
   /**
@@ -94,12 +94,18 @@ export class ServerCall implements ActiveCall, AbortOwner {
   run(handler: RequestHandler): Promise<void> | undefined {
     const frame = this.#frame
     const streaming = (frame.flags & RequestFlag.Stream) !== 0
-    if (streaming) this.#armDeadline()
+    if (streaming) {
+      this.#armDeadline()
+      this.#sender = new StreamSender(this.#rt, frame, this.#abort)
+    }
     let result: unknown
     try {
       if (frame.flags & RequestFlag.WantAccept) {
         this.#register()
-        this.#reply({ kind: FrameKind.Accepted, id: frame.id, server: this.#rt.address })
+        // A stream with byte credit: echoing the byte window tells the caller this server counts bytes
+        // (an older server leaves it out, and its caller then grants item credit only).
+        const windowBytes = streaming ? frame.windowBytes : undefined
+        this.#reply({ kind: FrameKind.Accepted, id: frame.id, server: this.#rt.address, windowBytes })
       }
       result = handler(
         this.#rt.decodeBody(frame.body),
@@ -133,9 +139,8 @@ export class ServerCall implements ActiveCall, AbortOwner {
     this.#abortWith(new AbortError(`request '${this.#frame.method}'`))
   }
 
-  grant(credit: number): void {
-    this.#credit += credit
-    this.#wakeCredit?.()
+  grant(items: number, bytes: number): void {
+    this.#sender?.grant(items, bytes)
   }
 
   closing(): void {
@@ -166,24 +171,15 @@ export class ServerCall implements ActiveCall, AbortOwner {
   }
 
   async #stream(result: unknown): Promise<void> {
-    const id = this.#frame.id
     const abort = this.#abort
-    const waitCredit = async (): Promise<void> => {
-      while (this.#credit <= 0 && !abort.aborted) {
-        await new Promise<void>((resolve) => {
-          this.#wakeCredit = resolve
-        })
-        this.#wakeCredit = undefined
-      }
+    const sender = this.#sender as StreamSender
+    try {
+      await pumpStream(result, abort.signal, sender)
+    } finally {
+      // An item held for credit goes before the End or Error frame that follows it.
+      await sender.flush()
     }
-    const rt = this.#rt
-    const to = this.#frame.replyTo
-    const sendItem = (item: unknown): void => {
-      this.#credit--
-      rt.sendBody(FrameKind.Item, to, id, rt.encodeBody(item))
-    }
-    await pumpStream(result, abort.signal, waitCredit, sendItem, () => this.#credit > 0)
-    if (!abort.aborted) this.#reply({ kind: FrameKind.End, id })
+    if (!abort.aborted) this.#reply({ kind: FrameKind.End, id: this.#frame.id })
     else if (this.#rt.closed) this.#lost()
   }
 
@@ -236,7 +232,7 @@ export class ServerCall implements ActiveCall, AbortOwner {
 
   #abortWith(reason: Error): void {
     this.#abort.abort(reason)
-    this.#wakeCredit?.()
+    this.#sender?.wake()
   }
 
   #armDeadline(): void {

@@ -26,6 +26,57 @@ describe('core frames', () => {
     expect(decodeRequest(encodeRequest(f))).toEqual({ kind: FrameKind.Request, ...f })
   })
 
+  it('appends byte credit to a stream request, after the fields older peers read', () => {
+    const f = {
+      id: 9,
+      method: 'feed',
+      body,
+      replyTo: 'i',
+      flags: 3,
+      deadline: 0,
+      sender: '',
+      window: 256,
+      windowBytes: 524_288,
+      windowItems: 8192,
+    }
+    const bytes = encodeRequest(f)
+    expect(decodeRequest(bytes)).toEqual({ kind: FrameKind.Request, ...f })
+    expect(packr.unpack(bytes)).toEqual([
+      FrameKind.Request,
+      9,
+      'feed',
+      body,
+      'i',
+      3,
+      0,
+      '',
+      256,
+      524_288,
+      8192,
+    ])
+    // Without byte credit the frame is what older versions write: 9 fields.
+    const old = encodeRequest({ ...f, windowBytes: 0 })
+    expect(packr.unpack(old)).toHaveLength(9)
+    expect(decodeRequest(old)).toMatchObject({ window: 256, windowBytes: undefined, windowItems: undefined })
+    expect(() =>
+      decodeRequest(packr.pack([FrameKind.Request, 1, 'm', body, 'r', 0, 0, 's', 4, -1, 8])),
+    ).toThrow(ProtocolError)
+  })
+
+  it('round-trips the byte fields of Accepted and Credit, and reads their older forms', () => {
+    const accepted = { kind: FrameKind.Accepted, id: 4, server: 'srv', windowBytes: 65_536 } as const
+    const credit = { kind: FrameKind.Credit, id: 7, caller: 'c', credit: 10, bytes: 70_000 } as const
+    expect(decodeInbox(encodeInbox(accepted))).toEqual(accepted)
+    expect(decodeInbox(encodeInbox(credit))).toEqual(credit)
+    expect(packr.unpack(encodeInbox(credit))).toEqual([FrameKind.Credit, 7, 'c', 10, 70_000])
+    expect(decodeInbox(packr.pack([FrameKind.Accepted, 4, 'srv']))).toMatchObject({ windowBytes: undefined })
+    expect(decodeInbox(packr.pack([FrameKind.Credit, 7, 'c', 10]))).toMatchObject({
+      credit: 10,
+      bytes: undefined,
+    })
+    expect(() => decodeInbox(packr.pack([FrameKind.Credit, 7, 'c', 10, -5]))).toThrow(ProtocolError)
+  })
+
   it('round-trips every inbox frame kind', () => {
     const frames: InboxFrame[] = [
       { kind: FrameKind.Result, id: 1, body },
