@@ -133,6 +133,138 @@ export function streamCases(r: Registrar): void {
       expect(pulled).toBe(20)
     })
 
+    r.test('byte credit keeps a producer of large items at most one byte window ahead', async (t) => {
+      const method = t.name('bytes')
+      const server = await t.bus()
+      // 1 KiB items (1027 body bytes with their msgpack header): 3 fit in 4 KiB, 4 do not.
+      const windowBytes = 4096
+      let produced = 0
+      await server.requests.serve(method, async function* () {
+        for (;;) {
+          produced++
+          yield Buffer.alloc(1024, produced & 0xff)
+        }
+      })
+      const client = await t.bus()
+      let pulled = 0
+      let most = 0
+      const stream = client.requests.stream<Uint8Array>(method, undefined, { window: 1000, windowBytes })
+      for await (const item of stream) {
+        pulled++
+        expect(item[0]).toBe(pulled & 0xff)
+        // A slow consumer: the producer must stop while it sleeps, not run the item window ahead.
+        await sleep(pulled % 10 === 0 ? 100 : 2)
+        most = Math.max(most, produced - pulled)
+        // At most 3 items (the byte window) sent ahead, plus one the server may hold for credit.
+        expect(produced).toBeLessThanOrEqual(pulled + 3 + 1)
+        if (pulled === 40) break
+      }
+      expect(pulled).toBe(40)
+      // It did run ahead within the window (credit flowed, not one item at a time).
+      expect(most).toBeGreaterThanOrEqual(2)
+    })
+
+    r.test('an item larger than the byte window still flows, one at a time', async (t) => {
+      const method = t.name('oversize')
+      const server = await t.bus()
+      let produced = 0
+      await server.requests.serve(method, async function* () {
+        for (let i = 0; i < 6; i++) {
+          produced++
+          yield Buffer.alloc(20_000, i)
+        }
+      })
+      const client = await t.bus()
+      const got: number[] = []
+      for await (const item of client.requests.stream<Uint8Array>(method, undefined, { windowBytes: 1000 })) {
+        got.push(item[0] as number)
+        expect(item.length).toBe(20_000)
+        await sleep(20)
+        // The item in hand, and at most the next one (sent as soon as this one was taken).
+        expect(produced).toBeLessThanOrEqual(got.length + 1)
+      }
+      expect(got).toEqual([0, 1, 2, 3, 4, 5])
+    })
+
+    r.test('an item window alone (no byte credit) still bounds a fast producer', async (t) => {
+      const method = t.name('items')
+      const server = await t.bus()
+      let produced = 0
+      await server.requests.serve(method, async function* () {
+        for (;;) {
+          produced++
+          yield Buffer.alloc(2048)
+        }
+      })
+      const client = await t.bus()
+      let pulled = 0
+      for await (const _ of client.requests.stream(method, undefined, { window: 6, windowBytes: 0 })) {
+        pulled++
+        await sleep(pulled % 5 === 0 ? 60 : 1)
+        expect(produced).toBeLessThanOrEqual(pulled + 6 + 1)
+        if (pulled === 20) break
+      }
+      expect(pulled).toBe(20)
+    })
+
+    r.test('a stream of small items under byte credit delivers everything in order', async (t) => {
+      const method = t.name('many')
+      const server = await t.bus()
+      await server.requests.serve(method, function* () {
+        for (let i = 0; i < 20_000; i++) yield i
+      })
+      const client = await t.bus()
+      const rec = t.record(
+        client.requests.stream<number>(method, undefined, { window: 100, windowBytes: 64 }),
+      )
+      await rec.complete()
+      expect(rec.values).toHaveLength(20_000)
+      expect(rec.values.every((v, i) => v === i)).toBe(true)
+    })
+
+    r.test('an error after an item held for byte credit arrives after that item', async (t) => {
+      const method = t.name('heldfail')
+      const server = await t.bus()
+      await server.requests.serve(method, () =>
+        concat(
+          from([Buffer.alloc(600, 1), Buffer.alloc(600, 2), Buffer.alloc(600, 3)]),
+          throwError(() => new RangeError('after the big ones')),
+        ),
+      )
+      const client = await t.bus()
+      const got: number[] = []
+      let failure: unknown
+      try {
+        for await (const item of client.requests.stream<Uint8Array>(method, undefined, {
+          windowBytes: 1000,
+        })) {
+          got.push(item[0] as number)
+          await sleep(10)
+        }
+      } catch (err) {
+        failure = err
+      }
+      expect(got).toEqual([1, 2, 3])
+      expect(failure).toMatchObject({ name: 'RangeError', message: 'after the big ones' })
+    })
+
+    r.test('cancelling a stream whose server holds an item for credit aborts the handler', async (t) => {
+      const method = t.name('heldcancel')
+      const server = await t.bus()
+      const cancelled = deferred()
+      await server.requests.serve(method, async function* (_d: unknown, ctx: RequestContext) {
+        ctx.signal.addEventListener('abort', () => cancelled.resolve(), { once: true })
+        for (;;) yield Buffer.alloc(5000)
+      })
+      const client = await t.bus()
+      let pulled = 0
+      for await (const _ of client.requests.stream(method, undefined, { windowBytes: 1000 })) {
+        await sleep(20)
+        if (++pulled === 2) break
+      }
+      await t.within(cancelled.promise, 'the server seeing the cancellation')
+    })
+
     r.test('a plain value returned to a stream call arrives as a one-item stream', async (t) => {
       const method = t.name('single')
       const server = await t.bus()
