@@ -9,6 +9,10 @@
  * in-flight calls fail at once with the core's lost-call reply (ConnectionError); a request the
  * server `Bounce`s (it stopped serving) or never read before its `Bye` is routed through the hub,
  * which finds another server or answers NoHandlerError.
+ *
+ * Links also carry commands a sender hands straight to a worker (see direct-commands.ts): the
+ * worker reports each `Done` (its handler finished) or `Bounce`s it (that consumer stopped); on
+ * `Bye` or a lost link, every command not Done goes back to the sender's {@link CommandSink}.
  * @module
  */
 import { ConnectionError, failedCallReply, type Logger, lostCallReply } from '@unipc/core/spi'
@@ -71,7 +75,26 @@ interface Waiter {
  */
 type Call = InflightCall
 
-type Queued = { call: Call; serverId: number } | { to: string; data: Payload }
+/** A command a sender handed to a worker and holds until the worker reports it Done. */
+export interface HeldCommand {
+  readonly queue: string
+  readonly data: Uint8Array
+  /** Whether a worker may have run it before (the flag its next worker sees). */
+  redelivered: boolean
+}
+
+/** Where commands on direct links report back (direct-commands.ts). */
+export interface CommandSink {
+  /** The worker finished the command. */
+  acked(held: HeldCommand): void
+  /** The command came back: `ran` when the worker may have started it (link lost after reading it). */
+  returned(held: HeldCommand, ran: boolean): void
+}
+
+type Queued =
+  | { call: Call; serverId: number }
+  | { to: string; data: Payload }
+  | { held: HeldCommand; consumerId: number }
 
 /** Routes requests and control messages over direct links when it can, through the hub otherwise. */
 export class DirectRouter {
@@ -81,8 +104,26 @@ export class DirectRouter {
   readonly #byAddress = new Map<string, DirectLink>()
   /** Direct URLs that could not be reached: those servers are called through the hub. */
   readonly #unreachable = new Set<string>()
+  /** Where commands sent on direct links report back (set by the transport). */
+  commands: CommandSink | undefined
 
   constructor(readonly host: RouterHost) {}
+
+  /**
+   * The link to the bus at `address` listening on `url` (opened on first use), or undefined when
+   * that endpoint could not be reached before.
+   */
+  linkTo(address: string, url: string): DirectLink | undefined {
+    if (this.#unreachable.has(url)) return undefined
+    const link = this.#links.get(url)
+    if (link && !link.dead) return link
+    return this.#open({ address, direct: url, serverId: 0, link: undefined })
+  }
+
+  /** Every open or opening link (the transport hands their commands over when it closes). */
+  links(): DirectLink[] {
+    return [...this.#links.values()]
+  }
 
   /**
    * Hands a request to one server of `method`. Returns nothing when it went straight onto an open
@@ -216,14 +257,16 @@ export class DirectRouter {
   }
 }
 
-/** One direct link from this caller to one server. */
-class DirectLink {
+/** One direct link from this caller to one server (or worker). */
+export class DirectLink {
   #link: Link | undefined
   #queue: Queued[] | undefined = []
   #dead = false
   #nextTag = 1
   /** Requests written and not yet Done, by tag. */
   readonly #inflight = new InflightTable()
+  /** Commands written and not yet Done, by tag (in tag order). */
+  readonly #commands = new Map<number, HeldCommand>()
 
   constructor(
     readonly router: DirectRouter,
@@ -263,6 +306,7 @@ class DirectLink {
         this.#queue = undefined
         for (const q of queue) {
           if ('call' in q) this.write(q.call.method, q.call.data, q.call.settle, q.serverId)
+          else if ('held' in q) this.#writeCommand(q.consumerId, q.held)
           else this.#post([T.Send, q.to, q.data])
         }
       },
@@ -290,6 +334,49 @@ class DirectLink {
     if (this.#queue) this.#queue.push({ to, data })
     else if (this.#dead) this.router.host.hubSend(to, data)
     else this.#post([T.Send, to, data])
+  }
+
+  /** Hands a command to consumer `consumerId` of the bus at the other end. */
+  command(consumerId: number, held: HeldCommand): void {
+    if (this.#queue) this.#queue.push({ held, consumerId })
+    else if (this.#dead) this.router.commands?.returned(held, false)
+    else this.#writeCommand(consumerId, held)
+  }
+
+  #writeCommand(consumerId: number, held: HeldCommand): void {
+    const tag = this.#nextTag++
+    try {
+      ;(this.#link as Link).post([T.Deliver, consumerId, tag, held.redelivered, held.data])
+    } catch (err) {
+      this.router.host.logger.debug('unipc: could not write a command on a direct link', err)
+      this.router.commands?.returned(held, false)
+      return
+    }
+    this.#commands.set(tag, held)
+  }
+
+  /** Removes and returns every command not Done yet (the transport is closing). */
+  takeCommands(): HeldCommand[] {
+    const out: HeldCommand[] = []
+    for (const q of this.#queue ?? []) if ('held' in q) out.push(q.held)
+    if (this.#queue) this.#queue = this.#queue.filter((q) => !('held' in q))
+    for (const held of this.#commands.values()) {
+      held.redelivered = true
+      out.push(held)
+    }
+    this.#commands.clear()
+    return out
+  }
+
+  /** Gives back the commands written with a tag above `last` (never read) and, with `all`, the rest. */
+  #returnCommands(last: number, all: boolean): void {
+    const sink = this.router.commands
+    if (!sink || this.#commands.size === 0) return
+    for (const [tag, held] of [...this.#commands]) {
+      if (tag <= last && !all) continue
+      this.#commands.delete(tag)
+      sink.returned(held, all)
+    }
   }
 
   close(): void {
@@ -324,10 +411,29 @@ class DirectLink {
         this.router.host.inbox(msg[1] as Uint8Array)
         return
       case T.Done:
-        for (let i = 1; i < msg.length; i++) this.#inflight.finish(msg[i] as number)
+        if (this.#commands.size === 0) {
+          for (let i = 1; i < msg.length; i++) this.#inflight.finish(msg[i] as number)
+          return
+        }
+        for (let i = 1; i < msg.length; i++) {
+          const tag = msg[i] as number
+          const held = this.#commands.get(tag)
+          if (held === undefined) this.#inflight.finish(tag)
+          else {
+            this.#commands.delete(tag)
+            this.router.commands?.acked(held)
+          }
+        }
         return
       case T.Bounce: {
-        const call = this.#inflight.take(msg[1] as number)
+        const tag = msg[1] as number
+        const held = this.#commands.get(tag)
+        if (held) {
+          this.#commands.delete(tag)
+          this.router.commands?.returned(held, false)
+          return
+        }
+        const call = this.#inflight.take(tag)
         if (call) this.router.viaHub(call)
         return
       }
@@ -335,6 +441,7 @@ class DirectLink {
         // Whatever the server never read goes through the hub; what it read and did not finish is lost.
         const last = typeof msg[1] === 'number' ? msg[1] : 0
         for (const call of this.#inflight.takeAbove(last)) this.router.viaHub(call)
+        this.#returnCommands(last, false)
         this.#lost(new ConnectionError(`the server at ${this.url} closed the direct link`))
         this.#link?.close()
         return
@@ -353,6 +460,7 @@ class DirectLink {
     this.#queue = undefined
     for (const q of queue) {
       if ('call' in q) this.router.viaHub(q.call)
+      else if ('held' in q) this.router.commands?.returned(q.held, false)
       else {
         try {
           this.router.host.hubSend(q.to, q.data)
@@ -368,6 +476,7 @@ class DirectLink {
     if (this.#dead) return
     this.#dead = true
     this.router.forget(this, false)
+    this.#returnCommands(0, true)
     for (const call of this.#inflight.takeAbove(0)) {
       const lost = lostCallReply(
         joined(call.data),

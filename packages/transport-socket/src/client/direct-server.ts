@@ -3,7 +3,8 @@
  * (a 0600 unix socket beside the hub's, or an ephemeral TCP port on the interface it reaches the
  * hub through), so callers the hub introduced can send requests without the hub's two extra hops.
  * Connections are authenticated exactly like the hub's (same handshake code, same token), and speak
- * a subset of the hub protocol: `Request`/`Send` in, `Message`/`Done`/`Bounce`/`Bye` out.
+ * a subset of the hub protocol: `Request`/`Deliver`/`Send` in, `Message`/`Done`/`Bounce`/`Bye` out.
+ * A `Deliver` is a command a sender hands straight to one of this bus's consumers.
  * @module
  */
 import { randomBytes } from 'node:crypto'
@@ -16,7 +17,7 @@ import { DEFAULT_OUTBOUND_LIMIT } from '../hub/hub.js'
 import { type Listener, openListener } from '../hub/listeners.js'
 import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
-import { requestFields } from './hot-frames.js'
+import { deliverFields, requestFields } from './hot-frames.js'
 
 /** Longest unix socket path the OS accepts (sun_path is 108 bytes on Linux, with its NUL). */
 const MAX_UNIX_PATH = 100
@@ -26,6 +27,8 @@ export interface DirectServerHost {
   readonly logger: Logger
   /** A request arrived on a direct link (`[Request, serverId, tag, data]`). */
   request(conn: HubConnection, serverId: number, tag: number, data: Uint8Array): void
+  /** A command arrived on a direct link (`[Deliver, consumerId, tag, redelivered, data]`). */
+  command(conn: HubConnection, consumerId: number, tag: number, redelivered: boolean, data: Uint8Array): void
   /** A message for this bus's inbox arrived on a direct link. */
   message(data: Uint8Array): void
 }
@@ -126,12 +129,21 @@ export class DirectServer implements ConnectionHost {
     this.#lastTag.delete(conn)
   }
 
-  /** A `[Request, serverId, tag, data]` read without the generic decoder (every request is one). */
+  /**
+   * A `[Request, serverId, tag, data]` or `[Deliver, consumerId, tag, redelivered, data]` read
+   * without the generic decoder (every request or direct command is one).
+   */
   handleBody(conn: HubConnection, body: Buffer): boolean {
     const f = requestFields(body)
-    if (!f) return false
-    this.#read(conn, f.tag)
-    this.host.request(conn, f.serverId, f.tag, f.data)
+    if (f) {
+      this.#read(conn, f.tag)
+      this.host.request(conn, f.serverId, f.tag, f.data)
+      return true
+    }
+    const d = deliverFields(body)
+    if (!d) return false
+    this.#read(conn, d.tag)
+    this.host.command(conn, d.consumerId, d.tag, d.redelivered, d.data)
     return true
   }
 
@@ -143,6 +155,14 @@ export class DirectServer implements ConnectionHost {
           throw new ProtocolError('a direct Request is [Request, serverId, tag, data]')
         this.#read(conn, tag)
         this.host.request(conn, serverId, tag, data)
+        return
+      }
+      case T.Deliver: {
+        const [, consumerId, tag, redelivered, data] = msg
+        if (typeof consumerId !== 'number' || typeof tag !== 'number' || !(data instanceof Uint8Array))
+          throw new ProtocolError('a direct Deliver is [Deliver, consumerId, tag, redelivered, data]')
+        this.#read(conn, tag)
+        this.host.command(conn, consumerId, tag, redelivered === true, data)
         return
       }
       case T.Send: {

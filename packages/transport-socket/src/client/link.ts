@@ -258,20 +258,30 @@ export class Link {
 
   /**
    * Queues a command: Enqueue (confirmed by a cumulative Pushed) when the hub supports it, else Push.
+   * `redelivered` (hubs with `Feature.DirectCommands`) flags it for its next worker.
    */
-  push(queue: string, data: Uint8Array): Promise<unknown> {
+  push(queue: string, data: Uint8Array, redelivered = false): Promise<unknown> {
     if ((this.features & Feature.Pushed) === 0) return this.request(T.Push, queue, data)
-    return this.#tracked(this.#pushes, T.Enqueue, queue, data)
+    return this.#tracked(this.#pushes, T.Enqueue, queue, data, redelivered)
   }
 
-  /** Sends `[type, rid, name, data]` and waits in `waiting` for its (cumulative) confirmation. */
-  #tracked(waiting: Confirmations<WireValue[]>, type: number, name: string, data: Payload): Promise<unknown> {
+  /**
+   * Sends `[type, rid, name, data]` (`[…, true]` when `flag`) and waits in `waiting` for its
+   * (cumulative) confirmation.
+   */
+  #tracked(
+    waiting: Confirmations<WireValue[]>,
+    type: number,
+    name: string,
+    data: Payload,
+    flag = false,
+  ): Promise<unknown> {
     if (this.#closed)
       return Promise.reject(new ConnectionError(`not connected to the hub at ${this.endpoint.display}`))
     const rid = this.#nextRid++
     return new Promise((resolve, reject) => {
       try {
-        this.post([type, rid, name, data])
+        this.post(flag ? [type, rid, name, data as Uint8Array, true] : [type, rid, name, data])
       } catch (err) {
         reject(err)
         return

@@ -30,6 +30,8 @@ import type { WireValue } from '../wire/msgpack.js'
 import { payloadOf } from '../wire/parts.js'
 import { Feature, T } from '../wire/protocol.js'
 import { connectOrStart } from './autostart.js'
+import { ConsumerGate, type GatedDelivery } from './consumer-gate.js'
+import { CommandRouter } from './direct-commands.js'
 import { DirectRouter } from './direct-router.js'
 import { DirectServer } from './direct-server.js'
 import { Link } from './link.js'
@@ -43,7 +45,7 @@ export interface ReconnectOptions {
 }
 
 type Registration =
-  | { kind: 'consume'; queue: string; concurrency: number; onDelivery: (d: Delivery) => void }
+  | { kind: 'consume'; queue: string; concurrency: number; gate: ConsumerGate }
   | { kind: 'watch'; map: string; onChange: MapChangeListener }
   | { kind: 'subscribe'; pattern: string; onMessage: MessageListener }
   | { kind: 'serve'; method: string; onRequest: (d: Delivery) => void }
@@ -65,20 +67,57 @@ class DirectDelivery implements Delivery {
   }
 }
 
+/** A command a sender handed straight to this worker: acknowledging it tells the sender it is `Done`. */
+class DirectCommand implements GatedDelivery {
+  #acked = false
+  constructor(
+    readonly conn: HubConnection,
+    readonly gate: ConsumerGate,
+    readonly tag: number,
+    readonly redelivered: boolean,
+    readonly data: Uint8Array,
+  ) {}
+
+  get void(): boolean {
+    return this.conn.closed
+  }
+
+  giveBack(): void {
+    this.conn.send([T.Bounce, this.tag])
+  }
+
+  ack(): void {
+    if (this.#acked) return
+    this.#acked = true
+    this.gate.done()
+    this.conn.done(this.tag)
+  }
+}
+
 /** A command delivered by the hub: acknowledging it tells the hub (unless the link it came on is gone). */
-class QueueDelivery implements Delivery {
+class QueueDelivery implements GatedDelivery {
   #acked = false
   constructor(
     readonly link: Link,
+    readonly gate: ConsumerGate,
     readonly consumerId: number,
     readonly tag: number,
     readonly redelivered: boolean,
     readonly data: Uint8Array,
   ) {}
 
+  get void(): boolean {
+    return this.link.closed
+  }
+
+  giveBack(): void {
+    if (!this.link.closed) this.link.post([T.Release, this.consumerId, this.tag])
+  }
+
   ack(): void {
     if (this.#acked) return
     this.#acked = true
+    this.gate.done()
     // After a reconnect the hub has already requeued this delivery: the old tag means nothing.
     // (A link is never reused: once replaced it is closed.)
     this.link.ack(this.consumerId, this.tag)
@@ -111,6 +150,8 @@ export class SocketTransport implements Transport {
   #logger: Logger = silentLogger
   /** Routes requests straight to servers (see direct-router.ts). */
   #router: DirectRouter | undefined
+  /** Sends commands straight to workers (see direct-commands.ts), with hubs that introduce them. */
+  #commands: CommandRouter | undefined
   /** This bus's direct listener, opened with its first server (undefined: none, hub path only). */
   #direct: Promise<DirectServer | undefined> | undefined
   /** The same once open. */
@@ -140,6 +181,24 @@ export class SocketTransport implements Transport {
         ? await connectOrStart(this.#endpoint.path, attempt, this.#logger)
         : await attempt()
     if (this.#useDirect) this.#router = this.#newRouter()
+    if (this.#router && (this.#link.features & Feature.DirectCommands) !== 0)
+      this.#commands = this.#newCommands(this.#router)
+  }
+
+  #newCommands(router: DirectRouter): CommandRouter {
+    const commands = new CommandRouter({
+      logger: this.#logger,
+      workers: async (queue) => {
+        const msg = await this.#live().request(T.Workers, queue)
+        return { flat: msg[2] as WireValue[], backlog: typeof msg[3] === 'number' ? msg[3] : 0 }
+      },
+      hubPush: (queue, data, redelivered) => this.#live().push(queue, data, redelivered),
+      hubUp: () => this.#link !== undefined,
+      link: (address, url) => router.linkTo(address, url),
+      links: () => router.links(),
+    })
+    router.commands = commands
+    return commands
   }
 
   #newRouter(): DirectRouter {
@@ -161,9 +220,9 @@ export class SocketTransport implements Transport {
     })
   }
 
-  /** Opens the direct listener once (when the hub can introduce callers to it). */
-  #directServer(link: Link): Promise<DirectServer | undefined> {
-    if (!this.#useDirect || (link.features & Feature.Direct) === 0) return Promise.resolve(undefined)
+  /** Opens the direct listener once (when the hub can introduce callers or senders to it). */
+  #directServer(link: Link, feature: number = Feature.Direct): Promise<DirectServer | undefined> {
+    if (!this.#useDirect || (link.features & feature) === 0) return Promise.resolve(undefined)
     this.#direct ??= DirectServer.open(this.#endpoint, link.socket.localAddress, {
       logger: this.#logger,
       request: (conn, serverId, tag, data) => {
@@ -174,6 +233,15 @@ export class SocketTransport implements Transport {
           return
         }
         r.onRequest(new DirectDelivery(conn, tag, data))
+      },
+      command: (conn, consumerId, tag, redelivered, data) => {
+        const r = this.#regs.get(consumerId)
+        if (r?.kind !== 'consume') {
+          // Stopped consuming while the command travelled: its sender hands it to another worker.
+          conn.send([T.Bounce, tag])
+          return
+        }
+        r.gate.offer(new DirectCommand(conn, r.gate, tag, redelivered, data))
       },
       message: (data) => this.#inbox(data),
     }).then(
@@ -196,6 +264,8 @@ export class SocketTransport implements Transport {
     if (this.#closed) return
     this.#closed = true
     clearTimeout(this.#retryTimer)
+    // Commands this sender still holds go to the hub before its link closes.
+    await this.#commands?.close()
     this.#link?.close()
     this.#link = undefined
     this.#regs.clear()
@@ -272,6 +342,7 @@ export class SocketTransport implements Transport {
       this.#onLost(err as Error)
       return
     }
+    this.#commands?.hubBack()
     this.#logger.info(`unipc: reconnected to the hub at ${this.#endpoint.display}`)
     this.#context?.onState('connected')
   }
@@ -282,7 +353,7 @@ export class SocketTransport implements Transport {
     for (const [id, r] of this.#regs) {
       switch (r.kind) {
         case 'consume':
-          work.push(link.request(T.Consume, id, r.queue, r.concurrency))
+          work.push(this.#consume(link, id, r.queue, r.concurrency))
           break
         case 'watch':
           work.push(
@@ -304,6 +375,13 @@ export class SocketTransport implements Transport {
       }
     }
     await Promise.all(work)
+  }
+
+  /** Registers consumer `id` on `link`, with this bus's direct listener when the hub introduces workers. */
+  async #consume(link: Link, id: number, queue: string, concurrency: number): Promise<unknown> {
+    if ((link.features & Feature.DirectCommands) === 0) return link.request(T.Consume, id, queue, concurrency)
+    const direct = await this.#directServer(link, Feature.DirectCommands)
+    return link.request(T.Consume, id, queue, concurrency, direct?.url ?? null)
   }
 
   #live(): Link {
@@ -331,7 +409,10 @@ export class SocketTransport implements Transport {
       close: async () => {
         if (!this.#regs.delete(id)) return
         const l = this.#link
-        if (l) await l.request(undo, id).catch(() => {})
+        const stopped = l?.request(undo, id).catch(() => {})
+        // Deliveries still waiting for a turn go back (after the hub heard the consumer stop).
+        if (reg.kind === 'consume') reg.gate.stop()
+        await stopped
       },
     }
   }
@@ -343,6 +424,9 @@ export class SocketTransport implements Transport {
         return
       case T.Members:
         this.#router?.members(msg[1] as string, msg[2] as WireValue[])
+        return
+      case T.Crew:
+        this.#commands?.crew(msg[1] as string, msg[2] as WireValue[])
         return
       case T.Request: {
         const r = this.#regs.get(msg[1] as number)
@@ -395,12 +479,13 @@ export class SocketTransport implements Transport {
       link.post([T.Release, id, tag])
       return
     }
-    r.onDelivery(new QueueDelivery(link, id, tag, redelivered, data))
+    r.gate.offer(new QueueDelivery(link, r.gate, id, tag, redelivered, data))
   }
 
   readonly queues = {
     // Not async: the link's confirmation promise is the only one a command costs here.
     push: (queue: string, data: Uint8Array): Promise<void> => {
+      if (this.#commands) return this.#commands.push(queue, data)
       try {
         return this.#live().push(queue, data) as Promise<void>
       } catch (err) {
@@ -409,8 +494,13 @@ export class SocketTransport implements Transport {
     },
     consume: (queue: string, onDelivery: (d: Delivery) => void, options: ConsumeOptions): Promise<Closable> =>
       this.#register(
-        { kind: 'consume', queue, concurrency: options.concurrency, onDelivery },
-        (link, id) => link.request(T.Consume, id, queue, options.concurrency),
+        {
+          kind: 'consume',
+          queue,
+          concurrency: options.concurrency,
+          gate: new ConsumerGate(Math.max(1, options.concurrency), onDelivery),
+        },
+        (link, id) => this.#consume(link, id, queue, options.concurrency),
         T.Unconsume,
       ),
   }

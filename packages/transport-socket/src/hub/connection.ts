@@ -152,6 +152,7 @@ export class HubConnection implements Peer {
 
   /** Notes that the request with this tag (on a direct link) is finished; tags leave batched, one `Done` per write. */
   done(tag: number): void {
+    if (this.#closed) return
     this.#done.push(tag)
     this.#writer.schedule()
   }
@@ -178,6 +179,11 @@ export class HubConnection implements Peer {
         ? `${err.size}/${err.limit}`
         : ((e as { target?: string })?.target ?? null)
     this.send([T.Fail, rid, e?.code ?? ErrorCode.Protocol, e?.message ?? String(err), detail])
+  }
+
+  /** True once closed or gone. */
+  get closed(): boolean {
+    return this.#closed
   }
 
   /** Closes the connection after flushing what is queued. */

@@ -51,6 +51,8 @@ export interface HubStats {
   readonly undeliverable: number
   /** Requests routed through the hub since start (requests on direct links never reach it). */
   readonly dispatched: number
+  /** Commands queued in the hub since start (commands sent straight to workers never reach it). */
+  readonly queued: number
 }
 
 /** A running hub. */
@@ -97,7 +99,7 @@ class HubCore implements ConnectionHost {
   readonly logger: Logger
   readonly maxFrame: number
   readonly outboundLimit: number
-  readonly features = Feature.Direct | Feature.Pushed | Feature.Acks
+  readonly features = Feature.Direct | Feature.Pushed | Feature.Acks | Feature.DirectCommands
   readonly listeners: Listener[] = []
   readonly connections = new Set<HubConnection>()
   readonly queues = new QueueBroker()
@@ -228,7 +230,12 @@ class HubCore implements ConnectionHost {
         this.messaging.done(conn, int(msg, 1))
         return
       case T.Enqueue:
-        this.#confirmLater(conn, msg, () => this.queues.push(str(msg, 2), bin(msg, 3)), T.Enqueue)
+        this.#confirmLater(
+          conn,
+          msg,
+          () => this.queues.push(str(msg, 2), bin(msg, 3), msg[4] === true),
+          T.Enqueue,
+        )
         return
       case T.Release:
         this.queues.release(conn, int(msg, 1), int(msg, 2))
@@ -264,7 +271,7 @@ class HubCore implements ConnectionHost {
         this.queues.push(str(msg, 2), bin(msg, 3))
         break
       case T.Consume:
-        this.queues.consume(conn, int(msg, 2), str(msg, 3), int(msg, 4))
+        this.queues.consume(conn, int(msg, 2), str(msg, 3), int(msg, 4), optStr(msg, 5))
         break
       case T.Unconsume:
         this.queues.unconsume(conn, int(msg, 2))
@@ -309,6 +316,9 @@ class HubCore implements ConnectionHost {
       case T.Servers:
         conn.send([T.Entries, rid, this.messaging.servers(conn, str(msg, 2))])
         return
+      case T.Workers:
+        conn.send([T.Entries, rid, this.queues.workers(conn, str(msg, 2)), this.queues.backlog(str(msg, 2))])
+        return
       case T.Unserve:
         this.messaging.unserve(conn, int(msg, 2))
         break
@@ -326,6 +336,7 @@ class HubCore implements ConnectionHost {
       droppedEvents: dropped,
       undeliverable: this.messaging.undeliverable,
       dispatched: this.messaging.dispatched,
+      queued: this.queues.queued,
     }
   }
 

@@ -10,6 +10,7 @@
 import { lostCallReply, NoHandlerError } from '@unipc/core/spi'
 import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
+import { ListFollowers } from './listings.js'
 import type { Peer } from './peer.js'
 
 interface Server {
@@ -28,9 +29,7 @@ export class MessagingBroker {
   /** Requests handed to a server and not yet done, per server connection id, by tag. */
   readonly #inflight = new Map<number, Map<number, Uint8Array>>()
   /** Connections told about each method's servers (they get `Members` on every change). */
-  readonly #watchers = new Map<string, Set<Peer>>()
-  /** The methods each watching connection follows, by connection id. */
-  readonly #watching = new Map<number, Set<string>>()
+  readonly #followers = new ListFollowers()
   #nextTag = 1
   /** Messages sent to addresses nobody owns (the peer has gone). */
   undeliverable = 0
@@ -81,18 +80,7 @@ export class MessagingBroker {
    * `[Members, method, list]` whenever it changes, until it disconnects.
    */
   servers(peer: Peer, method: string): WireValue[] {
-    let set = this.#watchers.get(method)
-    if (!set) {
-      set = new Set()
-      this.#watchers.set(method, set)
-    }
-    set.add(peer)
-    let mine = this.#watching.get(peer.id)
-    if (!mine) {
-      mine = new Set()
-      this.#watching.set(peer.id, mine)
-    }
-    mine.add(method)
+    this.#followers.follow(peer, method)
     return this.#list(method)
   }
 
@@ -103,10 +91,7 @@ export class MessagingBroker {
   }
 
   #notify(method: string): void {
-    const set = this.#watchers.get(method)
-    if (!set || set.size === 0) return
-    const frame = [T.Members, method, this.#list(method)]
-    for (const p of set) p.send(frame)
+    this.#followers.tell(method, () => [T.Members, method, this.#list(method)])
   }
 
   /** Removes one server without telling anyone; returns its method. */
@@ -150,8 +135,7 @@ export class MessagingBroker {
   /** Removes a peer's inbox (unless another connection took it over) and its servers. */
   dropPeer(peer: Peer): void {
     if (this.#inboxes.get(peer.address) === peer) this.#inboxes.delete(peer.address)
-    for (const m of this.#watching.get(peer.id) ?? []) this.#watchers.get(m)?.delete(peer)
-    this.#watching.delete(peer.id)
+    this.#followers.drop(peer)
     for (const s of [...this.#byKey.values()]) if (s.peer === peer) this.unserve(peer, s.id)
     const inflight = this.#inflight.get(peer.id)
     this.#inflight.delete(peer.id)

@@ -3,11 +3,15 @@
  * unacknowledged messages per consumer, round-robin between consumers. Messages held by a
  * consumer whose connection goes away return to the front of the queue, flagged `redelivered`;
  * a consumer that merely stops keeps what it holds (its worker finishes and acknowledges it).
+ * It also introduces senders to workers: `workers` lists a queue's consumers with their direct
+ * endpoints and keeps the sender informed of changes (`Crew`), so commands can then travel
+ * sender → worker without the hub.
  * @module
  */
 import { ProtocolError } from '@unipc/core/spi'
 import type { WireValue } from '../wire/msgpack.js'
 import { T } from '../wire/protocol.js'
+import { ListFollowers } from './listings.js'
 import { ownQueued, type Peer } from './peer.js'
 
 /** A queued message. */
@@ -21,6 +25,8 @@ interface Consumer {
   readonly id: number
   readonly queue: string
   readonly concurrency: number
+  /** Where the worker takes commands straight from senders, or null (hub path only). */
+  readonly direct: string | null
   /** Unacknowledged deliveries by tag. */
   readonly held: Map<number, QueuedMessage>
 }
@@ -37,7 +43,11 @@ export class QueueBroker {
   readonly #queues = new Map<string, Queue>()
   /** Consumers by peer id, then consumer id (numbers: an ack looks its consumer up without building a key). */
   readonly #consumers = new Map<number, Map<number, Consumer>>()
+  /** Connections told about each queue's workers (they get `Crew` on every change). */
+  readonly #followers = new ListFollowers()
   #nextTag = 1
+  /** Messages queued in the hub since start (commands sent straight to workers never reach it). */
+  queued = 0
 
   /** Called after every change that a state snapshot should capture. */
   onChange: () => void = () => {}
@@ -45,14 +55,15 @@ export class QueueBroker {
   /** Appends a message and delivers what can be delivered. */
   push(queue: string, data: Uint8Array, redelivered = false): void {
     this.#queue(queue).items.push({ data: ownQueued(data), redelivered })
+    this.queued++
     this.onChange()
     this.#pump(queue)
   }
 
   /** Registers a consumer of `queue` for a peer. */
-  consume(peer: Peer, id: number, queue: string, concurrency: number): void {
+  consume(peer: Peer, id: number, queue: string, concurrency: number, direct: string | null = null): void {
     if (this.#consumer(peer, id)) this.unconsume(peer, id)
-    const c: Consumer = { peer, id, queue, concurrency: Math.max(1, concurrency), held: new Map() }
+    const c: Consumer = { peer, id, queue, concurrency: Math.max(1, concurrency), direct, held: new Map() }
     let mine = this.#consumers.get(peer.id)
     if (!mine) {
       mine = new Map()
@@ -60,7 +71,28 @@ export class QueueBroker {
     }
     mine.set(id, c)
     this.#queue(queue).consumers.push(c)
+    this.#notify(queue)
     this.#pump(queue)
+  }
+
+  /**
+   * The consumers of `queue` as a flat `[address, directUrl|nil, consumerId, concurrency, …]` list;
+   * `peer` then gets `[Crew, queue, list]` whenever it changes, until it disconnects.
+   */
+  workers(peer: Peer, queue: string): WireValue[] {
+    this.#followers.follow(peer, queue)
+    return this.#crew(queue)
+  }
+
+  #crew(queue: string): WireValue[] {
+    const flat: WireValue[] = []
+    for (const c of this.#queues.get(queue)?.consumers ?? [])
+      flat.push(c.peer.address, c.direct, c.id, c.concurrency)
+    return flat
+  }
+
+  #notify(queue: string): void {
+    this.#followers.tell(queue, () => [T.Crew, queue, this.#crew(queue)])
   }
 
   /**
@@ -73,6 +105,7 @@ export class QueueBroker {
     const q = this.#queue(c.queue)
     q.consumers = q.consumers.filter((x) => x !== c)
     if (c.held.size === 0) this.#forget(c)
+    this.#notify(c.queue)
   }
 
   /** Acknowledges a delivery: the message is gone for good. */
@@ -120,6 +153,7 @@ export class QueueBroker {
 
   /** Removes every consumer of a peer (its connection closed); what they held is redelivered. */
   dropPeer(peer: Peer): void {
+    this.#followers.drop(peer)
     const mine = this.#consumers.get(peer.id)
     if (!mine) return
     this.#consumers.delete(peer.id)
@@ -132,6 +166,7 @@ export class QueueBroker {
         q.items.splice(q.head, 0, ...back)
         this.onChange()
       }
+      this.#notify(c.queue)
       this.#pump(c.queue)
     }
   }
@@ -149,6 +184,14 @@ export class QueueBroker {
       if (items.length > 0) out.set(name, items)
     }
     return out
+  }
+
+  /** Messages of a queue waiting or delivered and not yet acknowledged. */
+  backlog(queue: string): number {
+    let n = this.depth(queue)
+    for (const mine of this.#consumers.values())
+      for (const c of mine.values()) if (c.queue === queue) n += c.held.size
+    return n
   }
 
   /** Number of messages waiting (not delivered) in a queue. */

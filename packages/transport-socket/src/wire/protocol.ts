@@ -32,11 +32,17 @@ export const T = {
   // queues
   /** `[Push, rid, queue, data]` → Ok (see also Enqueue) */
   Push: 20,
-  /** `[Consume, rid, consumerId, queue, concurrency]` */
+  /**
+   * `[Consume, rid, consumerId, queue, concurrency, directUrl?: str|nil]`: `directUrl` is where this
+   * worker takes commands straight from senders (see Workers)
+   */
   Consume: 21,
   /** `[Unconsume, rid, consumerId]` */
   Unconsume: 22,
-  /** hub→client `[Deliver, consumerId, tag, redelivered, data]` */
+  /**
+   * hub→client `[Deliver, consumerId, tag, redelivered, data]`; on a direct link, sender→worker (the
+   * worker reports it finished with `Done` tags, or gives it back with `Bounce`)
+   */
   Deliver: 23,
   /** `[Ack, consumerId, tag]` (no reply) */
   Ack: 24,
@@ -110,7 +116,7 @@ export const T = {
   /** hub→client `[Pushed, rid]`: every Enqueue up to `rid` that did not fail is queued */
   Pushed: 62,
   /**
-   * `[Enqueue, rid, queue, data]`: Push acknowledged by a cumulative `Pushed` sent once per write
+   * `[Enqueue, rid, queue, data, redelivered?: bool]`: Push acknowledged by a cumulative `Pushed` sent once per write
    * (or `Fail`); used when the hub has {@link Feature.Pushed}
    */
   Enqueue: 63,
@@ -120,6 +126,15 @@ export const T = {
    * the hub has {@link Feature.Acks}
    */
   Acks: 64,
+  /**
+   * `[Workers, rid, queue]` → `[Entries, rid, [address, directUrl|nil, consumerId, concurrency, …],
+   * backlog]`: the workers of a queue and how many of its messages wait or are unacknowledged in the
+   * hub; the hub then pushes `Crew` to this connection whenever the list changes (hubs with
+   * {@link Feature.DirectCommands})
+   */
+  Workers: 65,
+  /** hub→client `[Crew, queue, [address, directUrl|nil, consumerId, concurrency, …]]`: the new worker list */
+  Crew: 66,
 } as const
 
 /** Bits of the Welcome's `features`. */
@@ -130,6 +145,11 @@ export const Feature = {
   Pushed: 2,
   /** The hub takes `Acks` (several acknowledgements of one consumer in one frame). */
   Acks: 4,
+  /**
+   * The hub answers Workers, pushes Crew, takes Consume's directUrl and Enqueue's redelivered flag,
+   * so senders can hand commands straight to workers.
+   */
+  DirectCommands: 8,
 } as const
 
 /** The domain-separation string mixed into auth proofs, so a proof is useless for anything else. */
