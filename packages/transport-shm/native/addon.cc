@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -14,6 +16,7 @@
 
 #include <napi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -114,6 +117,60 @@ void AppendParts(const Napi::Value& v, std::vector<SlabPart>& out) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Spinner: the bounded busy-poll of one Bell (Bell.spin). Rather than arming its rings and letting
+// the event loop sleep right after a batch, the JS thread keeps polling the rings for a window
+// (at most the budget, adapted by Adapt) after the last activity (a read or a write on one of its
+// links), in a uv_prepare callback -- the last thing the loop runs before it would block. A message that arrives in that
+// window is delivered at once: no doorbell write by its writer (the ring is not armed), no wake-up
+// here. Once the budget is spent every ring is armed and the loop sleeps as before, so an idle
+// process burns nothing. The rings themselves are unchanged: the armed flag already says "ring me".
+// The loop never spins while it has other work (due timers, immediates, pending callbacks, ready
+// file descriptors): those would be delayed, and the loop does not block then anyway.
+// Owned by its Bell; freed by the close callbacks of its two handles, so it outlives a JS callback
+// that closes the Bell.
+
+class Link;
+class Bell;
+
+struct Spinner {
+  uv_prepare_t prepare;       // runs the spin right before the loop would block
+  uv_idle_t kick;             // started to make the loop poll without blocking and come back
+  std::vector<Link*> links;   // rings to poll (a Link removes itself when it unmaps)
+  Bell* bell = nullptr;       // null once the Bell closed
+  uint64_t budgetNs = 0;      // the most a window may be (Bell.spin)
+  uint64_t windowNs = 0;      // the current window, adapted by Adapt()
+  uint64_t lastActivity = 0;  // uv_hrtime() of the last look that found `active` set
+  uint64_t sleptAt = 0;       // lastActivity when the loop last went to sleep after polling, or 0
+  uint64_t reads = 0;         // batches read by the links: did a delivery make progress?
+  bool active = false;        // a link read or wrote since the last look
+  // Diagnostics (Bell.spinStats): ns spent polling, deliveries made from the poll, sleeps after it.
+  uint64_t spunNs = 0;
+  uint64_t hits = 0;
+  uint64_t sleeps = 0;
+  int openHandles = 2;
+
+  void Remove(Link* link) { links.erase(std::remove(links.begin(), links.end(), link), links.end()); }
+
+  // The doorbell woke us after we slept: `waitedNs` passed between the last activity and this
+  // message. Like KVM's halt polling: a message the window would have caught had it been a bit
+  // longer (within the budget) grows the window; a wait longer than the whole budget, which
+  // polling could not have shortened, halves it. So a peer that answers within the budget is
+  // polled for, and a slow one (a 1 MiB reply, a request a second) is not, at no CPU cost.
+  void Adapt(uint64_t waitedNs) {
+    constexpr uint64_t kGrowFromNs = 8000;
+    constexpr uint64_t kMinNs = 2000;
+    if (waitedNs <= windowNs) return;
+    if (waitedNs > budgetNs) {
+      windowNs = windowNs / 2 < kMinNs ? 0 : windowNs / 2;
+    } else {
+      windowNs = std::min(budgetNs, std::max(windowNs * 2, kGrowFromNs));
+    }
+  }
+  bool AnyPending() const;
+  bool ArmAll();
+};
+
+// ---------------------------------------------------------------------------------------------
 // Link: one mapped link segment. The creator writes ring 0 and reads ring 1; the acceptor the
 // reverse, so each direction has exactly one producer and one consumer.
 
@@ -141,6 +198,28 @@ class Link : public Napi::ObjectWrap<Link> {
   static Napi::Object NewInstance(Napi::Env env) {
     return env.GetInstanceData<Napi::FunctionReference>()->New({});
   }
+
+  // The Link wrapped by `v`, or null when `v` is not one.
+  static Link* From(const Napi::Value& v) {
+    if (!v.IsObject()) return nullptr;
+    Napi::Object o = v.As<Napi::Object>();
+    if (!o.InstanceOf(v.Env().GetInstanceData<Napi::FunctionReference>()->Value())) return nullptr;
+    return Unwrap(o);
+  }
+
+  // For the Spinner: is data waiting in the incoming ring? (false once unmapped)
+  bool SpinPending() const { return base_ != nullptr && reader_.Pending(); }
+  // For the Spinner: arm the incoming ring before the loop sleeps; false when data is there.
+  bool SpinArm() { return base_ == nullptr || reader_.EnsureArmed(); }
+  // Polled (and marked active) by `spinner`, or by none.
+  void SetSpinner(Spinner* spinner) {
+    if (spinner_ == spinner) return;
+    if (spinner_) spinner_->Remove(this);
+    spinner_ = spinner;
+    if (spinner && base_) spinner->links.push_back(this);
+  }
+  // The Spinner is going away (its Bell closed): forget it without touching it.
+  void DropSpinner() { spinner_ = nullptr; }
 
  private:
   // create(name, capacity): a new segment, O_CREAT|O_EXCL, mode 0600, owner checked.
@@ -215,12 +294,19 @@ class Link : public Napi::ObjectWrap<Link> {
   }
 
   void Unmap() {
+    if (spinner_) spinner_->Remove(this);
+    spinner_ = nullptr;
     if (base_) munmap(base_, size_);
     base_ = nullptr;
   }
 
   void AssertOpen(Napi::Env env) const {
     if (!base_) throw CodedError(env, "link is closed", "ERR_UNIPC_SHM_CLOSED");
+  }
+
+  // A read or write happened: the spinner keeps polling for its budget from now on.
+  void Active() {
+    if (spinner_) spinner_->active = true;
   }
 
   Napi::Value Capacity(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(cap_)); }
@@ -243,9 +329,11 @@ class Link : public Napi::ObjectWrap<Link> {
     const bool quiet = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
     switch (writer_.Write(static_cast<uint32_t>(type), a.data, a.length, b.data, b.length, quiet)) {
       case WriteResult::kWrittenWake:
+        Active();
         RingFd(peerBell_);
         return Napi::Boolean::New(env, true);
       case WriteResult::kWritten:
+        Active();
         return Napi::Boolean::New(env, true);
       case WriteResult::kFull:
         // The reader must drain for us to go on: wake it even if what fills the ring was quiet.
@@ -296,6 +384,7 @@ class Link : public Napi::ObjectWrap<Link> {
       at += 8 + len;
     }
     writer_.Publish();
+    if (at > 0) Active();
     // A full ring wakes the reader even for quiet frames: it must drain for us to go on.
     if ((full || (at > 0 && wake)) && writer_.TakeArmed()) RingFd(peerBell_);
     return Napi::Number::New(env, static_cast<double>(at));
@@ -321,6 +410,10 @@ class Link : public Napi::ObjectWrap<Link> {
       // Tail moved but holds no frame (only a pad): an honest writer never publishes that. Not
       // armed, so the endpoint comes back for it.
       if (frames_.empty()) return env.Undefined();
+    }
+    if (spinner_) {
+      spinner_->active = true;
+      spinner_->reads++;
     }
     size_t total = 0;
     for (const FrameRef& f : frames_) total += 8 + f.length;
@@ -366,10 +459,25 @@ class Link : public Napi::ObjectWrap<Link> {
   uint64_t cap_ = 0;
   int role_ = 0;
   int peerBell_ = -1;
+  Spinner* spinner_ = nullptr;
   RingWriter writer_;
   RingReader reader_;
   std::vector<FrameRef> frames_;
 };
+
+bool Spinner::AnyPending() const {
+  for (const Link* link : links)
+    if (link->SpinPending()) return true;
+  return false;
+}
+
+// Arms every ring (all of them, even after one had data); true when all are armed and empty.
+bool Spinner::ArmAll() {
+  bool all = true;
+  for (Link* link : links)
+    if (!link->SpinArm()) all = false;
+  return all;
+}
 
 
 // ---------------------------------------------------------------------------------------------
@@ -513,6 +621,9 @@ class Bell : public Napi::ObjectWrap<Bell> {
     return DefineClass(env, "Bell",
                        {
                            InstanceMethod<&Bell::Start>("start"),
+                           InstanceMethod<&Bell::Spin>("spin"),
+                           InstanceMethod<&Bell::Watch>("watch"),
+                           InstanceMethod<&Bell::SpinStats>("spinStats"),
                            InstanceMethod<&Bell::Close>("close"),
                            InstanceAccessor<&Bell::Fd>("fd"),
                        });
@@ -537,6 +648,25 @@ class Bell : public Napi::ObjectWrap<Bell> {
     if (fd_ >= 0 && !poll_) {
       close(fd_);
       unlink(path_.c_str());
+    }
+    // Never closed (the environment is going away): the spinner must not call us any more. Its
+    // handles stay allocated, as links may still point at it.
+    if (spinner_) {
+      spinner_->bell = nullptr;
+      uv_prepare_stop(&spinner_->prepare);
+      uv_idle_stop(&spinner_->kick);
+    }
+  }
+
+  // Calls the JS callback as an async callback: promise jobs and process.nextTick callbacks it
+  // queues (the replies it stages, say) run before this returns.
+  void Deliver() {
+    Napi::HandleScope scope(env_);
+    try {
+      callback_.MakeCallback(env_.Global(), {}, *context_);
+    } catch (const Napi::Error& e) {
+      // A throwing handler becomes an uncaught exception in JS, as with any event callback.
+      napi_fatal_exception(env_, e.Value());
     }
   }
 
@@ -571,18 +701,145 @@ class Bell : public Napi::ObjectWrap<Bell> {
       n = read(self->fd_, buf, sizeof buf);
     } while (n == static_cast<ssize_t>(sizeof buf) || (n < 0 && errno == EINTR));
     if (status < 0) return;
-    Napi::HandleScope scope(self->env_);
-    try {
-      self->callback_.MakeCallback(self->env_.Global(), {}, *self->context_);
-    } catch (const Napi::Error& e) {
-      // A throwing handler becomes an uncaught exception in JS, as with any event callback.
-      napi_fatal_exception(self->env_, e.Value());
+    if (Spinner* s = self->spinner_) {
+      if (s->sleptAt) s->Adapt(uv_hrtime() - s->sleptAt);
+      s->sleptAt = 0;
+    }
+    self->Deliver();
+  }
+
+  // spin(µs): after activity on a watched link, poll the rings for up to `µs` before arming them
+  // and letting the loop sleep (see Spinner). From then on the caller must not arm rings itself
+  // (reads leave them unarmed): they are armed right before the loop blocks. 0 does nothing.
+  void Spin(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint64_t us = ToU64(info[0], "spin budget");
+    if (us > 1000000) throw Napi::RangeError::New(env, "spin budget must be at most 1000000 µs");
+    if (!poll_) throw CodedError(env, "bell is not started", "ERR_UNIPC_SHM_STATE");
+    if (us == 0) return;
+    if (!spinner_) {
+      uv_loop_t* loop = nullptr;
+      if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw CodedError(env, "no event loop", "ERR_UNIPC_SHM_STATE");
+      Spinner* s = new Spinner;
+      s->bell = this;
+      s->prepare.data = s;
+      s->kick.data = s;
+      uv_prepare_init(loop, &s->prepare);
+      uv_idle_init(loop, &s->kick);
+      // Neither keeps the process alive: they only matter while something else does.
+      uv_unref(reinterpret_cast<uv_handle_t*>(&s->prepare));
+      uv_unref(reinterpret_cast<uv_handle_t*>(&s->kick));
+      uv_prepare_start(&s->prepare, &Bell::OnPrepare);
+      spinner_ = s;
+    }
+    spinner_->budgetNs = us * 1000;
+    spinner_->windowNs = us * 1000;
+  }
+
+  // watch(link): poll this link's incoming ring while spinning (until it closes). Needs spin().
+  void Watch(const Napi::CallbackInfo& info) {
+    Link* link = Link::From(info[0]);
+    if (!link) throw Napi::TypeError::New(info.Env(), "watch() takes a Link");
+    if (spinner_) link->SetSpinner(spinner_);
+  }
+
+  // spinStats() -> [µs spent polling, deliveries from the poll, sleeps after polling, current
+  // window in µs] (diagnostics).
+  Napi::Value SpinStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env, 4);
+    const Spinner* s = spinner_;
+    out.Set(0u, Napi::Number::New(env, s ? static_cast<double>(s->spunNs) / 1000 : 0));
+    out.Set(1u, Napi::Number::New(env, s ? static_cast<double>(s->hits) : 0));
+    out.Set(2u, Napi::Number::New(env, s ? static_cast<double>(s->sleeps) : 0));
+    out.Set(3u, Napi::Number::New(env, s ? static_cast<double>(s->windowNs) / 1000 : 0));
+    return out;
+  }
+
+  // A continuous run of deliveries from one prepare callback returns to the loop after this long.
+  static constexpr uint64_t kMaxPrepareNs = 1000000;
+
+  static void OnPrepare(uv_prepare_t* handle) {
+    Spinner* s = static_cast<Spinner*>(handle->data);
+    if (!s->bell || s->links.empty()) return;
+    uv_loop_t* loop = handle->loop;
+    const uint64_t started = uv_hrtime();
+    for (;;) {
+      uint64_t now = uv_hrtime();
+      if (s->active) {
+        s->active = false;
+        s->lastActivity = now;
+        s->sleptAt = 0;  // woken by something else than a message: nothing to learn
+      }
+      // Timers due, immediates, pending callbacks: the loop will not block, and arming can wait
+      // for the prepare before a poll that does.
+      uv_update_time(loop);
+      const int timeout = uv_backend_timeout(loop);
+      if (timeout == 0) return;
+      uint64_t deadline = s->lastActivity + s->windowNs;
+      if (timeout > 0) deadline = std::min(deadline, now + static_cast<uint64_t>(timeout) * 1000000);
+      bool data = false;
+      const uint64_t spinStart = now;
+      for (uint32_t n = 1; now < deadline; n++) {
+        if (s->AnyPending()) {
+          data = true;
+          break;
+        }
+        // Every few µs: has another file descriptor become ready (a socket, a timer's or a
+        // worker's wake-up, our own doorbell)? Then the loop has work: stop spinning.
+        if ((n & 7) == 0 && OtherIoReady(loop)) break;
+        // Yield rather than pause: on a loaded machine the peer we wait for may be runnable on
+        // this very CPU (pausing kept it off until our time slice ended: 3x the round trip);
+        // with nothing else runnable sched_yield returns at once.
+        sched_yield();
+        now = uv_hrtime();
+      }
+      s->spunNs += now - spinStart;
+      // All rings armed and empty: sleeping is safe, a writer rings from now on.
+      if (!data && s->ArmAll()) {
+        s->sleeps++;
+        s->sleptAt = s->lastActivity;
+        return;
+      }
+      s->hits++;
+      if (now - started > kMaxPrepareNs) {
+        // Deliveries have kept this callback busy long enough: the loop gets its turn (it polls
+        // without blocking while the kick is active) and the next prepare goes on.
+        uv_idle_start(&s->kick, [](uv_idle_t* h) { uv_idle_stop(h); });
+        return;
+      }
+      const uint64_t reads = s->reads;
+      s->bell->Deliver();
+      if (!s->bell) return;  // the callback closed the bell
+      // Nothing was read (a ring the callback does not drain): do not spin on it.
+      if (s->reads == reads) return;
     }
   }
+
+  static bool OtherIoReady(uv_loop_t* loop) {
+    struct pollfd p = {uv_backend_fd(loop), POLLIN, 0};
+    return poll(&p, 1, 0) > 0;
+  }
+
 
   // close(): stops polling, closes the fd and removes the FIFO. Idempotent.
   void Close(const Napi::CallbackInfo&) {
     if (fd_ < 0) return;
+    if (spinner_) {
+      Spinner* s = spinner_;
+      spinner_ = nullptr;
+      s->bell = nullptr;
+      for (Link* link : s->links) link->DropSpinner();
+      s->links.clear();
+      uv_prepare_stop(&s->prepare);
+      uv_idle_stop(&s->kick);
+      const auto closed = [](uv_handle_t* h) {
+        Spinner* sp = static_cast<Spinner*>(h->data);
+        if (--sp->openHandles == 0) delete sp;
+      };
+      uv_close(reinterpret_cast<uv_handle_t*>(&s->prepare), closed);
+      uv_close(reinterpret_cast<uv_handle_t*>(&s->kick), closed);
+    }
     if (poll_) {
       uv_poll_stop(poll_);
       poll_->data = nullptr;
@@ -603,6 +860,7 @@ class Bell : public Napi::ObjectWrap<Bell> {
   Napi::Env env_ = nullptr;
   Napi::FunctionReference callback_;
   std::unique_ptr<Napi::AsyncContext> context_;
+  Spinner* spinner_ = nullptr;
 };
 
 // openPeerBell(path) -> fd: the write end of a peer's FIFO, checked to be a FIFO we own.
@@ -780,6 +1038,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mallocTuned", Napi::Function::New(env, MallocTuned));
   // Link.read(maxBytes, arm) arms an empty ring (an addon built before it ignores `arm`).
   exports.Set("readArms", Napi::Boolean::New(env, true));
+  // Bell.spin and Bell.watch exist (an addon built before has neither: no busy-poll then).
+  exports.Set("spins", Napi::Boolean::New(env, true));
   // Slab.write and writeBlob take a body as a list of parts (an addon built before copies nothing
   // from a list: link.ts joins the parts itself then).
   exports.Set("writesParts", Napi::Boolean::New(env, true));

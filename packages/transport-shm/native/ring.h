@@ -216,6 +216,18 @@ class RingReader {
     return true;
   }
 
+  // True when the writer published bytes the reader has not taken: one load, no side effect (the
+  // busy-poll before sleeping calls it in a loop, see Spinner in addon.cc). A corrupt tail also
+  // reads as pending: the Scan that follows reports it.
+  bool Pending() const { return r_.ctl->tail.load(std::memory_order_acquire) != head_; }
+
+  // Like Arm(), but stores nothing when the ring is armed already (the check before every sleep
+  // re-arms rings that stayed armed). False when data is there: drain instead of sleeping.
+  bool EnsureArmed() {
+    if (r_.ctl->readerArmed.load(std::memory_order_seq_cst) == 0) return Arm();
+    return r_.ctl->tail.load(std::memory_order_seq_cst) == head_;
+  }
+
   const uint8_t* data() const { return r_.data; }
 
  private:

@@ -1,5 +1,5 @@
 // Micro benchmark of the shm transport on built dist code (run `npx turbo run build` first):
-//   node packages/transport-shm/scripts/micro.mjs [rtt|tput|stream|large|all] [seconds]
+//   node packages/transport-shm/scripts/micro.mjs [rtt|tput|stream|large|all] [seconds] [spin µs]
 // Spawns the server bus as a child process and drives it from this one. Numbers are noisy on a
 // shared machine: compare runs made back to back, and profile with `node --cpu-prof`.
 import { spawn } from 'node:child_process'
@@ -28,7 +28,8 @@ if (role === '--server') {
   const what = role ?? 'all'
   const seconds = Number(process.argv[3] ?? 2)
   const dir = mkdtempSync(join(tmpdir(), 'shm-micro-'))
-  const url = `shm://micro${process.pid}?dir=${dir}&idle=500`
+  const spin = process.argv[4] === undefined ? '' : `&spin=${process.argv[4]}`
+  const url = `shm://micro${process.pid}?dir=${dir}&idle=500${spin}`
   const child = spawn(
     process.execPath,
     [...process.execArgv, fileURLToPath(import.meta.url), '--server', url],

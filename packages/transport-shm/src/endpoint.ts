@@ -3,6 +3,11 @@
  * write) runs `pump`: retry full writes, drain every link in batches and arm each in the read that
  * finds it empty, then sleep. While data keeps coming nobody arms, so a busy stream costs no
  * system call.
+ *
+ * With a spin budget (the `spin` option), pump leaves the rings unarmed and the addon polls them
+ * for that long after the last activity, right before the event loop would block (NativeBell.spin):
+ * a message arriving meanwhile runs pump at once, with no doorbell and no wake-up on either side.
+ * Only then are the rings armed and the loop sleeps.
  * @module
  */
 import type { Logger } from '@unipc/core/spi'
@@ -17,6 +22,8 @@ const BATCHES_BEFORE_YIELD = 32
 export class Endpoint {
   readonly links = new Set<ShmLink>()
   readonly #bell: NativeBell
+  /** The addon arms the rings before the loop sleeps (spin budget on): pump must not. */
+  readonly #spins: boolean
   #scheduled = false
   #closed = false
 
@@ -25,20 +32,25 @@ export class Endpoint {
    * @param onFrame - called for every message received on a link
    * @param onLinkError - called when a link is unusable (corrupt ring); the endpoint has closed it
    * @param logger - where problems are logged
+   * @param spinUs - busy-poll budget in µs after activity, 0 for none (see NativeBell.spin)
    */
   constructor(
     readonly bellPath: string,
     private readonly onFrame: (link: ShmLink, frame: Frame) => void,
     private readonly onLinkError: (link: ShmLink, err: Error) => void,
     private readonly logger: Logger,
+    spinUs = 0,
   ) {
     this.#bell = new addon.Bell(bellPath)
     this.#bell.start(() => this.pump())
+    this.#spins = spinUs > 0 && addon.spins === true
+    if (this.#spins) this.#bell.spin?.(spinUs)
   }
 
   /** Adds a link and drains it once (it may already hold messages). */
   add(link: ShmLink): void {
     this.links.add(link)
+    if (this.#spins) link.pollBy(this.#bell)
     this.schedule()
   }
 
@@ -71,18 +83,19 @@ export class Endpoint {
 
   /**
    * Drains every link, arming each in the read that finds it empty (a peer writing after that
-   * rings the bell, which runs pump again). A link still delivering after
-   * {@link BATCHES_BEFORE_YIELD} batches stays unarmed and pump comes back after the event loop
-   * had its turn.
+   * rings the bell, which runs pump again); when spinning, the addon arms them later instead. A
+   * link still delivering after {@link BATCHES_BEFORE_YIELD} batches stays unarmed and pump comes
+   * back after the event loop had its turn.
    */
   pump(): void {
     let more = false
+    const arm = !this.#spins
     for (const link of this.links) {
       if (this.#closed) return
       try {
         link.flush()
         const deliver = (f: Frame): void => this.#deliver(link, f)
-        for (let batches = 1; link.readOrArm(deliver); batches++) {
+        for (let batches = 1; arm ? link.readOrArm(deliver) : link.readBatch(deliver); batches++) {
           if (batches >= BATCHES_BEFORE_YIELD) {
             more = true
             break
@@ -104,6 +117,11 @@ export class Endpoint {
       // A malformed message from a peer is its fault, not ours: log it and keep serving.
       this.logger.warn(`unipc shm: dropped a message (op ${frame.op}) from pid ${link.peerPid}`, err)
     }
+  }
+
+  /** Busy-poll diagnostics, see NativeBell.spinStats: `[µs polling, deliveries, sleeps]`. */
+  spinStats(): number[] {
+    return this.#bell.spinStats?.() ?? [0, 0, 0]
   }
 
   /** Closes the bell and every link. Idempotent. */

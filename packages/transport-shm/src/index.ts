@@ -3,18 +3,21 @@
  * through a broker process (started in the background on first use) and exchange every message
  * through lock-free rings in POSIX shared memory, woken by FIFO doorbells polled by libuv.
  *
- * URL: `shm://<bus>[?dir=<path>&ring=<bytes>&idle=<ms>&maxPayload=<bytes>&tuneMalloc=0]`.
+ * URL: `shm://<bus>[?dir=<path>&ring=<bytes>&idle=<ms>&maxPayload=<bytes>&tuneMalloc=0&spin=<µs>]`.
  * @packageDocumentation
  */
 import { InvalidArgumentError, type TransportFactoryOptions } from '@unipc/core/spi'
 import { assertBusName } from './paths.js'
 import { ShmTransport } from './transport.js'
 
-export { type ShmOptions, ShmTransport } from './transport.js'
+export { type ShmOptions, type ShmSpinStats, ShmTransport } from './transport.js'
 
 const DEFAULT_RING = 1024 * 1024
 const DEFAULT_IDLE_MS = 5000
 const MAX_PAYLOAD = 64 * 1024 * 1024
+/** Busy-poll budget after activity, in µs (see the README, "Latency and CPU"). */
+export const DEFAULT_SPIN_US = 50
+const MAX_SPIN_US = 1_000_000
 
 function intOption(url: URL, options: TransportFactoryOptions, key: string, fallback: number): number {
   const raw = url.searchParams.get(key) ?? options[key]
@@ -39,7 +42,9 @@ function boolOption(url: URL, options: TransportFactoryOptions, key: string, fal
  * the bus's socket and doorbells), `ring` (bytes per ring direction, a power of two; default
  * 1 MiB), `idle` (ms an auto-started broker lingers without buses; default 5000), `maxPayload`
  * (default and maximum 64 MiB), `tuneMalloc` (default 1; 0 keeps glibc's allocator settings of
- * this process and of the broker it starts, see the README).
+ * this process and of the broker it starts, see the README), `spin` (µs this process keeps polling
+ * its rings after a message before it sleeps; default {@link DEFAULT_SPIN_US}, 0 = never, at most
+ * 1 000 000; see the README).
  * @param url - `shm://<bus>`
  * @param options - the same keys as the query, from `connect(url, { transport: … })`
  */
@@ -51,6 +56,9 @@ export function createTransport(url: URL, options: TransportFactoryOptions = {})
   if (ringSize < 4096 || ringSize > 1 << 30 || (ringSize & (ringSize - 1)) !== 0)
     throw new InvalidArgumentError(`shm ring size must be a power of two from 4096 to 2^30, got ${ringSize}`)
   const maxPayload = Math.min(intOption(url, options, 'maxPayload', MAX_PAYLOAD), MAX_PAYLOAD)
+  const spinUs = intOption(url, options, 'spin', DEFAULT_SPIN_US)
+  if (spinUs > MAX_SPIN_US)
+    throw new InvalidArgumentError(`shm option 'spin' must be at most ${MAX_SPIN_US} µs, got ${spinUs}`)
   const dir = url.searchParams.get('dir') ?? (typeof options.dir === 'string' ? options.dir : undefined)
   return new ShmTransport({
     bus,
@@ -59,5 +67,6 @@ export function createTransport(url: URL, options: TransportFactoryOptions = {})
     idleMs: intOption(url, options, 'idle', DEFAULT_IDLE_MS),
     maxPayload: Math.max(1, maxPayload),
     tuneMalloc: boolOption(url, options, 'tuneMalloc', true),
+    spinUs,
   })
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { type BytesOrParts, joinParts, ProtocolError, partsLength } from '@unipc/core/spi'
 import { addon } from './load-addon.js'
-import type { NativeLink, NativeSlab } from './native.js'
+import type { NativeBell, NativeLink, NativeSlab } from './native.js'
 import { segmentName } from './paths.js'
 import { BLOB_FLAG, FieldReader, FieldWriter, Op, SLAB_FLAG } from './wire.js'
 
@@ -158,6 +158,11 @@ export class ShmLink {
   /** True once closed. */
   get closed(): boolean {
     return this.#closed
+  }
+
+  /** Has `bell` poll this link's incoming ring while it spins (see NativeBell.spin). */
+  pollBy(bell: NativeBell): void {
+    if (!this.#closed) bell.watch?.(this.#native)
   }
 
   /** Opens the peer's bell FIFO so writes can wake it. */

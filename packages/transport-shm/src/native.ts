@@ -100,6 +100,24 @@ export declare class NativeBell {
   readonly fd: number
   /** Calls `onRing` on the JS thread whenever a peer rings (wake-ups coalesce). */
   start(onRing: () => void): void
+  /**
+   * Turns on the bounded busy-poll (after {@link NativeBell.start}): after a read or write on a
+   * watched link, the JS thread keeps polling the watched rings for up to `us` µs right before the
+   * event loop would block, and calls `onRing` as soon as one holds data; then it arms them all
+   * and the loop sleeps. From then on the caller must not arm rings (read without `arm`): they
+   * are armed right before the loop blocks. Never spins while the loop has other work (timers
+   * due, immediates, ready file descriptors). Absent from an addon built before it (see
+   * {@link NativeAddon.spins}).
+   * @param us - the budget in µs, 0 to 1 000 000 (0 does nothing)
+   */
+  spin?(us: number): void
+  /** Polls `link`'s incoming ring while spinning, until the link closes (needs {@link NativeBell.spin}). */
+  watch?(link: NativeLink): void
+  /**
+   * Diagnostics of the busy-poll: `[µs spent polling, deliveries made from the poll, times the
+   * loop went to sleep after polling]` (zeros when not spinning).
+   */
+  spinStats?(): number[]
   /** Stops polling, closes the fd and removes the FIFO. Idempotent. */
   close(): void
 }
@@ -136,6 +154,8 @@ export interface NativeAddon {
   tuneMalloc?(): boolean
   /** True once {@link NativeAddon.tuneMalloc} tuned the allocator in this process (diagnostics, tests). */
   mallocTuned?(): boolean
+  /** True when NativeBell.spin and NativeBell.watch exist (absent from an addon built before). */
+  readonly spins?: boolean
   /** True when NativeLink.read takes `arm` (absent from an addon built before it did). */
   readonly readArms?: boolean
   /**

@@ -52,6 +52,24 @@ export interface ShmOptions {
    * starts); false keeps the process's settings (see NativeAddon.tuneMalloc). Default true.
    */
   readonly tuneMalloc?: boolean
+  /**
+   * Busy-poll budget in µs: after a message is read or written, this process keeps polling its
+   * rings this long before it sleeps (see the README, "Latency and CPU"). 0 turns it off.
+   * Default 0 here; `createTransport` applies the package default.
+   */
+  readonly spinUs?: number
+}
+
+/** See {@link ShmTransport.spinStats}. */
+export interface ShmSpinStats {
+  /** Wall-clock µs spent polling the rings. */
+  readonly polledUs: number
+  /** Wake-ups the poll made unnecessary: it found a message and delivered it. */
+  readonly deliveries: number
+  /** Times the loop armed the rings and went to sleep after polling. */
+  readonly sleeps: number
+  /** The current polling window in µs (adapted between 0 and the budget). */
+  readonly windowUs: number
 }
 
 interface PendingReply {
@@ -137,6 +155,7 @@ export class ShmTransport implements Transport {
         }
       },
       this.#logger,
+      this.#options.spinUs ?? 0,
     )
     const peers = new Peers(paths, endpoint, this.#options.ringSize, context.component ?? '', this.#logger)
     this.#paths = paths
@@ -257,6 +276,16 @@ export class ShmTransport implements Transport {
           this.#logger.warn('unipc shm: could not register again with the new broker', r.reason)
       this.#onState('connected')
     })()
+  }
+
+  /**
+   * Diagnostics of the busy-poll (the `spin` option): wall-clock µs spent polling, messages
+   * delivered by the poll (no doorbell, no wake-up), times the loop went to sleep after polling,
+   * and the current window in µs (it adapts between 0 and the budget). Zeros when not spinning.
+   */
+  spinStats(): ShmSpinStats {
+    const [polledUs = 0, deliveries = 0, sleeps = 0, windowUs = 0] = this.#endpoint?.spinStats() ?? []
+    return { polledUs, deliveries, sleeps, windowUs }
   }
 
   async close(): Promise<void> {

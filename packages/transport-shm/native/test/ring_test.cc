@@ -256,7 +256,37 @@ static void SlabParts() {
   CHECK(w.Write(none, 1, pos) == SlabResult::kNoRoom);
 }
 
+// The busy-poll's view of a ring (Spinner in addon.cc): Pending() sees published frames without
+// side effects, and EnsureArmed() arms an empty ring once and refuses to arm one holding data.
+static void PendingAndEnsureArmed() {
+  TestRing ring(4096);
+  RingWriter w(ring.view());
+  RingReader r(ring.view());
+  uint8_t b[16] = {1};
+  std::vector<FrameRef> frames;
+  uint64_t next = 0;
+  const char* err = nullptr;
+  CHECK(!r.Pending());
+  CHECK(r.EnsureArmed());
+  CHECK(r.EnsureArmed());  // armed already: nothing stored, still safe to sleep
+  CHECK(w.Write(1, b, sizeof b, nullptr, 0) == WriteResult::kWrittenWake);  // the writer takes the flag
+  CHECK(r.Pending());
+  CHECK(!r.EnsureArmed());  // data is there: drain instead of sleeping
+  CHECK(r.Scan(1 << 20, frames, next, err) == ReadResult::kOk && frames.size() == 1);
+  r.Commit(next);
+  CHECK(!r.Pending());
+  CHECK(r.EnsureArmed());
+  // A quiet frame leaves the flag set: still armed, but not empty, so not safe to sleep.
+  CHECK(w.Write(1, b, sizeof b, nullptr, 0, true) == WriteResult::kWritten);
+  CHECK(r.Pending());
+  CHECK(!r.EnsureArmed());
+  CHECK(r.Scan(1 << 20, frames, next, err) == ReadResult::kOk && frames.size() == 1);
+  r.Commit(next);
+  CHECK(r.EnsureArmed());
+}
+
 int main() {
+  PendingAndEnsureArmed();
   CorruptLength();
   CorruptTail();
   CorruptPad();
