@@ -260,6 +260,20 @@ export class Requests {
         }
       },
     }
+    // An item whose body runs from `start` to the end of `bytes` (read in place: no view of it).
+    const onItem = (bytes: Uint8Array, start: number): void => {
+      if (finished) return
+      let value: R
+      try {
+        value = rt.decodeBodyAt(bytes, start) as R
+      } catch (err) {
+        fail(err as Error)
+        return
+      }
+      const size = bytes.length - start
+      sink.next(value, size)
+      if (autoCredit) handle.consumed(size)
+    }
     try {
       rt.assertOpen(what)
       rt.assertNotAborted(options.signal, what)
@@ -277,18 +291,9 @@ export class Requests {
                 bytesEvery = Math.ceil(frame.windowBytes / 2)
               }
               return
-            case FrameKind.Item: {
-              let value: R
-              try {
-                value = rt.decodeBody(frame.body) as R
-              } catch (err) {
-                fail(err as Error)
-                return
-              }
-              sink.next(value, frame.body.length)
-              if (autoCredit) handle.consumed(frame.body.length)
+            case FrameKind.Item:
+              onItem(frame.body, 0)
               return
-            }
             case FrameKind.End:
               finish()
               sink.complete()
@@ -304,6 +309,7 @@ export class Requests {
               )
           }
         },
+        onItem,
         fail,
       })
       if (options.timeout && options.timeout > 0)

@@ -357,12 +357,14 @@ let viewMin = Number.POSITIVE_INFINITY
  * @param bytes - one whole msgpack value
  * @param viewFrom - a bin (Buffer) body of this many bytes or more is returned as a view of `bytes`
  *   rather than a copy: only for input nobody else reads or reuses
+ * @param start - where the value begins in `bytes` (it runs to the end): a frame's body is read in
+ *   place, without a view of it
  */
-export function decodeFast(bytes: Uint8Array, viewFrom = Number.POSITIVE_INFINITY): unknown {
-  const t = bytes[0]
+export function decodeFast(bytes: Uint8Array, viewFrom = Number.POSITIVE_INFINITY, start = 0): unknown {
+  const t = bytes[start]
   if (t === undefined) return undefined
   src = bytes
-  at = 1
+  at = start + 1
   viewMin = viewFrom
   try {
     let value: unknown
@@ -371,7 +373,7 @@ export function decodeFast(bytes: Uint8Array, viewFrom = Number.POSITIVE_INFINIT
     else if (t === 0xde) value = readFields(readUint(2) ?? MAX_FIELDS + 1)
     else {
       // A lone scalar (nil, boolean, number, ASCII string); anything else declines.
-      at = 0
+      at = start
       value = readValue()
     }
     return value !== DECLINE && at === bytes.length ? value : undefined

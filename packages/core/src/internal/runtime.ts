@@ -12,6 +12,8 @@ import { CallTable } from './call-table.js'
 import { DeadlineTimers } from './deadline-timers.js'
 import {
   type Body,
+  type BodyReplyScan,
+  bodyView,
   type ControlFrame,
   decodeInbox,
   encodeBodyReply,
@@ -19,6 +21,7 @@ import {
   FrameKind,
   GatherBody,
   type ReplyFrame,
+  scanBodyReply,
 } from './frames.js'
 import { BytesBody, bytesKind } from './msgpack-flat.js'
 
@@ -43,6 +46,11 @@ export interface CoreTransport extends Transport {
 export interface PendingCall {
   /** Handles a reply-side frame for this call. */
   onFrame(frame: ReplyFrame): void
+  /**
+   * Optional: handles an Item frame whose body runs from `start` to the end of `bytes` (a stream's
+   * items take this path: no frame object, no view of the body; see {@link Runtime.decodeBodyAt}).
+   */
+  onItem?(bytes: Uint8Array, start: number): void
   /** Fails the call (bus closed, transport lost). */
   fail(error: Error): void
 }
@@ -83,6 +91,8 @@ export class Runtime {
   readonly #viewBodies: boolean
   /** Large bodies of calls go to the transport as parts of their own (see {@link encodeBody}). */
   readonly #gather: boolean
+  /** Where the inbox reads an Item frame's fields (one object, reused for every frame). */
+  readonly #scan: BodyReplyScan = { kind: FrameKind.Item, id: 0, start: 0 }
 
   constructor(
     readonly transport: CoreTransport,
@@ -179,6 +189,16 @@ export class Runtime {
     return this.#viewBodies ? decodeMsgpack(bytes, VIEW_BODIES_FROM) : this.options.codec.decode(bytes)
   }
 
+  /**
+   * {@link decodeBody} of the body that runs from `start` to the end of the frame `bytes`: the
+   * msgpack codec reads it in place; another codec gets a view.
+   */
+  decodeBodyAt(bytes: Uint8Array, start: number): unknown {
+    if (this.options.codec === msgpackCodec)
+      return decodeMsgpack(bytes, this.#viewBodies ? VIEW_BODIES_FROM : undefined, start)
+    return this.options.codec.decode(bodyView(bytes, start))
+  }
+
   /** Remembers a resource to close with the bus; returns a closable that also forgets it. */
   track(resource: Closable): Closable {
     this.#resources.add(resource)
@@ -261,6 +281,14 @@ export class Runtime {
   }
 
   #onInbox(bytes: Uint8Array): void {
+    const scan = this.#scan
+    if (scanBodyReply(bytes, scan) && scan.kind === FrameKind.Item) {
+      const call = this.calls.get(scan.id)
+      if (call?.onItem) {
+        call.onItem(bytes, scan.start)
+        return
+      }
+    }
     let frame: ReturnType<typeof decodeInbox>
     try {
       frame = decodeInbox(bytes)

@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
+import { decodeMsgpack } from '../../src/codec.js'
 import { CodecError, msgpackCodec } from '../../src/index.js'
 import { decodeFast, encodeFlat, encodeScalar, MAX_FIELDS } from '../../src/internal/msgpack-flat.js'
 
@@ -210,6 +211,35 @@ describe('decodeFast copies of bytes', () => {
         input.fill(0)
         expect(b[0]).toBe(value[0])
         expect(Buffer.from(b).equals(Buffer.from(value))).toBe(true)
+      }
+    }
+  })
+})
+
+describe('decoding a value in place, at an offset of a larger buffer (a frame body)', () => {
+  it('reads what decoding the value alone reads, through the fast path and the fallback', () => {
+    const values: unknown[] = [
+      null,
+      7,
+      'text',
+      Uint8Array.from([1, 2, 3]),
+      Buffer.from([4, 5]),
+      Buffer.alloc(300, 9),
+      { a: 1, b: 'x' },
+      { nested: { deeper: [1, 2, 3] } },
+      [1, 'two', { three: 3 }],
+    ]
+    for (const value of values) {
+      const alone = packr.pack(value)
+      for (const head of [1, 5, 70]) {
+        const frame = Buffer.concat([Buffer.alloc(head, 0xee), alone])
+        const got = msgpackCodec.decode(alone)
+        expect(decodeMsgpack(frame, undefined, head), JSON.stringify(value)).toEqual(got)
+        // The same from a plain Uint8Array: a bin still comes back as a Buffer.
+        const plain = new Uint8Array(frame.buffer, frame.byteOffset, frame.length)
+        const fromPlain = decodeMsgpack(plain, undefined, head)
+        expect(fromPlain).toEqual(got)
+        if (Buffer.isBuffer(got)) expect(Buffer.isBuffer(fromPlain)).toBe(true)
       }
     }
   })
