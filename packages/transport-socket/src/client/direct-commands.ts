@@ -212,7 +212,15 @@ export class CommandRouter implements CommandSink {
     for (const c of this.#orphans)
       this.host.logger.warn(`unipc: a command for ${c.queue} is lost: the hub is unreachable while closing`)
     this.#orphans = []
-    await Promise.allSettled(pushes)
+    if (pushes.length === 0) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.allSettled(pushes),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, CLOSE_GRACE_MS)
+      }),
+    ])
+    clearTimeout(timer)
   }
 
   #lookup(queue: string, data: Uint8Array): Promise<void> {

@@ -180,7 +180,7 @@ export class DirectServer implements ConnectionHost {
     if (this.#closed) return
     this.#closed = true
     for (const conn of [...this.#all]) {
-      conn.send([T.Bye, this.#lastTag.get(conn) ?? 0])
+      conn.sendAfterSummary([T.Bye, this.#lastTag.get(conn) ?? 0])
       conn.close()
     }
     await this.listener.close()

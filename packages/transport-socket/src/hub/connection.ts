@@ -157,6 +157,15 @@ export class HubConnection implements Peer {
     this.#writer.schedule()
   }
 
+  /**
+   * Sends the tick's summary frames (`Pushed`, `Done`) now, then `fields`: a last word (`Bye`) must
+   * not overtake the Done tags of work that finished before it.
+   */
+  sendAfterSummary(fields: Field[]): void {
+    this.#summarise()
+    this.send(fields)
+  }
+
   #summarise(): void {
     if (this.#closed) return
     if (this.#pushedUpTo !== 0) {

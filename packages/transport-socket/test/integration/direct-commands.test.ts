@@ -131,6 +131,20 @@ describe('commands straight from sender to worker', () => {
     ).toEqual(Array.from({ length: 12 }, (_, i) => i))
   }, 30_000)
 
+  it('a worker that shuts down cleanly finishes or hands back its direct commands: none lost, none run twice', async () => {
+    const { url } = await embeddedHub()
+    const leaving = await worker(url, 'dq', 'leaving', 'slow:100', '2')
+    const staying = await worker(url, 'dq', 'staying', 'slow:20', '2')
+    const bus = await sender(url)
+    const traffic = run(bus, 'dq', 60, 8)
+    await waitFor(() => ran(leaving).length >= 3, 10_000)
+    await leaving.kill('SIGTERM')
+    const replies = await traffic.all
+    expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 60 }, (_, i) => i))
+    const runs = [...ran(leaving), ...ran(staying)].map((r) => r.cmd).sort((a, b) => a - b)
+    expect(runs).toEqual(Array.from({ length: 60 }, (_, i) => i))
+  }, 30_000)
+
   it('commands a sender still holds when it closes are handed to the hub and still run', async () => {
     const { url, hub } = await embeddedHub()
     const slow = await worker(url, 'dq', 'slow', 'slow:300', '1')
