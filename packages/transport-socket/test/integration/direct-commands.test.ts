@@ -1,9 +1,13 @@
+import { createServer, connect as netConnect, type Server } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Bus, connect } from '@unipc/core'
 import { type ChildHandle, spawnTs, tempDir, waitFor } from '@unipc/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Hub, startHub } from '../../src/index.js'
+import { encodeFrame, FrameReader } from '../../src/wire/frames.js'
+import { decodeValue, type WireValue } from '../../src/wire/msgpack.js'
+import { Feature, T } from '../../src/wire/protocol.js'
 import { type HubProcess, startHubProcess } from '../helpers/hub-process.js'
 
 const workerFixture = fileURLToPath(new URL('../fixtures/direct-worker.ts', import.meta.url))
@@ -26,13 +30,49 @@ function ran(w: ChildHandle): { cmd: number; redelivered: boolean }[] {
     })
 }
 
+/**
+ * A hub as an older version shows itself: a proxy in front of a real hub that clears the
+ * DirectCommands bit of the Welcome's features (everything else passes through untouched).
+ */
+async function olderHub(hubPath: string, path: string): Promise<Server> {
+  const server = createServer((client) => {
+    const upstream = netConnect(hubPath)
+    client.pipe(upstream)
+    const reader = new FrameReader(64 * 1024 * 1024, {
+      frame: (body) => {
+        const msg = decodeValue(body) as WireValue[]
+        if (msg[0] === T.Welcome) msg[5] = (msg[5] as number) & ~Feature.DirectCommands
+        const f = encodeFrame(msg)
+        if (Array.isArray(f)) for (const part of f) client.write(part)
+        else client.write(f)
+      },
+      error: () => client.destroy(),
+    })
+    upstream.on('data', (c: Buffer) => reader.push(c))
+    const end = (): void => {
+      client.destroy()
+      upstream.destroy()
+    }
+    client.on('close', end).on('error', end)
+    upstream.on('close', end).on('error', end)
+  })
+  await new Promise<void>((resolve) => server.listen(path, resolve))
+  return server
+}
+
 describe('commands straight from sender to worker', () => {
   const stops: (() => unknown)[] = []
   afterEach(async () => {
     for (const s of stops.splice(0).reverse()) await s()
   })
 
-  async function embeddedHub(): Promise<{ url: string; hub: Hub }> {
+  async function embeddedHub(kind: 'unix' | 'tcp' = 'unix'): Promise<{ url: string; hub: Hub }> {
+    if (kind === 'tcp') {
+      const token = 'direct-commands-test-token'
+      const hub = await startHub({ listen: ['tcp://127.0.0.1:0'], token })
+      stops.push(() => hub.close())
+      return { url: `${hub.urls[0]}?token=${token}`, hub }
+    }
     const dir = tempDir('unipc-dcmd-')
     stops.push(() => dir.cleanup())
     const hub = await startHub({ listen: [`unix://${join(dir.path, 'hub.sock')}`] })
@@ -82,21 +122,38 @@ describe('commands straight from sender to worker', () => {
     return { all, got: () => got }
   }
 
-  it('commands go straight to the workers: the hub queues none of them', async () => {
-    const { url, hub } = await embeddedHub()
-    await worker(url, 'dq', 'w1', 'fast')
-    await worker(url, 'dq', 'w2', 'fast')
-    const bus = await sender(url)
-    const replies = await run(bus, 'dq', 300, 32).all
-    expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 300 }, (_, i) => i))
-    expect(new Set(replies.map((r) => r.by))).toEqual(new Set(['w1', 'w2']))
-    expect(replies.every((r) => !r.redelivered)).toBe(true)
-    expect(hub.stats().queued).toBe(0)
-  }, 30_000)
+  for (const kind of ['unix', 'tcp'] as const)
+    it(`commands go straight to the workers (${kind}): the hub queues none of them`, {
+      timeout: 30_000,
+    }, async () => {
+      const { url, hub } = await embeddedHub(kind)
+      await worker(url, 'dq', 'w1', 'fast')
+      await worker(url, 'dq', 'w2', 'fast')
+      const bus = await sender(url)
+      const replies = await run(bus, 'dq', 300, 32).all
+      expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 300 }, (_, i) => i))
+      expect(new Set(replies.map((r) => r.by))).toEqual(new Set(['w1', 'w2']))
+      expect(replies.every((r) => !r.redelivered)).toBe(true)
+      expect(hub.stats().queued).toBe(0)
+    })
 
   it('a worker without a direct listener gets its commands through the hub', async () => {
     const { url, hub } = await embeddedHub()
     await worker(url, 'dq', 'w1', 'fast', '4', 'nodirect')
+    const bus = await sender(url)
+    const replies = await run(bus, 'dq', 50, 8).all
+    expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    expect(hub.stats().queued).toBe(50)
+  }, 30_000)
+
+  it('with a hub that does not introduce workers (an older hub), commands go through the hub', async () => {
+    const { url: hubUrl, hub } = await embeddedHub()
+    const dir = tempDir('unipc-dcmd-old-')
+    stops.push(() => dir.cleanup())
+    const oldHub = await olderHub(new URL(hubUrl).pathname, join(dir.path, 'old.sock'))
+    stops.push(() => oldHub.close())
+    const url = `unix://${join(dir.path, 'old.sock')}`
+    await worker(url, 'dq', 'w1', 'fast')
     const bus = await sender(url)
     const replies = await run(bus, 'dq', 50, 8).all
     expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 50 }, (_, i) => i))
