@@ -22,6 +22,7 @@ import {
   writeStr,
 } from '../wire-msgpack.js'
 import { bytesHeadSize, writeBytesHead } from './msgpack-flat.js'
+import { slabBuffer } from './slab.js'
 
 /** Frame kinds; numbers keep frames small. Documented in docs/protocol/core-frames.md. */
 export const FrameKind = {
@@ -289,7 +290,8 @@ function bodyReply(
   body: Body,
   gather: GatherBody | undefined,
 ): BytesOrParts {
-  const buf = Buffer.allocUnsafe(2 + intSize(id) + bodySize(body) - (gather ? gather.bytes.length : 0))
+  // From a slab (see slab.ts): one per stream item and per call's answer.
+  const buf = slabBuffer(2 + intSize(id) + bodySize(body) - (gather ? gather.bytes.length : 0))
   buf[0] = 0x93 // array of 3
   buf[1] = kind
   const end = writeBodyOrHead(buf, writeInt(buf, 2, id), body, gather)

@@ -12,6 +12,7 @@
 // Imported: the global Buffer is a getter in ES modules, and this runs on every call.
 import { Buffer } from 'node:buffer'
 import { intSize, writeInt, writeStr, writeTagged } from '../wire-msgpack.js'
+import { slabBuffer } from './slab.js'
 
 /** Objects with more fields go to msgpackr (the fast path is for small parameter objects). */
 export const MAX_FIELDS = 32
@@ -273,12 +274,13 @@ function readBytesAt(t: number): Uint8Array | typeof DECLINE {
 
 /**
  * A copy of `len` bytes of `from` at `start`: a Uint8Array (`plain`) or a Buffer. Every event and
- * stream item takes this path once per subscriber. Up to 64 bytes, a loop four bytes a turn over a
- * local: as fast as a native copy from a view, without the view (a loop over the module's `src`
- * re-read it every byte and cost three times as much). Longer ones are copied natively.
+ * stream item takes this path once per subscriber. A small Buffer is carved from a slab (see
+ * slab.ts); a Uint8Array gets an ArrayBuffer of its own, as msgpackr gives it. Up to 64 bytes, a
+ * loop four bytes a turn over a local: as fast as a native copy from a view, without the view (a loop over the module's `src` re-read it every byte
+ * and cost three times as much). Longer ones are copied natively.
  */
 function copyOut(from: Uint8Array, start: number, len: number, plain: boolean): Uint8Array {
-  const out = plain ? new Uint8Array(len) : Buffer.allocUnsafe(len)
+  const out = plain ? new Uint8Array(len) : slabBuffer(len)
   if (len > 64) {
     out.set(new Uint8Array(from.buffer, from.byteOffset + start, len))
     return out

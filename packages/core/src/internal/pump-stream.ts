@@ -68,15 +68,15 @@ export async function pumpStream(result: unknown, signal: AbortSignal, out: Cred
     (Symbol.asyncIterator in result || Symbol.iterator in result)
   ) {
     if (!(Symbol.asyncIterator in result)) {
-      await pumpIterable(result as Iterable<unknown>, signal, out)
+      await pumpIterable(result as Iterable<unknown>, out)
       return
     }
-    await pumpAsyncIterable(result as AsyncIterable<unknown>, signal, out)
+    await pumpAsyncIterable(result as AsyncIterable<unknown>, out)
     return
   }
   // A plain value from a streaming method is a one-item stream.
   await out.waitCredit()
-  if (!signal.aborted) out.send(result)
+  if (!out.aborted) out.send(result)
 }
 
 /**
@@ -84,18 +84,14 @@ export async function pumpStream(result: unknown, signal: AbortSignal, out: Cred
  * consumer by more than the item the sender may hold (a `for await` loop would pull the next item
  * before it waits for credit). Like `for await`, an iteration stopped early is closed with `return()`.
  */
-async function pumpAsyncIterable(
-  iterable: AsyncIterable<unknown>,
-  signal: AbortSignal,
-  out: CreditedSink,
-): Promise<void> {
+async function pumpAsyncIterable(iterable: AsyncIterable<unknown>, out: CreditedSink): Promise<void> {
   const it = iterable[Symbol.asyncIterator]()
   // Ended by the iterator itself (done, or it threw): nothing to close.
   let ended = false
   try {
     for (;;) {
       if (!out.hasCredit()) await out.waitCredit()
-      if (signal.aborted) return
+      if (out.aborted) return
       let next: IteratorResult<unknown>
       try {
         next = await it.next()
@@ -107,7 +103,7 @@ async function pumpAsyncIterable(
         ended = true
         return
       }
-      if (signal.aborted) return
+      if (out.aborted) return
       out.send(next.value)
     }
   } finally {
@@ -124,24 +120,23 @@ const SYNC_BATCH = 256
  * items the pump yields to the event loop, so a large credit window cannot starve other work.
  * Items that are promises are awaited, as `for await` would.
  */
-async function pumpIterable(
-  iterable: Iterable<unknown>,
-  signal: AbortSignal,
-  out: CreditedSink,
-): Promise<void> {
+async function pumpIterable(iterable: Iterable<unknown>, out: CreditedSink): Promise<void> {
   const it = iterable[Symbol.iterator]()
   let done = false
   try {
     for (let sent = 1; ; sent++) {
       if (!out.hasCredit()) await out.waitCredit()
-      if (signal.aborted) return
+      if (out.aborted) return
       const next = it.next()
       if (next.done) {
         done = true
         return
       }
-      const item = isThenable(next.value) ? await next.value : next.value
-      if (signal.aborted) return
+      let item = next.value
+      if (isThenable(item)) {
+        item = await item
+        if (out.aborted) return
+      }
       out.send(item)
       if (sent % SYNC_BATCH === 0) await new Promise<void>((resolve) => setImmediate(resolve))
     }

@@ -17,6 +17,8 @@ import type { Runtime } from './runtime.js'
 
 /** What the pump needs from a stream's sender (see pump-stream.ts). */
 export interface CreditedSink {
+  /** True once the call is aborted (a plain field: read per item, unlike an AbortSignal's getter). */
+  readonly aborted: boolean
   /** True when an item may be pulled from the handler's result now. */
   hasCredit(): boolean
   /** Resolves once {@link hasCredit} holds, or the call aborted. */
@@ -61,6 +63,10 @@ export class StreamSender implements CreditedSink {
       this.#bytes = Number.POSITIVE_INFINITY
       this.#anyAbove = Number.POSITIVE_INFINITY
     }
+  }
+
+  get aborted(): boolean {
+    return this.#abort.aborted
   }
 
   hasCredit(): boolean {
