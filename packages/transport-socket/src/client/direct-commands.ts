@@ -6,11 +6,12 @@
  * room for waits here, in order, until one has. A queue without workers, or with a worker only the
  * hub reaches, uses the hub as before.
  *
- * One sender's commands never overtake each other across the two paths: a queue goes from the
- * hub path to the direct path only when the hub answers `Workers` with no backlog for it (nothing
- * queued or unfinished) and this sender queued nothing through the hub while it asked; until then
- * it asks again now and then. From the direct path it goes back to the hub only once no direct
- * worker is left.
+ * One sender's commands never overtake each other across the two paths: once a queue on the hub
+ * path has direct workers, the sender holds new commands back (draining) and asks the hub until
+ * none of its commands of that queue waits there for a worker, then sends what it held straight to
+ * the workers, in order (a hub backlog that does not drain within a while sends the held commands
+ * through the hub after all, and the sender tries again later). From the direct path it goes back
+ * to the hub only once no direct worker is left.
  *
  * The sender holds every direct command until its worker reports it Done (its handler finished).
  * When the worker stops consuming, closes its link or dies, the commands it did not finish come
@@ -53,8 +54,12 @@ export interface CommandHost {
 const MAX_PREFETCH = 16
 /** How long close() waits for direct commands to finish before handing them to the hub. */
 const CLOSE_GRACE_MS = 1000
-/** How often a queue held on the hub path by the hub's backlog asks again (while it sends). */
-const RETRY_MS = 100
+/** How often a draining queue asks the hub whether its commands there were all delivered. */
+const DRAIN_POLL_MS = 20
+/** How long a queue drains before it gives up (its held commands go through the hub). */
+const DRAIN_MAX_MS = 2000
+/** How long after giving up (or a failed ask) a queue on the hub path tries the direct path again. */
+const RETRY_MS = 1000
 
 const RESOLVED: Promise<void> = Promise.resolve()
 
@@ -90,6 +95,8 @@ interface Route {
   workers: Worker[]
   /** Commands go straight to `workers` (false: through the hub). */
   direct: boolean
+  /** Until this time (epoch ms; 0: not draining) new commands wait here for the hub to deliver ours. */
+  drainUntil: number
   /** Commands that came back from a worker, served before `pending`. */
   back: Command[]
   /** Commands waiting for credit, in send order. */
@@ -123,8 +130,9 @@ export class CommandRouter implements CommandSink {
       const waiting = r.lookup
       return new Promise((resolve, reject) => waiting.push({ data, resolve, reject }))
     }
-    if (r.direct && !this.#closing) {
-      this.#place(r, new Command(queue, data, false))
+    if ((r.direct || r.drainUntil !== 0) && !this.#closing) {
+      if (r.direct) this.#place(r, new Command(queue, data, false))
+      else r.pending.push(new Command(queue, data, false))
       return RESOLVED
     }
     const pushed = this.host.hubPush(queue, data, false) as Promise<void>
@@ -139,8 +147,6 @@ export class CommandRouter implements CommandSink {
     const r = this.#routes.get(queue)
     if (!r || r.lookup) return
     this.#apply(r, flat, false)
-    // On the hub path: the next command asks whether the direct path is clear.
-    if (!r.direct) r.retryAt = 0
   }
 
   /** The hub link is back: ask for every worker list again and queue what waited for the hub. */
@@ -229,6 +235,7 @@ export class CommandRouter implements CommandSink {
       queue,
       workers: [],
       direct: false,
+      drainUntil: 0,
       back: [],
       pending: [],
       lookup: waiters,
@@ -259,14 +266,22 @@ export class CommandRouter implements CommandSink {
     this.host.workers(r.queue).then(
       (list) => {
         r.asking = false
-        this.#apply(r, list.flat, list.backlog === 0 && r.hubPushes === at)
+        if (!this.#closing) this.#apply(r, list.flat, list.backlog === 0 && r.hubPushes === at)
       },
       (err) => {
         r.asking = false
-        r.retryAt = Date.now() + RETRY_MS
         this.host.logger.debug(`unipc: could not list the workers of ${r.queue}`, err)
+        if (r.drainUntil !== 0) this.#stopDraining(r)
+        r.retryAt = Date.now() + RETRY_MS
       },
     )
+  }
+
+  /** Draining failed or took too long: what waited goes through the hub; try again later. */
+  #stopDraining(r: Route): void {
+    r.drainUntil = 0
+    r.retryAt = Date.now() + RETRY_MS
+    if (!this.#closing) this.#flush(r)
   }
 
   /**
@@ -290,12 +305,31 @@ export class CommandRouter implements CommandSink {
       )
     }
     r.workers = list
-    r.direct = list.length > 0 && (r.direct || clear)
-    if (r.direct) this.#pump(r)
-    else {
-      r.retryAt = Date.now() + RETRY_MS
+    if (list.length === 0) {
+      r.direct = false
+      r.drainUntil = 0
       this.#flush(r)
+      return
     }
+    if (r.direct || clear) {
+      r.direct = true
+      r.drainUntil = 0
+      this.#pump(r)
+      return
+    }
+    // Direct workers, but commands of this sender may still wait in the hub: drain first.
+    const now = Date.now()
+    if (r.drainUntil === 0) {
+      if (now < r.retryAt) return
+      r.drainUntil = now + DRAIN_MAX_MS
+    } else if (now > r.drainUntil) {
+      this.#stopDraining(r)
+      return
+    }
+    if (r.asking) return
+    setTimeout(() => {
+      if (!r.asking && r.drainUntil !== 0 && !this.#closing) this.#ask(r)
+    }, DRAIN_POLL_MS).unref?.()
   }
 
   /** Sends `c` to a worker with room, or lets it wait its turn. */
@@ -368,7 +402,6 @@ export class CommandRouter implements CommandSink {
     r.workers.splice(i, 1)
     if (r.workers.length > 0 || !r.direct) return
     r.direct = false
-    r.retryAt = Date.now() + RETRY_MS
     if (!this.#closing) this.#flush(r)
   }
 

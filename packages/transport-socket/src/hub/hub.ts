@@ -196,7 +196,7 @@ class HubCore implements ConnectionHost {
       case T.Enqueue: {
         const rid = f.a
         try {
-          this.queues.push(f.name, f.data)
+          this.queues.push(f.name, f.data, false, conn.id)
         } catch (err) {
           if (err instanceof ProtocolError) throw err
           conn.fail(rid, err)
@@ -233,7 +233,7 @@ class HubCore implements ConnectionHost {
         this.#confirmLater(
           conn,
           msg,
-          () => this.queues.push(str(msg, 2), bin(msg, 3), msg[4] === true),
+          () => this.queues.push(str(msg, 2), bin(msg, 3), msg[4] === true, conn.id),
           T.Enqueue,
         )
         return
@@ -268,7 +268,7 @@ class HubCore implements ConnectionHost {
     const rid = msg[1] as number
     switch (msg[0]) {
       case T.Push:
-        this.queues.push(str(msg, 2), bin(msg, 3))
+        this.queues.push(str(msg, 2), bin(msg, 3), false, conn.id)
         break
       case T.Consume:
         this.queues.consume(conn, int(msg, 2), str(msg, 3), int(msg, 4), optStr(msg, 5))
@@ -317,7 +317,12 @@ class HubCore implements ConnectionHost {
         conn.send([T.Entries, rid, this.messaging.servers(conn, str(msg, 2))])
         return
       case T.Workers:
-        conn.send([T.Entries, rid, this.queues.workers(conn, str(msg, 2)), this.queues.backlog(str(msg, 2))])
+        conn.send([
+          T.Entries,
+          rid,
+          this.queues.workers(conn, str(msg, 2)),
+          this.queues.backlog(str(msg, 2), conn),
+        ])
         return
       case T.Unserve:
         this.messaging.unserve(conn, int(msg, 2))

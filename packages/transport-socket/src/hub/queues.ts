@@ -18,6 +18,8 @@ import { ownQueued, type Peer } from './peer.js'
 export interface QueuedMessage {
   readonly data: Uint8Array
   readonly redelivered: boolean
+  /** The connection id of the sender (0: unknown, e.g. loaded from the state file). */
+  readonly from?: number
 }
 
 interface Consumer {
@@ -34,6 +36,8 @@ interface Consumer {
 interface Queue {
   items: QueuedMessage[]
   head: number
+  /** Messages waiting (not delivered) per sender connection id. */
+  readonly waiting: Map<number, number>
   consumers: Consumer[]
   next: number
 }
@@ -53,8 +57,10 @@ export class QueueBroker {
   onChange: () => void = () => {}
 
   /** Appends a message and delivers what can be delivered. */
-  push(queue: string, data: Uint8Array, redelivered = false): void {
-    this.#queue(queue).items.push({ data: ownQueued(data), redelivered })
+  push(queue: string, data: Uint8Array, redelivered = false, from = 0): void {
+    const q = this.#queue(queue)
+    q.items.push({ data: ownQueued(data), redelivered, from })
+    if (from !== 0) count(q, from, 1)
     this.queued++
     this.onChange()
     this.#pump(queue)
@@ -148,6 +154,7 @@ export class QueueBroker {
     if (c.held.size === 0 && !this.#queue(c.queue).consumers.includes(c)) this.#forget(c)
     const q = this.#queue(c.queue)
     q.items.splice(q.head, 0, m)
+    if (m.from) count(q, m.from, 1)
     this.#pump(c.queue)
   }
 
@@ -161,9 +168,10 @@ export class QueueBroker {
       const q = this.#queue(c.queue)
       q.consumers = q.consumers.filter((x) => x !== c)
       if (c.held.size > 0) {
-        const back = [...c.held.values()].map((m) => ({ data: m.data, redelivered: true }))
+        const back = [...c.held.values()].map((m) => ({ data: m.data, redelivered: true, from: m.from }))
         c.held.clear()
         q.items.splice(q.head, 0, ...back)
+        for (const m of back) if (m.from) count(q, m.from, 1)
         this.onChange()
       }
       this.#notify(c.queue)
@@ -186,12 +194,9 @@ export class QueueBroker {
     return out
   }
 
-  /** Messages of a queue waiting or delivered and not yet acknowledged. */
-  backlog(queue: string): number {
-    let n = this.depth(queue)
-    for (const mine of this.#consumers.values())
-      for (const c of mine.values()) if (c.queue === queue) n += c.held.size
-    return n
+  /** Messages of a queue that `peer` sent and that wait for a worker (not delivered yet). */
+  backlog(queue: string, peer: Peer): number {
+    return this.#queues.get(queue)?.waiting.get(peer.id) ?? 0
   }
 
   /** Number of messages waiting (not delivered) in a queue. */
@@ -203,7 +208,7 @@ export class QueueBroker {
   #queue(name: string): Queue {
     let q = this.#queues.get(name)
     if (!q) {
-      q = { items: [], head: 0, consumers: [], next: 0 }
+      q = { items: [], head: 0, waiting: new Map(), consumers: [], next: 0 }
       this.#queues.set(name, q)
     }
     return q
@@ -216,6 +221,7 @@ export class QueueBroker {
       if (!c) break
       const m = q.items[q.head] as QueuedMessage
       q.items[q.head++] = undefined as unknown as QueuedMessage
+      if (m.from) count(q, m.from, -1)
       const tag = this.#nextTag++
       c.held.set(tag, m)
       c.peer.send([T.Deliver, c.id, tag, m.redelivered, m.data])
@@ -259,4 +265,11 @@ export class QueueBroker {
     }
     return undefined
   }
+}
+
+/** Adds `n` to the messages of sender `from` waiting in `q`. */
+function count(q: Queue, from: number, n: number): void {
+  const v = (q.waiting.get(from) ?? 0) + n
+  if (v > 0) q.waiting.set(from, v)
+  else q.waiting.delete(from)
 }

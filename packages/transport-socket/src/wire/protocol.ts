@@ -128,9 +128,9 @@ export const T = {
   Acks: 64,
   /**
    * `[Workers, rid, queue]` → `[Entries, rid, [address, directUrl|nil, consumerId, concurrency, …],
-   * backlog]`: the workers of a queue and how many of its messages wait or are unacknowledged in the
-   * hub; the hub then pushes `Crew` to this connection whenever the list changes (hubs with
-   * {@link Feature.DirectCommands})
+   * backlog]`: the workers of a queue and how many of this connection's messages of that queue wait
+   * in the hub for a worker; the hub then pushes `Crew` to this connection whenever the list changes
+   * (hubs with {@link Feature.DirectCommands})
    */
   Workers: 65,
   /** hub→client `[Crew, queue, [address, directUrl|nil, consumerId, concurrency, …]]`: the new worker list */

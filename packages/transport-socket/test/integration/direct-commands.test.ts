@@ -137,6 +137,31 @@ describe('commands straight from sender to worker', () => {
       expect(hub.stats().queued).toBe(0)
     })
 
+  it('a sender that started before any worker moves to the direct path once the hub delivered its queued commands', async () => {
+    const { url, hub } = await embeddedHub()
+    const bus = await sender(url)
+    const early = Array.from({ length: 20 }, (_, i) => bus.commands.send<Reply>('dq', i, { timeout: 20_000 }))
+    await waitFor(() => hub.stats().queued === 20)
+    await worker(url, 'dq', 'w1', 'slow:5', '2')
+    expect((await Promise.all(early)).map((r) => r.cmd)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+    const replies = await run(bus, 'dq', 200, 16).all
+    expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 200 }, (_, i) => i))
+    expect(hub.stats().queued).toBe(20)
+  }, 30_000)
+
+  it("one sender's commands keep their order while its queue moves from the hub path to the direct path", async () => {
+    const { url } = await embeddedHub()
+    const bus = await sender(url)
+    const first = Array.from({ length: 30 }, (_, i) => bus.commands.send<Reply>('dq', i, { timeout: 20_000 }))
+    const w = await worker(url, 'dq', 'w1', 'slow:2', '1')
+    // More commands while the worker works through the hub's queue: they must run after those.
+    const more = Array.from({ length: 100 }, (_, i) =>
+      bus.commands.send<Reply>('dq', 30 + i, { timeout: 20_000 }),
+    )
+    await Promise.all([...first, ...more])
+    expect(ran(w).map((r) => r.cmd)).toEqual(Array.from({ length: 130 }, (_, i) => i))
+  }, 30_000)
+
   it('a worker without a direct listener gets its commands through the hub', async () => {
     const { url, hub } = await embeddedHub()
     await worker(url, 'dq', 'w1', 'fast', '4', 'nodirect')
