@@ -122,6 +122,14 @@ describe('commands straight from sender to worker', () => {
     return { all, got: () => got }
   }
 
+  /** Sends 50 commands from a new sender at `url` and checks that every one went through `hub`. */
+  async function expectThroughHub(url: string, hub: Hub): Promise<void> {
+    const bus = await sender(url)
+    const replies = await run(bus, 'dq', 50, 8).all
+    expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    expect(hub.stats().queued).toBe(50)
+  }
+
   for (const kind of ['unix', 'tcp'] as const)
     it(`commands go straight to the workers (${kind}): the hub queues none of them`, {
       timeout: 30_000,
@@ -165,10 +173,7 @@ describe('commands straight from sender to worker', () => {
   it('a worker without a direct listener gets its commands through the hub', async () => {
     const { url, hub } = await embeddedHub()
     await worker(url, 'dq', 'w1', 'fast', '4', 'nodirect')
-    const bus = await sender(url)
-    const replies = await run(bus, 'dq', 50, 8).all
-    expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 50 }, (_, i) => i))
-    expect(hub.stats().queued).toBe(50)
+    await expectThroughHub(url, hub)
   }, 30_000)
 
   it('with a hub that does not introduce workers (an older hub), commands go through the hub', async () => {
@@ -179,10 +184,7 @@ describe('commands straight from sender to worker', () => {
     stops.push(() => oldHub.close())
     const url = `unix://${join(dir.path, 'old.sock')}`
     await worker(url, 'dq', 'w1', 'fast')
-    const bus = await sender(url)
-    const replies = await run(bus, 'dq', 50, 8).all
-    expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 50 }, (_, i) => i))
-    expect(hub.stats().queued).toBe(50)
+    await expectThroughHub(url, hub)
   }, 30_000)
 
   it('commands of a SIGKILLed worker go to another worker flagged redelivered, and their replies reach the sender', async () => {
