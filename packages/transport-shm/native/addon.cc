@@ -136,6 +136,7 @@ struct Spinner {
   uv_prepare_t prepare;       // runs the spin right before the loop would block
   uv_idle_t kick;             // started to make the loop poll without blocking and come back
   std::vector<Link*> links;   // rings to poll (a Link removes itself when it unmaps)
+  std::vector<Link*> ringing;  // links whose peer's doorbell rings before the loop polls
   Bell* bell = nullptr;       // null once the Bell closed
   uint64_t budgetNs = 0;      // the most a window may be (Bell.spin)
   uint64_t windowNs = 0;      // the current window, adapted by Adapt()
@@ -149,7 +150,11 @@ struct Spinner {
   uint64_t sleeps = 0;
   int openHandles = 2;
 
-  void Remove(Link* link) { links.erase(std::remove(links.begin(), links.end(), link), links.end()); }
+  void Remove(Link* link) {
+    links.erase(std::remove(links.begin(), links.end(), link), links.end());
+    ringing.erase(std::remove(ringing.begin(), ringing.end(), link), ringing.end());
+  }
+  void RingAll();
 
   // The doorbell woke us after we slept: `waitedNs` passed between the last activity and this
   // message. Like KVM's halt polling: a message the window would have caught had it been a bit
@@ -218,8 +223,11 @@ class Link : public Napi::ObjectWrap<Link> {
     spinner_ = spinner;
     if (spinner && base_) spinner->links.push_back(this);
   }
-  // The Spinner is going away (its Bell closed): forget it without touching it.
-  void DropSpinner() { spinner_ = nullptr; }
+  // The Spinner is going away (its Bell closed): ring what waits, forget it without touching it.
+  void DropSpinner() {
+    spinner_ = nullptr;
+    RingDeferred();
+  }
 
  private:
   // create(name, capacity): a new segment, O_CREAT|O_EXCL, mode 0600, owner checked.
@@ -294,6 +302,7 @@ class Link : public Napi::ObjectWrap<Link> {
   }
 
   void Unmap() {
+    RingDeferred();
     if (spinner_) spinner_->Remove(this);
     spinner_ = nullptr;
     if (base_) munmap(base_, size_);
@@ -304,6 +313,29 @@ class Link : public Napi::ObjectWrap<Link> {
     if (!base_) throw CodedError(env, "link is closed", "ERR_UNIPC_SHM_CLOSED");
   }
 
+  // Rings the peer's doorbell: at once, or -- when this process spins -- right before its event
+  // loop next polls (Spinner::RingDeferred). A doorbell write wakes the peer, and the kernel often
+  // runs the woken process at once on the writer's CPU: rung in the middle of a job, the rest of
+  // the job waited for the peer's whole turn (tens to hundreds of µs on a loaded 2-core machine).
+  // Deferred, the peer runs while this process has nothing left to do.
+  void Wake() {
+    if (!spinner_) {
+      RingFd(peerBell_);
+    } else if (!ringDeferred_) {
+      ringDeferred_ = true;
+      spinner_->ringing.push_back(this);
+    }
+  }
+
+ public:
+  // Rings a deferred doorbell now (Spinner, and before the peer's bell or the mapping goes).
+  void RingDeferred() {
+    if (!ringDeferred_) return;
+    ringDeferred_ = false;
+    RingFd(peerBell_);
+  }
+
+ private:
   // A read or write happened: the spinner keeps polling for its budget from now on.
   void Active() {
     if (spinner_) spinner_->active = true;
@@ -315,6 +347,7 @@ class Link : public Napi::ObjectWrap<Link> {
   void SetPeerBell(const Napi::CallbackInfo& info) {
     const Napi::Value v = info[0];
     if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), "fd must be a number");
+    RingDeferred();
     peerBell_ = v.As<Napi::Number>().Int32Value();
   }
 
@@ -330,14 +363,14 @@ class Link : public Napi::ObjectWrap<Link> {
     switch (writer_.Write(static_cast<uint32_t>(type), a.data, a.length, b.data, b.length, quiet)) {
       case WriteResult::kWrittenWake:
         Active();
-        RingFd(peerBell_);
+        Wake();
         return Napi::Boolean::New(env, true);
       case WriteResult::kWritten:
         Active();
         return Napi::Boolean::New(env, true);
       case WriteResult::kFull:
         // The reader must drain for us to go on: wake it even if what fills the ring was quiet.
-        if (writer_.TakeArmed()) RingFd(peerBell_);
+        if (writer_.TakeArmed()) Wake();
         return Napi::Boolean::New(env, false);
       case WriteResult::kTooBig:
         throw CodedError(env, "frame is larger than a quarter of the ring; send it as a blob", "ERR_UNIPC_SHM_TOO_BIG");
@@ -386,7 +419,7 @@ class Link : public Napi::ObjectWrap<Link> {
     writer_.Publish();
     if (at > 0) Active();
     // A full ring wakes the reader even for quiet frames: it must drain for us to go on.
-    if ((full || (at > 0 && wake)) && writer_.TakeArmed()) RingFd(peerBell_);
+    if ((full || (at > 0 && wake)) && writer_.TakeArmed()) Wake();
     return Napi::Number::New(env, static_cast<double>(at));
   }
 
@@ -426,7 +459,7 @@ class Link : public Napi::ObjectWrap<Link> {
       std::memcpy(p + 8, data + f.offset, f.length);
       p += 8 + f.length;
     }
-    if (reader_.Commit(next)) RingFd(peerBell_);
+    if (reader_.Commit(next)) Wake();
     return out;
   }
 
@@ -460,10 +493,16 @@ class Link : public Napi::ObjectWrap<Link> {
   int role_ = 0;
   int peerBell_ = -1;
   Spinner* spinner_ = nullptr;
+  bool ringDeferred_ = false;  // listed in spinner_->ringing
   RingWriter writer_;
   RingReader reader_;
   std::vector<FrameRef> frames_;
 };
+
+void Spinner::RingAll() {
+  for (Link* link : ringing) link->RingDeferred();
+  ringing.clear();
+}
 
 bool Spinner::AnyPending() const {
   for (const Link* link : links)
@@ -761,10 +800,13 @@ class Bell : public Napi::ObjectWrap<Bell> {
 
   static void OnPrepare(uv_prepare_t* handle) {
     Spinner* s = static_cast<Spinner*>(handle->data);
-    if (!s->bell || s->links.empty()) return;
+    if (!s->bell) return;
+    if (s->links.empty()) return s->RingAll();
     uv_loop_t* loop = handle->loop;
     const uint64_t started = uv_hrtime();
     for (;;) {
+      // Doorbells of this iteration first: this process has nothing left to do but poll or sleep.
+      s->RingAll();
       uint64_t now = uv_hrtime();
       if (s->active) {
         s->active = false;
@@ -811,8 +853,12 @@ class Bell : public Napi::ObjectWrap<Bell> {
       const uint64_t reads = s->reads;
       s->bell->Deliver();
       if (!s->bell) return;  // the callback closed the bell
-      // Nothing was read (a ring the callback does not drain): do not spin on it.
-      if (s->reads == reads) return;
+      // Nothing was read (a ring the callback does not drain): do not spin on it, but arm the
+      // others, and what the callback wrote still rings its readers before the loop polls.
+      if (s->reads == reads) {
+        s->ArmAll();
+        return s->RingAll();
+      }
     }
   }
 
@@ -830,6 +876,7 @@ class Bell : public Napi::ObjectWrap<Bell> {
       spinner_ = nullptr;
       s->bell = nullptr;
       for (Link* link : s->links) link->DropSpinner();
+      s->RingAll();
       s->links.clear();
       uv_prepare_stop(&s->prepare);
       uv_idle_stop(&s->kick);

@@ -20,7 +20,7 @@ if (role === '--server') {
   process.stdout.write('ready\n')
   process.stdin.on('data', () => {
     const u = process.cpuUsage()
-    process.stdout.write(`${u.user + u.system}\n`)
+    process.stdout.write(`${u.user + u.system} ${JSON.stringify(bus.transport.spinStats?.() ?? {})}\n`)
   })
   process.stdin.on('end', () => void bus.close().then(() => process.exit(0)))
   process.stdin.resume()
@@ -42,15 +42,32 @@ if (role === '--server') {
   const p64 = new Uint8Array(64)
   // CPU time of both processes (µs): steadier than wall time on a loaded machine.
   const cpu = async () => {
-    const line = new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d)))))
+    const line = new Promise((resolve) => child.stdout.once('data', (d) => resolve(String(d).split(' '))))
     child.stdin.write('cpu\n')
     const u = process.cpuUsage()
-    return { client: u.user + u.system, server: await line }
+    const [server, spin] = await line
+    return {
+      client: u.user + u.system,
+      server: Number(server),
+      spin: [bus.transport.spinStats?.(), JSON.parse(spin)],
+    }
   }
+  // Busy-poll figures per operation, caller/server (see ShmTransport.spinStats).
+  const spinPerOp = (c0, c1, n) =>
+    c0.spin[0]
+      ? ' poll ' +
+        [0, 1]
+          .map((i) => {
+            const a = c0.spin[i]
+            const b = c1.spin[i]
+            return `${((b.polledUs - a.polledUs) / n).toFixed(1)}µs/${((b.deliveries - a.deliveries) / n).toFixed(2)}hit/${((b.sleeps - a.sleeps) / n).toFixed(2)}sleep w${b.windowUs}`
+          })
+          .join(' | ')
+      : ''
   const perOp = (c0, c1, n) => {
     const c = (c1.client - c0.client) / n
     const s = (c1.server - c0.server) / n
-    return `${(c + s).toFixed(2)} cpu-µs/op (caller ${c.toFixed(2)}, server ${s.toFixed(2)})`
+    return `${(c + s).toFixed(2)} cpu-µs/op (caller ${c.toFixed(2)}, server ${s.toFixed(2)})${process.env.SPIN_STATS ? spinPerOp(c0, c1, n) : ''}`
   }
   const until = (ms) => {
     const end = performance.now() + ms

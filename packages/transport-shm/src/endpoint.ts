@@ -18,6 +18,18 @@ import type { NativeBell } from './native.js'
 /** Batches read from one link before yielding to the event loop (timers, sockets) and coming back. */
 const BATCHES_BEFORE_YIELD = 32
 
+/**
+ * Endpoints of this process that poll (a spin budget). Any of them that finds data drains them
+ * all in one callback, so what several buses of one process received is handled before the
+ * promise jobs it triggers run: a peer's earlier message to one bus (the broker telling a caller
+ * that a server left) is seen before a later one to another bus (the broker confirming to that
+ * server that it left), as when their doorbells ring in order.
+ */
+const polling = new Set<Endpoint>()
+function pumpPolling(): void {
+  for (const endpoint of polling) endpoint.pump()
+}
+
 /** A process's doorbell and the links it drains. */
 export class Endpoint {
   readonly links = new Set<ShmLink>()
@@ -42,9 +54,12 @@ export class Endpoint {
     spinUs = 0,
   ) {
     this.#bell = new addon.Bell(bellPath)
-    this.#bell.start(() => this.pump())
     this.#spins = spinUs > 0 && addon.spins === true
-    if (this.#spins) this.#bell.spin?.(spinUs)
+    if (this.#spins) {
+      polling.add(this)
+      this.#bell.start(pumpPolling)
+      this.#bell.spin?.(spinUs)
+    } else this.#bell.start(() => this.pump())
   }
 
   /** Adds a link and drains it once (it may already hold messages). */
@@ -128,6 +143,7 @@ export class Endpoint {
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    polling.delete(this)
     for (const link of this.links) link.close()
     this.links.clear()
     this.#bell.close()
