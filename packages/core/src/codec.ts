@@ -121,17 +121,19 @@ export const msgpackCodec: Codec = {
 /**
  * The msgpack codec's decode, with one option the core uses for call bodies of transports whose
  * deliveries are owned: a bin (Buffer) of `viewFrom` bytes or more is a view of `bytes`, not a copy.
- * msgpackr, the fallback, views every bin already. `start`: the value begins there and runs to the
- * end of `bytes` (a frame's body read in place).
+ * msgpackr, the fallback, views every bin already. `start`, `end`: where the value lies in `bytes`
+ * (a frame's body read in place).
  * @internal
  */
-export function decodeMsgpack(bytes: Uint8Array, viewFrom?: number, start = 0): unknown {
-  const quick = decodeFast(bytes, viewFrom, start)
+export function decodeMsgpack(bytes: Uint8Array, viewFrom?: number, start = 0, end = bytes.length): unknown {
+  const quick = decodeFast(bytes, viewFrom, start, end)
   if (quick !== undefined) return quick
   try {
     // A Buffer view, as a frame's body is handed out elsewhere: msgpackr views its bins as Buffers then.
     return packr.unpack(
-      start === 0 ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.length - start),
+      start === 0 && end === bytes.length
+        ? bytes
+        : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start),
     )
   } catch (cause) {
     throw new CodecError(

@@ -5,15 +5,17 @@
  * @module
  */
 import type { Observable, Subscriber } from 'rxjs'
-import { deserializeError, InvalidArgumentError, TimeoutError } from './errors.js'
+import { deserializeError, InvalidArgumentError, ProtocolError, TimeoutError } from './errors.js'
 import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
 import {
+  type BinSpan,
   type Body,
   decodeRequest,
   encodeRequest,
   FrameKind,
   type ReplyFrame,
   RequestFlag,
+  readBinAt,
 } from './internal/frames.js'
 import { PullQueue } from './internal/pull-queue.js'
 import { abortReason, type Runtime } from './internal/runtime.js'
@@ -260,20 +262,23 @@ export class Requests {
         }
       },
     }
-    // An item whose body runs from `start` to the end of `bytes` (read in place: no view of it).
-    const onItem = (bytes: Uint8Array, start: number): void => {
-      if (finished) return
+    // An item whose body lies from `start` to `end` in `bytes` (read in place: no view of it).
+    const deliver = (bytes: Uint8Array, start: number, end: number): void => {
       let value: R
       try {
-        value = rt.decodeBodyAt(bytes, start) as R
+        value = rt.decodeBodyAt(bytes, start, end) as R
       } catch (err) {
         fail(err as Error)
         return
       }
-      const size = bytes.length - start
+      const size = end - start
       sink.next(value, size)
       if (autoCredit) handle.consumed(size)
     }
+    const onItem = (bytes: Uint8Array, start: number): void => {
+      if (!finished) deliver(bytes, start, bytes.length)
+    }
+    const span: BinSpan = { start: 0, end: 0 }
     try {
       rt.assertOpen(what)
       rt.assertNotAborted(options.signal, what)
@@ -310,6 +315,16 @@ export class Requests {
           }
         },
         onItem,
+        onItems(bytes: Uint8Array, pos: number, count: number) {
+          let i = 0
+          for (; i < count && !finished; i++) {
+            if (!readBinAt(bytes, pos, span)) break
+            deliver(bytes, span.start, span.end)
+            pos = span.end
+          }
+          if (!finished && (i < count || pos !== bytes.length))
+            fail(new ProtocolError(`malformed Items frame for ${what}`))
+        },
         fail,
       })
       if (options.timeout && options.timeout > 0)
@@ -320,7 +335,7 @@ export class Requests {
         method,
         body,
         replyTo: rt.address,
-        flags: RequestFlag.Stream | RequestFlag.WantAccept,
+        flags: RequestFlag.Stream | RequestFlag.WantAccept | RequestFlag.Batch,
         deadline: deadlineFor(options.timeout ?? 0),
         sender: rt.options.component ?? '',
         window,

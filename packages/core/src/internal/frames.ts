@@ -35,6 +35,7 @@ export const FrameKind = {
   End: 7,
   Cancel: 8,
   Credit: 9,
+  Items: 10,
 } as const
 
 /** Request flags (bit set). */
@@ -43,6 +44,8 @@ export const RequestFlag = {
   WantAccept: 1,
   /** Server-streaming call: the reply is Items then End. */
   Stream: 2,
+  /** The caller reads Items frames (several stream items in one frame); older callers do not set it. */
+  Batch: 4,
 } as const
 
 /** A command taken from a queue. */
@@ -448,11 +451,128 @@ export function scanBodyReply(bytes: Uint8Array, out: BodyReplyScan): boolean {
   return true
 }
 
-/** The body of a frame from `start` to its end, as a Buffer view. */
-export function bodyView(bytes: Uint8Array, start: number): Buffer {
+/** The body of a frame from `start` to `end` (default: the frame's end), as a Buffer view. */
+export function bodyView(bytes: Uint8Array, start: number, end = bytes.length): Buffer {
   return Buffer.isBuffer(bytes)
-    ? bytes.subarray(start)
-    : Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.length - start)
+    ? bytes.subarray(start, end)
+    : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start)
+}
+
+/** Where {@link scanItems} found an Items frame's fields (reused: no object per frame). */
+export interface ItemsScan {
+  id: number
+  /** How many bodies follow. */
+  count: number
+  /** Offset of the first body's bin header. */
+  pos: number
+}
+
+/**
+ * Reads the head of an Items frame, `[10, id, body…]` written with an array16 header (as
+ * {@link ItemsWriter} writes it), into `out`; false for anything else.
+ */
+export function scanItems(bytes: Uint8Array, out: ItemsScan): boolean {
+  if (bytes[0] !== 0xdc || bytes[3] !== FrameKind.Items) return false
+  const n = ((bytes[1] as number) << 8) | (bytes[2] as number)
+  let id = bytes[4] as number
+  let pos = 5
+  if (id === 0xcc) {
+    id = bytes[5] as number
+    pos = 6
+  } else if (id === 0xcd) {
+    id = ((bytes[5] as number) << 8) | (bytes[6] as number)
+    pos = 7
+  } else if (id === 0xce) {
+    id = readUint32(bytes, 5)
+    pos = 9
+  } else if (!(id < 0x80)) return false
+  if (n < 3 || !(pos < bytes.length)) return false
+  out.id = id
+  out.count = n - 2
+  out.pos = pos
+  return true
+}
+
+/** Where {@link readBinAt} found a body. */
+export interface BinSpan {
+  start: number
+  end: number
+}
+
+/** Reads the bin header at `pos` into `out` (its bytes' span); false when it is none or overruns `bytes`. */
+export function readBinAt(bytes: Uint8Array, pos: number, out: BinSpan): boolean {
+  const t = bytes[pos]
+  let len: number
+  let start: number
+  if (t === 0xc4) {
+    len = bytes[pos + 1] as number
+    start = pos + 2
+  } else if (t === 0xc5) {
+    len = ((bytes[pos + 1] as number) << 8) | (bytes[pos + 2] as number)
+    start = pos + 3
+  } else if (t === 0xc6) {
+    len = readUint32(bytes, pos + 1)
+    start = pos + 5
+  } else return false
+  const end = start + len
+  if (!(end <= bytes.length)) return false
+  out.start = start
+  out.end = end
+  return true
+}
+
+/**
+ * Writes the Items frames of one stream: `[10, id, body…]`, several stream items in one frame, for
+ * a caller that set {@link RequestFlag.Batch}. Bodies are appended to a scratch buffer as the items
+ * are sent; {@link take} returns the frame (one exact-size buffer) and starts the next.
+ */
+export class ItemsWriter {
+  #scratch = Buffer.allocUnsafe(4096)
+  #used = 0
+  #count = 0
+
+  /** @param id - the call's id */
+  constructor(readonly id: number) {}
+
+  /** Items appended since the last {@link take}. */
+  get count(): number {
+    return this.#count
+  }
+
+  /** Bytes appended since the last {@link take}. */
+  get size(): number {
+    return this.#used
+  }
+
+  /** Appends one item's body. */
+  add(body: Body): void {
+    const need = this.#used + binHeaderSize(body.length) + body.length
+    if (need > this.#scratch.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.#scratch.length * 2))
+      this.#scratch.copy(grown, 0, 0, this.#used)
+      this.#scratch = grown
+    }
+    this.#used = writeBody(this.#scratch, this.#used, body)
+    this.#count++
+  }
+
+  /** The Items frame of what was appended (undefined when nothing was), and a fresh start. */
+  take(): Buffer | undefined {
+    const count = this.#count
+    if (count === 0) return undefined
+    const head = 4 + intSize(this.id)
+    const out = Buffer.allocUnsafe(head + this.#used)
+    const n = count + 2
+    out[0] = 0xdc // array16: the count is known only now
+    out[1] = n >>> 8
+    out[2] = n & 0xff
+    out[3] = FrameKind.Items
+    writeInt(out, 4, this.id)
+    this.#scratch.copy(out, head, 0, this.#used)
+    this.#used = 0
+    this.#count = 0
+    return out
+  }
 }
 
 const scanned: BodyReplyScan = { kind: FrameKind.Result, id: 0, start: 0 }

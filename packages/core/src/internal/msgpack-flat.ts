@@ -359,10 +359,15 @@ let viewMin = Number.POSITIVE_INFINITY
  * @param bytes - one whole msgpack value
  * @param viewFrom - a bin (Buffer) body of this many bytes or more is returned as a view of `bytes`
  *   rather than a copy: only for input nobody else reads or reuses
- * @param start - where the value begins in `bytes` (it runs to the end): a frame's body is read in
- *   place, without a view of it
+ * @param start - where the value begins in `bytes`: a frame's body is read in place, without a view
+ * @param end - where it ends (a value that does not end exactly there declines)
  */
-export function decodeFast(bytes: Uint8Array, viewFrom = Number.POSITIVE_INFINITY, start = 0): unknown {
+export function decodeFast(
+  bytes: Uint8Array,
+  viewFrom = Number.POSITIVE_INFINITY,
+  start = 0,
+  end = bytes.length,
+): unknown {
   const t = bytes[start]
   if (t === undefined) return undefined
   src = bytes
@@ -378,7 +383,8 @@ export function decodeFast(bytes: Uint8Array, viewFrom = Number.POSITIVE_INFINIT
       at = start
       value = readValue()
     }
-    return value !== DECLINE && at === bytes.length ? value : undefined
+    // Reads past `end` (into what follows in the frame) are caught here: `at` only grows.
+    return value !== DECLINE && at === end ? value : undefined
   } finally {
     src = EMPTY
   }

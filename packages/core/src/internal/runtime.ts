@@ -20,8 +20,10 @@ import {
   encodeInbox,
   FrameKind,
   GatherBody,
+  type ItemsScan,
   type ReplyFrame,
   scanBodyReply,
+  scanItems,
 } from './frames.js'
 import { BytesBody, bytesKind } from './msgpack-flat.js'
 
@@ -51,6 +53,8 @@ export interface PendingCall {
    * items take this path: no frame object, no view of the body; see {@link Runtime.decodeBodyAt}).
    */
   onItem?(bytes: Uint8Array, start: number): void
+  /** Optional: handles an Items frame: `count` bodies, the first one's bin header at `pos`. */
+  onItems?(bytes: Uint8Array, pos: number, count: number): void
   /** Fails the call (bus closed, transport lost). */
   fail(error: Error): void
 }
@@ -93,6 +97,7 @@ export class Runtime {
   readonly #gather: boolean
   /** Where the inbox reads an Item frame's fields (one object, reused for every frame). */
   readonly #scan: BodyReplyScan = { kind: FrameKind.Item, id: 0, start: 0 }
+  readonly #itemsScan: ItemsScan = { id: 0, count: 0, pos: 0 }
 
   constructor(
     readonly transport: CoreTransport,
@@ -190,13 +195,13 @@ export class Runtime {
   }
 
   /**
-   * {@link decodeBody} of the body that runs from `start` to the end of the frame `bytes`: the
-   * msgpack codec reads it in place; another codec gets a view.
+   * {@link decodeBody} of the body that runs from `start` to `end` (default: the end) of the frame
+   * `bytes`: the msgpack codec reads it in place; another codec gets a view.
    */
-  decodeBodyAt(bytes: Uint8Array, start: number): unknown {
+  decodeBodyAt(bytes: Uint8Array, start: number, end = bytes.length): unknown {
     if (this.options.codec === msgpackCodec)
-      return decodeMsgpack(bytes, this.#viewBodies ? VIEW_BODIES_FROM : undefined, start)
-    return this.options.codec.decode(bodyView(bytes, start))
+      return decodeMsgpack(bytes, this.#viewBodies ? VIEW_BODIES_FROM : undefined, start, end)
+    return this.options.codec.decode(bodyView(bytes, start, end))
   }
 
   /** Remembers a resource to close with the bus; returns a closable that also forgets it. */
@@ -235,6 +240,11 @@ export class Runtime {
    */
   sendBody(kind: typeof FrameKind.Result | typeof FrameKind.Item, to: string, id: number, body: Body): void {
     this.#sendBytes(to, encodeBodyReply(kind, id, body))
+  }
+
+  /** Sends an encoded frame (e.g. an Items frame); failures are logged, never thrown. */
+  sendEncoded(to: string, bytes: Uint8Array): void {
+    this.#sendBytes(to, bytes)
   }
 
   #sendBytes(to: string, bytes: BytesOrParts): void {
@@ -281,6 +291,13 @@ export class Runtime {
   }
 
   #onInbox(bytes: Uint8Array): void {
+    if (scanItems(bytes, this.#itemsScan)) {
+      const { id, pos, count } = this.#itemsScan
+      const call = this.calls.get(id)
+      if (call?.onItems) call.onItems(bytes, pos, count)
+      else this.options.logger.debug(`unipc: items for unknown call ${id} (finished or cancelled)`)
+      return
+    }
     const scan = this.#scan
     if (scanBodyReply(bytes, scan) && scan.kind === FrameKind.Item) {
       const call = this.calls.get(scan.id)

@@ -10,9 +10,23 @@
  * `max(windowBytes, windowBytes / 2 + largest item)`. An item that does not fit is held, encoded,
  * until credit arrives. Without byte credit (an older caller) the byte window is unbounded and this
  * is plain item credit.
+ *
+ * Items sent in one run (a generator pulled while credit lasts, an Observable emitting in a burst)
+ * go to a caller that reads them (RequestFlag.Batch) as Items frames of several items each: the
+ * frame, its allocation, the transport's send and the receiver's dispatch are paid once per batch,
+ * not per item. A batch is sent when the run yields (a microtask), when it reaches
+ * {@link BATCH_BYTES} or {@link BATCH_ITEMS}, and before a larger item, the End or an Error.
  * @module
  */
-import { type Body, FrameKind, type RequestFrame } from './frames.js'
+
+/** An Items frame is sent once its bodies reach this many bytes (it stays well inside any ring). */
+const BATCH_BYTES = 32 * 1024
+/** …or this many items. */
+const BATCH_ITEMS = 1024
+/** Larger items go in Item frames of their own (copying them into a batch would cost more than it saves). */
+const BATCH_ITEM_MAX = 4096
+
+import { type Body, FrameKind, ItemsWriter, RequestFlag, type RequestFrame } from './frames.js'
 import type { Runtime } from './runtime.js'
 
 /** What the pump needs from a stream's sender (see pump-stream.ts). */
@@ -42,6 +56,13 @@ export class StreamSender implements CreditedSink {
   /** An item pulled and encoded, waiting for byte credit. */
   #held: Body | undefined
   #wake: (() => void) | undefined
+  /** The Items frame being filled, when the caller reads them. */
+  readonly #batch: ItemsWriter | undefined
+  #batchQueued = false
+  readonly #sendBatch = (): void => {
+    this.#batchQueued = false
+    this.sendBatch()
+  }
 
   /**
    * @param rt - the server bus's runtime
@@ -63,6 +84,7 @@ export class StreamSender implements CreditedSink {
       this.#bytes = Number.POSITIVE_INFINITY
       this.#anyAbove = Number.POSITIVE_INFINITY
     }
+    this.#batch = frame.flags & RequestFlag.Batch ? new ItemsWriter(frame.id) : undefined
   }
 
   get aborted(): boolean {
@@ -95,9 +117,19 @@ export class StreamSender implements CreditedSink {
     while (!this.hasCredit() && !this.#abort.aborted) await this.#sleep()
   }
 
-  /** Resolves once no item is held (sent, or the call aborted): the End frame must follow the last item. */
+  /**
+   * Resolves once no item is held (sent, or the call aborted) and the batch is sent: the End or
+   * Error frame must follow the last item.
+   */
   async flush(): Promise<void> {
     while (this.#held !== undefined && !this.#abort.aborted) await this.#sleep()
+    this.sendBatch()
+  }
+
+  /** Sends the items batched so far (if any) as one Items frame. */
+  sendBatch(): void {
+    const frame = this.#batch?.take()
+    if (frame) this.#rt.sendEncoded(this.#to, frame)
   }
 
   /** Wakes a waiting pump (credit arrived, or the call aborted). */
@@ -116,6 +148,17 @@ export class StreamSender implements CreditedSink {
   #emit(body: Body): void {
     this.#items--
     this.#bytes -= body.length
+    const batch = this.#batch
+    if (batch !== undefined && body.length <= BATCH_ITEM_MAX) {
+      batch.add(body)
+      if (batch.size >= BATCH_BYTES || batch.count >= BATCH_ITEMS) this.sendBatch()
+      else if (!this.#batchQueued) {
+        this.#batchQueued = true
+        queueMicrotask(this.#sendBatch)
+      }
+      return
+    }
+    if (batch !== undefined) this.sendBatch()
     this.#rt.sendBody(FrameKind.Item, this.#to, this.#id, body)
   }
 }

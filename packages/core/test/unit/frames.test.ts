@@ -10,6 +10,9 @@ import {
   encodeRequest,
   FrameKind,
   type InboxFrame,
+  ItemsWriter,
+  readBinAt,
+  scanItems,
 } from '../../src/internal/frames.js'
 
 const packr = new Packr({ useRecords: false })
@@ -75,6 +78,30 @@ describe('core frames', () => {
       bytes: undefined,
     })
     expect(() => decodeInbox(packr.pack([FrameKind.Credit, 7, 'c', 10, -5]))).toThrow(ProtocolError)
+  })
+
+  it('writes several stream items as one Items frame that general msgpack decoders read', () => {
+    const w = new ItemsWriter(300)
+    const bodies = [Buffer.from([1]), Buffer.alloc(0), Buffer.alloc(300, 7), Buffer.alloc(70_000, 9)]
+    for (const b of bodies) w.add(b)
+    expect(w.count).toBe(4)
+    const frame = w.take() as Buffer
+    expect(w.take()).toBeUndefined()
+    expect(packr.unpack(frame)).toEqual([FrameKind.Items, 300, ...bodies])
+    const scan = { id: 0, count: 0, pos: 0 }
+    expect(scanItems(frame, scan)).toBe(true)
+    expect(scan).toMatchObject({ id: 300, count: 4 })
+    const span = { start: 0, end: 0 }
+    let pos = scan.pos
+    for (const b of bodies) {
+      expect(readBinAt(frame, pos, span)).toBe(true)
+      expect(frame.subarray(span.start, span.end).equals(b)).toBe(true)
+      pos = span.end
+    }
+    expect(pos).toBe(frame.length)
+    // A bin claiming more bytes than the frame holds, and other frames, are not read as items.
+    expect(readBinAt(Uint8Array.from([0xc5, 0xff, 0xff, 1]), 0, span)).toBe(false)
+    expect(scanItems(encodeInbox({ kind: FrameKind.Item, id: 1, body }), scan)).toBe(false)
   })
 
   it('round-trips every inbox frame kind', () => {

@@ -6,7 +6,7 @@
  */
 import { Packr } from 'msgpackr'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Bus, connect } from '../../src/index.js'
+import { type Bus, connect, ProtocolError } from '../../src/index.js'
 import { FrameKind, RequestFlag } from '../../src/internal/frames.js'
 import { silentLogger } from '../../src/logger.js'
 import { createMemoryTransport } from '../../src/memory/memory-transport.js'
@@ -118,6 +118,8 @@ describe('stream credit with a peer of an older version', () => {
     const request = [FrameKind.Request, id, 'big', packr.pack(null), caller, 3, 0, '', 4]
     await raw.messaging.dispatch('big', packr.pack(request))
     const items = (): number => frames.filter((f) => f[0] === FrameKind.Item).length
+    // An old caller does not read Items frames (it did not set RequestFlag.Batch): one item per frame.
+    const batched = (): number => frames.filter((f) => f[0] === FrameKind.Items).length
     await until(() => items() === 4, '4 items')
     await sleep(50)
     expect(items()).toBe(4)
@@ -132,6 +134,7 @@ describe('stream credit with a peer of an older version', () => {
     expect(items()).toBe(6)
     // The server pulled only what it could send, plus at most one it holds.
     expect(produced).toBeLessThanOrEqual(7)
+    expect(batched()).toBe(0)
     await raw.messaging.send(server_, packr.pack([FrameKind.Cancel, id, caller]))
   })
 })
@@ -189,5 +192,60 @@ describe('stream items read in place from their frames', () => {
         Array.from({ length: 300 }, (_, i) => ({ i, tag: 'x'.repeat(i % 50), list: [i, [i]] })),
       )
     }
+  })
+})
+
+describe('Items frames (several stream items in one frame)', () => {
+  it('carry a fast producer to a new caller in order, and stop where the consumer stops', async () => {
+    const name = `items-${process.pid}`
+    const server = await bus(name)
+    await server.requests.serve('count', function* (n: number) {
+      for (let i = 0; i < n; i++) yield i % 3 === 0 ? Buffer.alloc(i % 5000, i & 0xff) : i
+    })
+    const caller = await bus(name)
+    const got: unknown[] = []
+    for await (const v of caller.requests.stream('count', 5000)) got.push(v)
+    expect(got).toHaveLength(5000)
+    got.forEach((v, i) => {
+      if (i % 3 === 0) expect(Buffer.from(v as Buffer).equals(Buffer.alloc(i % 5000, i & 0xff))).toBe(true)
+      else expect(v).toBe(i)
+    })
+    // Breaking out in the middle of a batch delivers nothing more.
+    let seen = 0
+    for await (const _ of caller.requests.stream('count', 5000)) if (++seen === 10) break
+    expect(seen).toBe(10)
+    const values: unknown[] = []
+    const sub = caller.requests.stream('count', 5000).subscribe((v) => {
+      values.push(v)
+      if (values.length === 25) sub.unsubscribe()
+    })
+    await sleep(50)
+    expect(values).toHaveLength(25)
+  })
+
+  it('a malformed Items frame fails the stream with ProtocolError, after the items before it', async () => {
+    const name = `items-bad-${process.pid}`
+    const raw = await rawPeer(name)
+    const serving = await raw.messaging.serve('bad', (delivery) => {
+      const f = packr.unpack(delivery.data) as unknown[]
+      const [, id, , , replyTo, flags] = f as [number, number, string, Uint8Array, string, number]
+      expect(flags & RequestFlag.Batch).toBeTruthy()
+      void raw.messaging.send(replyTo, packr.pack([FrameKind.Accepted, id, raw.messaging.address]))
+      // An array16 Items frame that claims 3 bodies and holds 2 (msgpack ints as bodies: 1 and 2).
+      const frame = Buffer.from([0xdc, 0, 5, FrameKind.Items, id, 0xc4, 1, 1, 0xc4, 1, 2])
+      void raw.messaging.send(replyTo, frame)
+      delivery.ack()
+    })
+    cleanup.push(serving)
+    const caller = await bus(name)
+    const got: unknown[] = []
+    let failure: unknown
+    try {
+      for await (const v of caller.requests.stream('bad')) got.push(v)
+    } catch (err) {
+      failure = err
+    }
+    expect(got).toEqual([1, 2])
+    expect(failure).toBeInstanceOf(ProtocolError)
   })
 })
