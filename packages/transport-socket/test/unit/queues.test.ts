@@ -51,4 +51,43 @@ describe('queue broker', () => {
     q.consume(worker, 1, 'jobs', 1)
     expect(() => q.ackMany(worker, 1, [T.Acks, 1, 'x'] as WireValue[], 2)).toThrow(ProtocolError)
   })
+
+  it('introduces workers: Workers lists consumers with their direct URL, Crew follows every change', () => {
+    const q = new QueueBroker()
+    const sender = recordingPeer(1)
+    const a = recordingPeer(2)
+    const b = recordingPeer(3)
+    q.consume(a, 5, 'jobs', 4, 'unix:///tmp/a.sock')
+    expect(q.workers(sender, 'jobs')).toEqual(['c-2', 'unix:///tmp/a.sock', 5, 4])
+    q.consume(b, 6, 'jobs', 2)
+    q.unconsume(a, 5)
+    q.dropPeer(b)
+    const crews = sender.frames.filter((f) => f[0] === T.Crew)
+    expect(crews).toEqual([
+      [T.Crew, 'jobs', ['c-2', 'unix:///tmp/a.sock', 5, 4, 'c-3', null, 6, 2]],
+      [T.Crew, 'jobs', ['c-3', null, 6, 2]],
+      [T.Crew, 'jobs', []],
+    ])
+    // A sender that went away is told nothing more.
+    q.dropPeer(sender)
+    q.consume(a, 7, 'jobs', 1)
+    expect(sender.frames.filter((f) => f[0] === T.Crew)).toHaveLength(3)
+  })
+
+  it("backlog counts a sender's own messages that wait for a worker, not delivered ones nor others'", () => {
+    const q = new QueueBroker()
+    const s1 = recordingPeer(1)
+    const s2 = recordingPeer(2)
+    const worker = recordingPeer(3)
+    for (let i = 0; i < 3; i++) q.push('jobs', Uint8Array.of(i), false, s1.id)
+    q.push('jobs', Uint8Array.of(9), false, s2.id)
+    expect(q.backlog('jobs', s1)).toBe(3)
+    expect(q.backlog('jobs', s2)).toBe(1)
+    q.consume(worker, 1, 'jobs', 2)
+    expect(q.backlog('jobs', s1)).toBe(1)
+    // Delivered and then returned (the worker's connection dropped): waiting again.
+    q.dropPeer(worker)
+    expect(q.backlog('jobs', s1)).toBe(3)
+    expect(q.backlog('other', s1)).toBe(0)
+  })
 })
