@@ -424,18 +424,8 @@ export interface BodyReplyScan {
 export function scanBodyReply(bytes: Uint8Array, out: BodyReplyScan): boolean {
   const kind = bytes[1]
   if (bytes[0] !== 0x93 || (kind !== FrameKind.Item && kind !== FrameKind.Result)) return false
-  let id = bytes[2] as number
-  let pos = 3
-  if (id === 0xcc) {
-    id = bytes[3] as number
-    pos = 4
-  } else if (id === 0xcd) {
-    id = ((bytes[3] as number) << 8) | (bytes[4] as number)
-    pos = 5
-  } else if (id === 0xce) {
-    id = readUint32(bytes, 3)
-    pos = 7
-  } else if (!(id < 0x80)) return false
+  const pos = readIdAt(bytes, 2, out)
+  if (pos < 0) return false
   // A truncated frame leaves `t` undefined, or `start` past the end.
   const t = bytes[pos]
   let len: number
@@ -446,7 +436,6 @@ export function scanBodyReply(bytes: Uint8Array, out: BodyReplyScan): boolean {
   const start = pos + (t === 0xc4 ? 2 : t === 0xc5 ? 3 : 5)
   if (start + len !== bytes.length) return false
   out.kind = kind
-  out.id = id
   out.start = start
   return true
 }
@@ -474,20 +463,8 @@ export interface ItemsScan {
 export function scanItems(bytes: Uint8Array, out: ItemsScan): boolean {
   if (bytes[0] !== 0xdc || bytes[3] !== FrameKind.Items) return false
   const n = ((bytes[1] as number) << 8) | (bytes[2] as number)
-  let id = bytes[4] as number
-  let pos = 5
-  if (id === 0xcc) {
-    id = bytes[5] as number
-    pos = 6
-  } else if (id === 0xcd) {
-    id = ((bytes[5] as number) << 8) | (bytes[6] as number)
-    pos = 7
-  } else if (id === 0xce) {
-    id = readUint32(bytes, 5)
-    pos = 9
-  } else if (!(id < 0x80)) return false
-  if (n < 3 || !(pos < bytes.length)) return false
-  out.id = id
+  const pos = readIdAt(bytes, 4, out)
+  if (n < 3 || pos < 0 || !(pos < bytes.length)) return false
   out.count = n - 2
   out.pos = pos
   return true
@@ -581,6 +558,31 @@ const scanned: BodyReplyScan = { kind: FrameKind.Result, id: 0, start: 0 }
 function decodeBodyReply(bytes: Uint8Array): InboxFrame | undefined {
   if (!scanBodyReply(bytes, scanned)) return undefined
   return { kind: scanned.kind, id: scanned.id, body: bodyView(bytes, scanned.start) }
+}
+
+/**
+ * Reads a call id written as a positive fixint, uint8, uint16 or uint32 at `pos` into `out.id`;
+ * returns the position after it, or -1 for any other form (the general decoder then reads it).
+ */
+function readIdAt(bytes: Uint8Array, pos: number, out: { id: number }): number {
+  const t = bytes[pos] as number
+  if (t < 0x80) {
+    out.id = t
+    return pos + 1
+  }
+  if (t === 0xcc) {
+    out.id = bytes[pos + 1] as number
+    return pos + 2
+  }
+  if (t === 0xcd) {
+    out.id = ((bytes[pos + 1] as number) << 8) | (bytes[pos + 2] as number)
+    return pos + 3
+  }
+  if (t === 0xce) {
+    out.id = readUint32(bytes, pos + 1)
+    return pos + 5
+  }
+  return -1
 }
 
 /** A big-endian uint32 at `pos` (NaN when the bytes are not all there). */
