@@ -38,13 +38,27 @@ function boolOption(url: URL, options: TransportFactoryOptions, key: string, fal
 }
 
 /**
+ * The spin budget when neither the URL nor the options give one: `UNIPC_SHM_SPIN` (µs) from the
+ * environment, so a deployment (or a benchmark) can tune every bus of a process without code,
+ * else {@link DEFAULT_SPIN_US}.
+ */
+function defaultSpinUs(): number {
+  const raw = process.env.UNIPC_SHM_SPIN
+  if (raw === undefined || raw === '') return DEFAULT_SPIN_US
+  const n = Number(raw)
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`UNIPC_SHM_SPIN must be a non-negative integer (µs), got ${raw}`)
+  return n
+}
+
+/**
  * Builds the transport for `shm://<bus>`. Options (URL query or `options`): `dir` (directory of
  * the bus's socket and doorbells), `ring` (bytes per ring direction, a power of two; default
  * 1 MiB), `idle` (ms an auto-started broker lingers without buses; default 5000), `maxPayload`
  * (default and maximum 64 MiB), `tuneMalloc` (default 1; 0 keeps glibc's allocator settings of
  * this process and of the broker it starts, see the README), `spin` (µs this process keeps polling
- * its rings after a message before it sleeps; default {@link DEFAULT_SPIN_US}, 0 = never, at most
- * 1 000 000; see the README).
+ * its rings after a message before it sleeps; default `UNIPC_SHM_SPIN` from the environment or
+ * {@link DEFAULT_SPIN_US}, 0 = never, at most 1 000 000; see the README).
  * @param url - `shm://<bus>`
  * @param options - the same keys as the query, from `connect(url, { transport: … })`
  */
@@ -56,7 +70,8 @@ export function createTransport(url: URL, options: TransportFactoryOptions = {})
   if (ringSize < 4096 || ringSize > 1 << 30 || (ringSize & (ringSize - 1)) !== 0)
     throw new InvalidArgumentError(`shm ring size must be a power of two from 4096 to 2^30, got ${ringSize}`)
   const maxPayload = Math.min(intOption(url, options, 'maxPayload', MAX_PAYLOAD), MAX_PAYLOAD)
-  const spinUs = intOption(url, options, 'spin', DEFAULT_SPIN_US)
+  const given = intOption(url, options, 'spin', -1)
+  const spinUs = given >= 0 ? given : defaultSpinUs()
   if (spinUs > MAX_SPIN_US)
     throw new InvalidArgumentError(`shm option 'spin' must be at most ${MAX_SPIN_US} µs, got ${spinUs}`)
   const dir = url.searchParams.get('dir') ?? (typeof options.dir === 'string' ? options.dir : undefined)
