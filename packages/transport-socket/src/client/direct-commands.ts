@@ -46,6 +46,8 @@ export interface CommandHost {
   hubUp(): boolean
   /** The direct link to the bus at `address` listening on `url`; undefined: unreachable. */
   link(address: string, url: string): DirectLink | undefined
+  /** Whether `url` could not be reached before (that bus is reached through the hub for good). */
+  unreachable(url: string): boolean
   /** Every direct link (their commands are handed over on close). */
   links(): DirectLink[]
 }
@@ -294,7 +296,7 @@ export class CommandRouter implements CommandSink {
     for (let i = 0; i + 3 < flat.length; i += 4) {
       const [address, url, consumerId, concurrency] = [flat[i], flat[i + 1], flat[i + 2], flat[i + 3]]
       if (typeof address !== 'string' || typeof consumerId !== 'number') continue
-      if (typeof url !== 'string' || typeof concurrency !== 'number') {
+      if (typeof url !== 'string' || typeof concurrency !== 'number' || this.host.unreachable(url)) {
         // A worker only the hub reaches: it keeps its share of the commands through the hub.
         list.length = 0
         break

@@ -120,6 +120,11 @@ export class DirectRouter {
     return this.#open({ address, direct: url, serverId: 0, link: undefined })
   }
 
+  /** Whether `url` could not be reached before (its bus is reached through the hub for good). */
+  unreachable(url: string): boolean {
+    return this.#unreachable.has(url)
+  }
+
   /** Every open or opening link (the transport hands their commands over when it closes). */
   links(): DirectLink[] {
     return [...this.#links.values()]

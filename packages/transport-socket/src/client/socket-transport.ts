@@ -195,6 +195,7 @@ export class SocketTransport implements Transport {
       hubPush: (queue, data, redelivered) => this.#live().push(queue, data, redelivered),
       hubUp: () => this.#link !== undefined,
       link: (address, url) => router.linkTo(address, url),
+      unreachable: (url) => router.unreachable(url),
       links: () => router.links(),
     })
     router.commands = commands

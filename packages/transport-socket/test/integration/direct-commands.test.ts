@@ -1,4 +1,4 @@
-import { createServer, connect as netConnect, type Server } from 'node:net'
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Bus, connect } from '@unipc/core'
@@ -30,25 +30,33 @@ function ran(w: ChildHandle): { cmd: number; redelivered: boolean }[] {
     })
 }
 
-/**
- * A hub as an older version shows itself: a proxy in front of a real hub that clears the
- * DirectCommands bit of the Welcome's features (everything else passes through untouched).
- */
-async function olderHub(hubPath: string, path: string): Promise<Server> {
-  const server = createServer((client) => {
-    const upstream = netConnect(hubPath)
-    client.pipe(upstream)
+/** Rewrites frames passing through {@link hubProxy}, one direction each. */
+interface Rewrite {
+  /** client → hub */
+  up?(msg: WireValue[]): void
+  /** hub → client */
+  down?(msg: WireValue[]): void
+}
+
+/** A proxy at `path` in front of the hub at `hubPath` that rewrites the frames it passes on. */
+async function hubProxy(hubPath: string, path: string, rewrite: Rewrite): Promise<Server> {
+  const pass = (from: Socket, to: Socket, change: ((msg: WireValue[]) => void) | undefined): void => {
     const reader = new FrameReader(64 * 1024 * 1024, {
       frame: (body) => {
         const msg = decodeValue(body) as WireValue[]
-        if (msg[0] === T.Welcome) msg[5] = (msg[5] as number) & ~Feature.DirectCommands
+        change?.(msg)
         const f = encodeFrame(msg)
-        if (Array.isArray(f)) for (const part of f) client.write(part)
-        else client.write(f)
+        if (Array.isArray(f)) for (const part of f) to.write(part)
+        else to.write(f)
       },
-      error: () => client.destroy(),
+      error: () => from.destroy(),
     })
-    upstream.on('data', (c: Buffer) => reader.push(c))
+    from.on('data', (c: Buffer) => reader.push(c))
+  }
+  const server = createServer((client) => {
+    const upstream = netConnect(hubPath)
+    pass(client, upstream, rewrite.up)
+    pass(upstream, client, rewrite.down)
     const end = (): void => {
       client.destroy()
       upstream.destroy()
@@ -58,6 +66,20 @@ async function olderHub(hubPath: string, path: string): Promise<Server> {
   })
   await new Promise<void>((resolve) => server.listen(path, resolve))
   return server
+}
+
+/** A hub as an older version shows itself: no DirectCommands bit in the Welcome's features. */
+const olderHub: Rewrite = {
+  down: (msg) => {
+    if (msg[0] === T.Welcome) msg[5] = (msg[5] as number) & ~Feature.DirectCommands
+  },
+}
+
+/** Workers announce a direct endpoint nobody listens on. */
+const deadEndpoints: Rewrite = {
+  up: (msg) => {
+    if (msg[0] === T.Consume && typeof msg[5] === 'string') msg[5] = 'unix:///nonexistent/unipc-direct.sock'
+  },
 }
 
 describe('commands straight from sender to worker', () => {
@@ -176,15 +198,30 @@ describe('commands straight from sender to worker', () => {
     await expectThroughHub(url, hub)
   }, 30_000)
 
-  it('with a hub that does not introduce workers (an older hub), commands go through the hub', async () => {
+  /** An embedded hub behind a {@link hubProxy}; returns the proxy's URL. */
+  async function proxiedHub(rewrite: Rewrite): Promise<{ url: string; hub: Hub }> {
     const { url: hubUrl, hub } = await embeddedHub()
-    const dir = tempDir('unipc-dcmd-old-')
+    const dir = tempDir('unipc-dcmd-proxy-')
     stops.push(() => dir.cleanup())
-    const oldHub = await olderHub(new URL(hubUrl).pathname, join(dir.path, 'old.sock'))
-    stops.push(() => oldHub.close())
-    const url = `unix://${join(dir.path, 'old.sock')}`
+    const proxy = await hubProxy(new URL(hubUrl).pathname, join(dir.path, 'proxy.sock'), rewrite)
+    stops.push(() => proxy.close())
+    return { url: `unix://${join(dir.path, 'proxy.sock')}`, hub }
+  }
+
+  it('with a hub that does not introduce workers (an older hub), commands go through the hub', async () => {
+    const { url, hub } = await proxiedHub(olderHub)
     await worker(url, 'dq', 'w1', 'fast')
     await expectThroughHub(url, hub)
+  }, 30_000)
+
+  it('a worker whose direct endpoint cannot be reached gets its commands through the hub', async () => {
+    const { url, hub } = await proxiedHub(deadEndpoints)
+    await worker(url, 'dq', 'w1', 'fast')
+    const bus = await sender(url)
+    const replies = await run(bus, 'dq', 50, 8).all
+    expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    // The first ones waited for the link that never came, then took the hub like the rest.
+    expect(hub.stats().queued).toBe(50)
   }, 30_000)
 
   it('commands of a SIGKILLed worker go to another worker flagged redelivered, and their replies reach the sender', async () => {
