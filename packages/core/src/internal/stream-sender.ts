@@ -18,6 +18,8 @@
  * {@link BATCH_BYTES} or {@link BATCH_ITEMS}, and before a larger item, the End or an Error.
  * @module
  */
+import { type Body, FrameKind, ItemsWriter, RequestFlag, type RequestFrame } from './frames.js'
+import type { Runtime } from './runtime.js'
 
 /** An Items frame is sent once its bodies reach this many bytes (it stays well inside any ring). */
 const BATCH_BYTES = 32 * 1024
@@ -25,9 +27,6 @@ const BATCH_BYTES = 32 * 1024
 const BATCH_ITEMS = 1024
 /** Larger items go in Item frames of their own (copying them into a batch would cost more than it saves). */
 const BATCH_ITEM_MAX = 4096
-
-import { type Body, FrameKind, ItemsWriter, RequestFlag, type RequestFrame } from './frames.js'
-import type { Runtime } from './runtime.js'
 
 /** What the pump needs from a stream's sender (see pump-stream.ts). */
 export interface CreditedSink {
