@@ -41,8 +41,25 @@ function readAll(reader: FrameReader, bytes: Buffer, readSize: () => number): vo
 }
 
 // Sizes around every boundary of the reader: tiny, near a slab's free room, own-buffer frames
-// that fit or do not fit the slab, 1 MiB.
-const sizes = [1, 7, 300, 4_000, 15_000, 16_383, 16_384, 20_000, 40_000, 65_532, 65_536, 70_000, 1 << 20, 2]
+// that fit or do not fit the slab, 256 KiB, 1 MiB.
+const sizes = [
+  1,
+  7,
+  300,
+  4_000,
+  15_000,
+  16_383,
+  16_384,
+  20_000,
+  40_000,
+  65_532,
+  65_536,
+  70_000,
+  262_143,
+  262_144,
+  1 << 20,
+  2,
+]
 
 describe('FrameReader reading into its own buffers (readTarget/written)', () => {
   let seed = 1
@@ -109,6 +126,23 @@ describe('FrameReader reading into its own buffers (readTarget/written)', () => 
       viaPush.frames.map((f) => f.toString('hex')),
     )
     expect(viaReads.frames.length).toBe(3)
+  })
+
+  it('keeps every large body intact while later large frames arrive, read or pushed in pieces', () => {
+    // 70 frames of 256 KiB and up, read and pushed in pieces that end inside headers and bodies:
+    // every body handed out must still hold its own bytes once all the others were received.
+    const bodies = Array.from({ length: 70 }, (_, i) => body(262_144 + i * 4_097, i))
+    const bytes = wire(bodies)
+    const viaReads = keep(1 << 20)
+    let n = 0
+    readAll(viaReads.reader, bytes, () => [65_536, 3, 100_000, 262_147][n++ % 4] as number)
+    const viaPush = keep(1 << 20)
+    for (let i = 0; i < bytes.length; i += 65_535) viaPush.reader.push(bytes.subarray(i, i + 65_535))
+    for (const c of [viaReads, viaPush]) {
+      expect(c.errors).toEqual([])
+      expect(c.frames.length).toBe(bodies.length)
+      for (let i = 0; i < bodies.length; i++) expect(c.frames[i]?.equals(bodies[i] as Buffer)).toBe(true)
+    }
   })
 
   it('refuses an oversized length from the header alone and an empty frame, then reads nothing more', () => {
