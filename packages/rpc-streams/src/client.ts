@@ -31,7 +31,7 @@ export interface ClientOptions {
   readonly schema?: SchemaMode
   /** Validate parameters before sending and results on arrival (default true). */
   readonly validate?: boolean
-  /** Default credit window of streams (items in flight; default the core's 256). */
+  /** Default item window of streams (items in flight; default the core's: 8192 items, within its 512 KiB byte window). */
   readonly window?: number
   /** Where to log schema notes and warnings (default silent). */
   readonly logger?: Logger

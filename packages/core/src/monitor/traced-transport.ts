@@ -6,7 +6,14 @@
  * @module
  */
 import type { Codec } from '../codec.js'
-import { decodeCommand, decodeInbox, decodeRequest, FrameKind } from '../internal/frames.js'
+import {
+  decodeCommand,
+  decodeInbox,
+  decodeRequest,
+  FrameKind,
+  type ItemsScan,
+  scanItems,
+} from '../internal/frames.js'
 import type { Logger } from '../logger.js'
 import { joinParts } from '../parts.js'
 import type { BytesOrParts, Closable, Delivery, MapChangeListener, Transport } from '../spi.js'
@@ -31,6 +38,7 @@ export class TracedTransport implements Transport {
   readonly tracer: Tracer
   readonly directory: Directory
   readonly #calls = new Map<number, TracedCall>()
+  readonly #items: ItemsScan = { id: 0, count: 0, pos: 0 }
   readonly #online = new Set<string>()
 
   constructor(
@@ -97,6 +105,12 @@ export class TracedTransport implements Transport {
 
   /** Traces a reply-side frame for a call this bus sent while monitored. */
   #onReply(bytes: Uint8Array): void {
+    // Several stream items in one frame: counted, like single Item frames (their bodies are not traced).
+    if (scanItems(bytes, this.#items)) {
+      const call = this.#calls.get(this.#items.id)
+      if (call) call.items += this.#items.count
+      return
+    }
     let frame: ReturnType<typeof decodeInbox>
     try {
       frame = decodeInbox(bytes)

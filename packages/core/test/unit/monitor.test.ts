@@ -125,6 +125,31 @@ describe('monitor', () => {
     expect((await listBuses(tool.transport)).some((b) => b.component === 'camera')).toBe(false)
     expect(await listComponents(tool.transport)).toEqual(['camera'])
   })
+
+  it('counts every item of a streamed response, also when several items share a frame', async () => {
+    const url = world()
+    await using watcher = await connect(url)
+    const m = monitor(watcher)
+    const seen: TraceRecord[] = []
+    m.subscribe((r) => seen.push(r))
+    await m.ready
+    await using camera = await connect(url, { component: 'camera' })
+    await using ui = await connect(url, { component: 'ui' })
+    // A synchronous generator yields many items in one run: the server batches them into Items frames.
+    await camera.requests.serve('camera.frames', function* (n: number) {
+      for (let i = 0; i < n; i++) yield i
+    })
+    let got = 0
+    for await (const _ of ui.requests.stream('camera.frames', 3000)) got++
+    expect(got).toBe(3000)
+    await until(() => seen.some((r) => r.kind === 'response'))
+    expect(seen.find((r) => r.kind === 'response')).toMatchObject({
+      src: 'camera.frames',
+      dst: 'ui',
+      data: '<3000 items>',
+    })
+    await m.close()
+  })
 })
 
 describe('preview', () => {
