@@ -830,9 +830,10 @@ class Bell : public Napi::ObjectWrap<Bell> {
         // Every few µs: has another file descriptor become ready (a socket, a timer's or a
         // worker's wake-up, our own doorbell)? Then the loop has work: stop spinning.
         if ((n & 7) == 0 && OtherIoReady(loop)) break;
-        // Yield rather than pause: on a loaded machine the peer we wait for may be runnable on
-        // this very CPU (pausing kept it off until our time slice ended: 3x the round trip);
-        // with nothing else runnable sched_yield returns at once.
+        // Yield rather than pause: the peer we wait for is often runnable on this very CPU (the
+        // kernel wakes it where its waker ran); pausing kept it off until our time slice ended.
+        // Measured: 13 µs round trips yielding, 26-34 µs pausing even only for the first 64 looks.
+        // With nothing else runnable sched_yield returns at once.
         sched_yield();
         now = uv_hrtime();
       }
