@@ -46,7 +46,11 @@ let settled = false
  */
 function settleLargeBuffers(): void {
   settled = true
-  Buffer.allocUnsafeSlow(32 * 1024 * 1024 - 64 * 1024)
+  try {
+    Buffer.allocUnsafeSlow(32 * 1024 * 1024 - 64 * 1024)
+  } catch {
+    // Out of address space (a ulimit): only a speed hint was lost, reading goes on.
+  }
 }
 
 /** Receives frame bodies, or the reason the stream is unusable (after which nothing more is read). */
