@@ -26,9 +26,10 @@ describe('busy-poll before sleeping (spin)', () => {
   it('a burst of calls is delivered by polling; an idle second after it burns no CPU on either side', {
     timeout: 60_000,
   }, async () => {
-    // A 100 ms budget: every message of a sequential burst arrives while the other side polls,
-    // and a process that kept polling after it would burn most of the idle second measured below.
-    const broker = await startBrokerProcess('&spin=100000')
+    // A 20 ms budget: every message of a sequential burst arrives while the other side polls,
+    // and a process that kept polling after it would burn most of the idle second measured below
+    // (a stray message in that second, from the broker say, costs one window at most).
+    const broker = await startBrokerProcess('&spin=20000')
     const child = spawnTs(fixture, [broker.url])
     const bus = await connect(broker.url)
     try {
