@@ -161,13 +161,14 @@ struct Spinner {
   // longer (within the budget) grows the window; a wait longer than the whole budget, which
   // polling could not have shortened, halves it. So a peer that answers within the budget is
   // polled for, and a slow one (a 1 MiB reply, a request a second) is not, at no CPU cost.
-  // `waitedNs` includes the wake-up itself, which on an idle VM (halted vCPUs) takes ~100 µs: a
+  // `waitedNs` includes the wake-up itself, which on an idle VM (halted vCPUs) takes ~50 µs: a
   // peer answering in 10 µs then looks slower than the budget, and the window, once shrunk, never
-  // grew back (round trips stuck at ~100 µs). So the wake-up gets an allowance.
+  // grew back (round trips stuck at ~100 µs). So the wake-up gets an allowance (100 µs: with 200,
+  // a 1 MiB round trip kept both sides polling ~60 µs each for nothing).
   void Adapt(uint64_t waitedNs) {
     constexpr uint64_t kGrowFromNs = 8000;
     constexpr uint64_t kMinNs = 2000;
-    constexpr uint64_t kWakeAllowanceNs = 200000;
+    constexpr uint64_t kWakeAllowanceNs = 100000;
     if (waitedNs <= windowNs) return;
     if (waitedNs > budgetNs + kWakeAllowanceNs) {
       windowNs = windowNs / 2 < kMinNs ? 0 : windowNs / 2;
