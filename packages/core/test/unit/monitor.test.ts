@@ -21,16 +21,33 @@ async function until(check: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
+/** A monitor on a fresh world, with a `camera` and a `ui` bus; disposing closes all of them. */
+async function watchedPair() {
+  const url = world()
+  const watcher = await connect(url)
+  const m = monitor(watcher)
+  const seen: TraceRecord[] = []
+  m.subscribe((r) => seen.push(r))
+  await m.ready
+  const camera = await connect(url, { component: 'camera' })
+  const ui = await connect(url, { component: 'ui' })
+  return {
+    m,
+    seen,
+    camera,
+    ui,
+    async [Symbol.asyncDispose]() {
+      await ui.close()
+      await camera.close()
+      await watcher.close()
+    },
+  }
+}
+
 describe('monitor', () => {
   it('sees commands, replies, requests, responses, settings, status and events with source and target', async () => {
-    const url = world()
-    await using watcher = await connect(url)
-    const m = monitor(watcher)
-    const seen: TraceRecord[] = []
-    m.subscribe((r) => seen.push(r))
-    await m.ready
-    await using camera = await connect(url, { component: 'camera' })
-    await using ui = await connect(url, { component: 'ui' })
+    await using watched = await watchedPair()
+    const { m, seen, camera, ui } = watched
     await camera.commands.handle((c: { op: string }) => ({ done: c.op }))
     await camera.requests.serve('camera.info', () => ({ model: 'x1' }))
     expect(await ui.commands.send('camera', { op: 'snap' })).toEqual({ done: 'snap' })
@@ -127,14 +144,8 @@ describe('monitor', () => {
   })
 
   it('counts every item of a streamed response, also when several items share a frame', async () => {
-    const url = world()
-    await using watcher = await connect(url)
-    const m = monitor(watcher)
-    const seen: TraceRecord[] = []
-    m.subscribe((r) => seen.push(r))
-    await m.ready
-    await using camera = await connect(url, { component: 'camera' })
-    await using ui = await connect(url, { component: 'ui' })
+    await using watched = await watchedPair()
+    const { m, seen, camera, ui } = watched
     // A synchronous generator yields many items in one run: the server batches them into Items frames.
     await camera.requests.serve('camera.frames', function* (n: number) {
       for (let i = 0; i < n; i++) yield i
