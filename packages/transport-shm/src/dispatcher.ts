@@ -13,6 +13,7 @@
  * @module
  */
 import { failedCallReply, lostCallReply } from '@unipc/core/spi'
+import { InflightTable } from './inflight.js'
 import { type Frame, joinPayload, type Payload } from './link.js'
 import type { Peers } from './peers.js'
 
@@ -20,17 +21,6 @@ import type { Peers } from './peers.js'
 interface Target {
   readonly address: string
   readonly sid: number
-}
-
-interface Inflight {
-  readonly method: string
-  /**
-   * The request, until its server answers Done or Refused: a refused one is dispatched again.
-   * Parts keep the application's body (as a socket keeps it until written); the call waits on
-   * this request, so the body is still the caller's message.
-   */
-  readonly data: Payload
-  readonly address: string
 }
 
 interface Method {
@@ -65,8 +55,7 @@ export function readTargets(f: Frame): Target[] {
 export class Dispatcher {
   readonly #methods = new Map<string, Method>()
   readonly #lookups = new Map<string, Promise<void>>()
-  readonly #inflight = new Map<number, Inflight>()
-  #nextDid = 0
+  readonly #inflight = new InflightTable()
 
   constructor(
     private readonly host: DispatchHost,
@@ -93,11 +82,9 @@ export class Dispatcher {
       })
       return undefined
     }
-    this.#nextDid = (this.#nextDid + 1) >>> 0 || 1
-    const did = this.#nextDid
-    this.#inflight.set(did, { method, data, address: target.address })
+    const did = this.#inflight.add(method, data, target.address)
     if (!this.peers.request(target.address, target.sid, did, data)) {
-      this.#inflight.delete(did)
+      this.#inflight.done(did)
       return this.host.viaBroker(method, data)
     }
     return undefined
@@ -144,15 +131,13 @@ export class Dispatcher {
 
   /** A server finished request `did` (its reply went to the caller's inbox before this). */
   done(did: number): void {
-    this.#inflight.delete(did)
+    this.#inflight.done(did)
   }
 
   /** A server's bus no longer serves the request: the broker decides where it goes now. */
   refused(did: number): void {
-    const entry = this.#inflight.get(did)
-    if (!entry) return
-    this.#inflight.delete(did)
-    this.#retry(entry.method, entry.data)
+    const entry = this.#inflight.take(did)
+    if (entry) this.#retry(entry.method, entry.data)
   }
 
   /**
@@ -160,9 +145,7 @@ export class Dispatcher {
    * it held fail at once with the core's lost-call reply naming the dead process.
    */
   gone(address: string, delivered: boolean, who: string): void {
-    for (const [did, entry] of this.#inflight) {
-      if (entry.address !== address) continue
-      this.#inflight.delete(did)
+    for (const entry of this.#inflight.takeAll(address)) {
       if (!delivered) {
         this.#retry(entry.method, entry.data)
         continue

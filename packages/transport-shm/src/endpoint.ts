@@ -110,6 +110,13 @@ export class Endpoint {
       try {
         link.flush()
         const deliver = (f: Frame): void => this.#deliver(link, f)
+        if (link.chunked) {
+          // One chunk, then what it triggered runs and is written (see ShmLink.chunked). Spinning,
+          // the addon calls pump again while the ring holds more; otherwise pump comes back.
+          const bytes = link.readBytes
+          if ((arm ? link.readOrArm(deliver, bytes) : link.readBatch(deliver, bytes)) && arm) more = true
+          continue
+        }
         for (let batches = 1; arm ? link.readOrArm(deliver) : link.readBatch(deliver); batches++) {
           if (batches >= BATCHES_BEFORE_YIELD) {
             more = true

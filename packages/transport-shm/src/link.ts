@@ -16,6 +16,11 @@ import { BLOB_FLAG, FieldReader, FieldWriter, Op, SLAB_FLAG } from './wire.js'
 const INLINE_LIMIT = 64 * 1024
 /** Bytes copied out of a ring per read (one batch). */
 const BATCH_BYTES = 256 * 1024
+/**
+ * Bytes read per pump from a link that delivers in chunks (direct links, see
+ * {@link ShmLink.chunked}): about 16 small requests or replies.
+ */
+const CHUNK_BYTES = Number(process.env.UNIPC_SHM_CHUNK ?? 2048)
 /** Data bytes of a link direction's slab (mapped pre-faulted by both sides once used). */
 const SLAB_CAPACITY = 8 * 1024 * 1024
 /** Largest payload sent through the slab; bigger ones (and any that find it full) use blobs. */
@@ -68,6 +73,7 @@ function flushStaged(): void {
   }
   // (One link: its Done frame goes after its other frames, in the same write.)
   for (const link of staged) flushOrClose(link, true)
+  for (const link of staged) link.unlist()
   staged.clear()
 }
 
@@ -84,6 +90,16 @@ function flushOrClose(link: ShmLink, dones: boolean): void {
 
 /** Builds the Done frame of a job's finished requests (see ShmLink.done). */
 const doneFields = new FieldWriter()
+/** Builds the fields of ShmLink.sendIds' larger messages. */
+const idFields = new FieldWriter()
+
+/** Stores `v` as a little-endian u32 at `at`: by hand, cheaper than writeUInt32LE per frame. */
+function writeU32(buf: Buffer, at: number, v: number): void {
+  buf[at] = v
+  buf[at + 1] = v >>> 8
+  buf[at + 2] = v >>> 16
+  buf[at + 3] = v >>> 24
+}
 
 /** A blob segment named in a received message, passed on to one recipient without reading it. */
 export class BlobRef {
@@ -115,6 +131,8 @@ export class ShmLink {
   #stageLen = 0
   /** Some staged frame wants the reader woken (not all are quiet). */
   #stageLoud = false
+  /** In `staged` (a flag: cheaper than adding to the set for every frame). */
+  #listed = false
   /** Delivery ids of requests finished this job, sent as one quiet Done frame (see done()). */
   readonly #dones: number[] = []
   /** The reusable frame handed to onFrame (read synchronously, never kept). */
@@ -125,6 +143,14 @@ export class ShmLink {
   #slabIn: { readonly name: string; readonly slab: NativeSlab } | undefined
   #peerBell = -1
   #closed = false
+  /**
+   * Each pump reads one chunk of this link (about 16 small messages) rather than all it holds, so
+   * what the chunk triggers (the replies, the next requests) is written before the next chunk is
+   * read: the peer, polling or awake, starts on them while this side goes on, instead of both
+   * sides taking turns over whole batches. Set on direct links between buses; a broker link is
+   * drained whole (see Endpoint.pump).
+   */
+  chunked = false
 
   /**
    * @param native - the mapped segment
@@ -233,11 +259,24 @@ export class ShmLink {
   done(did: number): void {
     if (this.#closed) return
     this.#dones.push(did)
+    this.#list()
+  }
+
+  /** Has this link flushed once the current job (and its microtasks) ends. */
+  #list(): void {
+    if (this.#listed) return
+    this.#listed = true
     staged.add(this)
     if (!flushScheduled) {
       flushScheduled = true
+      // After the current job's microtasks: everything a wake-up produced goes in one write.
       process.nextTick(flushStaged)
     }
+  }
+
+  /** Taken out of the staged set (by flushStaged, which clears it). */
+  unlist(): void {
+    this.#listed = false
   }
 
   /** Stages the pending Done frame (see done()) after the staged frames, and writes them all. */
@@ -265,18 +304,48 @@ export class ShmLink {
       this.flush()
       if (this.#stageLen === 0) return
     }
-    staged.add(this)
-    if (!flushScheduled) {
-      flushScheduled = true
-      // After the current job's microtasks: everything a wake-up produced goes in one write.
-      process.nextTick(flushStaged)
-    }
+    this.#list()
   }
 
-  /** Appends one frame record to the stage. */
-  #append(type: number, fields: FieldWriter, body: Uint8Array | undefined, quiet: boolean): void {
-    const headLen = fields.length
-    const len = headLen + (body ? body.length : 0)
+  /**
+   * Sends a message whose fields are `count` (0 to 2) u32 numbers, `a` then `b`, then `data`: as
+   * {@link ShmLink.send}, but a small one goes into the stage without a FieldWriter (requests,
+   * replies and stream items: the frames of every call).
+   */
+  sendIds(op: number, count: number, a: number, b: number, data: Payload, urgent = false): void {
+    if (this.#closed) return
+    if (data instanceof Uint8Array && data.length <= STAGE_MAX_DATA && data.length + 8 <= this.#maxInline) {
+      const buf = this.#header(op, count * 4 + data.length)
+      let at = this.#stageLen + 8
+      if (count > 0) {
+        writeU32(buf, at, a)
+        at += 4
+        if (count > 1) {
+          writeU32(buf, at, b)
+          at += 4
+        }
+      }
+      buf.set(data, at)
+      this.#stageLen = at + data.length
+      this.#stageLoud = true
+      if (urgent) {
+        this.flush()
+        if (this.#stageLen === 0) return
+      }
+      this.#list()
+      return
+    }
+    const w = idFields.reset()
+    if (count > 0) w.u32(a)
+    if (count > 1) w.u32(b)
+    this.send(op, w, data, false, urgent)
+  }
+
+  /**
+   * Makes room for a frame record with a payload of `len` bytes and writes its header at the end of
+   * the stage; returns the stage (the payload goes at `stageLen + 8`).
+   */
+  #header(type: number, len: number): Buffer {
     const need = this.#stageLen + 8 + len
     if (need > this.#stage.length) {
       const next = Buffer.allocUnsafe(Math.max(need, this.#stage.length * 2))
@@ -284,17 +353,16 @@ export class ShmLink {
       this.#stage = next
     }
     const buf = this.#stage
-    let at = this.#stageLen
-    // Little-endian by hand: cheaper than two writeUInt32LE calls per frame.
-    buf[at] = len
-    buf[at + 1] = len >>> 8
-    buf[at + 2] = len >>> 16
-    buf[at + 3] = len >>> 24
-    buf[at + 4] = type
-    buf[at + 5] = type >>> 8
-    buf[at + 6] = type >>> 16
-    buf[at + 7] = type >>> 24
-    at += 8
+    writeU32(buf, this.#stageLen, len)
+    writeU32(buf, this.#stageLen + 4, type)
+    return buf
+  }
+
+  /** Appends one frame record to the stage. */
+  #append(type: number, fields: FieldWriter, body: Uint8Array | undefined, quiet: boolean): void {
+    const headLen = fields.length
+    const buf = this.#header(type, headLen + (body ? body.length : 0))
+    let at = this.#stageLen + 8
     fields.copyTo(buf, at)
     at += headLen
     if (body) {
@@ -323,9 +391,9 @@ export class ShmLink {
    * Reads one batch and hands each message to `onFrame`. Returns false when the ring was empty.
    * @throws when the peer corrupted the ring (the caller closes the link)
    */
-  readBatch(onFrame: (frame: Frame) => void): boolean {
+  readBatch(onFrame: (frame: Frame) => void, maxBytes = BATCH_BYTES): boolean {
     if (this.#closed) return false
-    const buf = this.#native.read(BATCH_BYTES)
+    const buf = this.#native.read(maxBytes)
     if (!buf) return false
     this.#deliver(buf, onFrame)
     return true
@@ -336,13 +404,18 @@ export class ShmLink {
    * false once the ring is empty and armed (or the link closed): the peer rings before writing more.
    * @throws when the peer corrupted the ring (the caller closes the link)
    */
-  readOrArm(onFrame: (frame: Frame) => void): boolean {
+  readOrArm(onFrame: (frame: Frame) => void, maxBytes = BATCH_BYTES): boolean {
     if (this.#closed) return false
-    if (!READ_ARMS) return this.readBatch(onFrame) || !this.#native.arm()
-    const buf = this.#native.read(BATCH_BYTES, true)
+    if (!READ_ARMS) return this.readBatch(onFrame, maxBytes) || !this.#native.arm()
+    const buf = this.#native.read(maxBytes, true)
     if (!buf) return false
     this.#deliver(buf, onFrame)
     return true
+  }
+
+  /** Bytes one pump reads from this link (see {@link ShmLink.chunked}). */
+  get readBytes(): number {
+    return this.chunked ? CHUNK_BYTES : BATCH_BYTES
   }
 
   /** Hands each frame of a batch to `onFrame` (one reusable Frame, read synchronously). */
@@ -444,6 +517,7 @@ export class ShmLink {
     this.#closed = true
     this.#stageLen = 0
     staged.delete(this)
+    this.#listed = false
     this.socket.destroy()
     this.#native.close()
     if (this.#peerBell >= 0) addon.closeFd(this.#peerBell)

@@ -65,6 +65,9 @@ export class Peers {
   readonly #connecting = new Set<Promise<void>>()
   #server: Server | undefined
   #closed = false
+  /** The peer #post found last, and its address (see #post). */
+  #lastTo = ''
+  #lastPeer: Peer | undefined
   /** See {@link PeerGoneHandler}. */
   onGone: PeerGoneHandler = () => {}
 
@@ -108,7 +111,7 @@ export class Peers {
     // Credit and cancel go in at once: a stream's server waits for them while this job goes on.
     // (Parts are a large body's frame: its first part starts the frame.)
     const head = Array.isArray(data) ? (data as readonly Uint8Array[])[0] : (data as Uint8Array)
-    return this.#post(to, Op.Inbox, this.#w.reset(), data, head !== undefined && isCallerControl(head))
+    return this.#post(to, Op.Inbox, 0, 0, 0, data, head !== undefined && isCallerControl(head))
   }
 
   /**
@@ -116,23 +119,31 @@ export class Peers {
    * Refused on the same link). Returns false when `to` is not a direct address.
    */
   request(to: string, sid: number, did: number, data: Payload): boolean {
-    return this.#post(to, Op.Request, this.#w.reset().u32(sid).u32(did), data)
+    return this.#post(to, Op.Request, 2, sid, did, data)
   }
 
-  #post(to: string, op: number, fields: FieldWriter, data: Payload, urgent = false): boolean {
+  /** Sends message `op` with `count` u32 fields (`a`, `b`) and `data` to `to` (see ShmLink.sendIds). */
+  #post(to: string, op: number, count: number, a: number, b: number, data: Payload, urgent = false): boolean {
     if (this.#closed) return true
-    let peer = this.#peers.get(to)
+    // The last address used, without a lookup: a server replies to one caller many times over.
+    let peer = to === this.#lastTo ? this.#lastPeer : this.#peers.get(to)
     if (peer?.link) {
       if (!peer.link.closed) {
-        peer.link.send(op, fields, data, false, urgent)
+        this.#lastTo = to
+        this.#lastPeer = peer
+        peer.link.sendIds(op, count, a, b, data, urgent)
         return true
       }
       this.#peers.delete(to)
+      this.#lastTo = ''
       peer = undefined
     }
+    const w = this.#w.reset()
+    if (count > 0) w.u32(a)
+    if (count > 1) w.u32(b)
     // Kept until the link is up: parts are joined (the application may reuse its body meanwhile).
     if (peer) {
-      peer.queue.push({ op, head: new Uint8Array(fields.view()), data: joinPayload(data) })
+      peer.queue.push({ op, head: new Uint8Array(w.view()), data: joinPayload(data) })
       return true
     }
     const path = socketOf(this.paths, to)
@@ -140,9 +151,10 @@ export class Peers {
     peer = {
       link: undefined,
       who: to,
-      queue: [{ op, head: new Uint8Array(fields.view()), data: joinPayload(data) }],
+      queue: [{ op, head: new Uint8Array(w.view()), data: joinPayload(data) }],
     }
     this.#peers.set(to, peer)
+    this.#lastTo = ''
     const connecting = this.#connect(to, path, peer)
     this.#connecting.add(connecting)
     void connecting.finally(() => this.#connecting.delete(connecting))
@@ -163,6 +175,7 @@ export class Peers {
         link.close()
         return
       }
+      link.chunked = true
       this.endpoint.add(link)
       watchForEof(socket, () => this.#drop(to, link))
       peer.link = link
@@ -173,6 +186,7 @@ export class Peers {
       this.logger.debug(`unipc shm: no direct link to ${to}; dropped ${peer.queue.length} message(s)`, err)
       socket?.destroy()
       if (this.#peers.get(to) === peer) this.#peers.delete(to)
+      this.#lastTo = ''
       if (!this.#closed) this.onGone(to, false, peer.who)
     }
   }
@@ -183,6 +197,7 @@ export class Peers {
       accepted = await acceptLink(socket, this.paths.bus, Math.max(this.ringSize, 64 * 1024 * 1024))
       if (this.#closed) throw new ProtocolError('bus is closing')
       const { link, hello } = accepted
+      link.chunked = true
       this.endpoint.add(link)
       // Messages back to the connecting bus (replies, Done) ride this link too, unless another
       // link to it is up or coming: one link per pair in the common case, fewer rings to drain.
@@ -190,6 +205,7 @@ export class Peers {
         typeof hello.address === 'string' && this.isDirect(hello.address) ? hello.address : undefined
       if (from !== undefined && !this.#peers.has(from))
         this.#peers.set(from, { link, who: describe(hello.component, link.peerPid), queue: [] })
+      this.#lastTo = ''
       watchForEof(socket, () => this.#drop(from, link))
       welcome(socket, this.endpoint.bellPath, { component: this.component })
     } catch (err) {
@@ -205,6 +221,7 @@ export class Peers {
     const peer = to === undefined ? undefined : this.#peers.get(to)
     if (to === undefined || peer?.link !== link) return
     this.#peers.delete(to)
+    this.#lastTo = ''
     if (!this.#closed) this.onGone(to, true, peer.who)
   }
 
@@ -234,5 +251,7 @@ export class Peers {
     this.#server?.close()
     rmSync(this.#socketPath, { force: true })
     this.#peers.clear()
+    this.#lastTo = ''
+    this.#lastPeer = undefined
   }
 }
