@@ -7,10 +7,10 @@
 import type { Observable, Subscriber } from 'rxjs'
 import { deserializeError, InvalidArgumentError, ProtocolError, TimeoutError } from './errors.js'
 import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
+import { now } from './internal/deadline-timers.js'
 import {
   type BinSpan,
   type Body,
-  decodeRequest,
   encodeRequest,
   FrameKind,
   type ReplyFrame,
@@ -18,9 +18,18 @@ import {
   readBinAt,
 } from './internal/frames.js'
 import { PullQueue } from './internal/pull-queue.js'
+import { type IncomingRequest, readRequest } from './internal/request-reader.js'
+import { RequestWriter } from './internal/request-writer.js'
 import { abortReason, type Runtime } from './internal/runtime.js'
 import { ServerCall } from './internal/server-call.js'
-import { deadlineFor, failCall, failOnReject, type WaitOptions, waitForReply } from './internal/unary-call.js'
+import {
+  deadlineFor,
+  failCall,
+  failOnReject,
+  type WaitOptions,
+  waitForReply,
+  waitForRequest,
+} from './internal/unary-call.js'
 import { assertName } from './names.js'
 import { UnipcObservable } from './observable.js'
 import type { Closable, Delivery } from './spi.js'
@@ -91,8 +100,13 @@ const ITEM_ONLY_WINDOW = 256
 
 /** The requests facility of a bus. */
 export class Requests {
+  /** Writes the Request frames of unary calls. */
+  readonly #writer: RequestWriter
+
   /** @internal */
-  constructor(private readonly rt: Runtime) {}
+  constructor(private readonly rt: Runtime) {
+    this.#writer = new RequestWriter(rt.options.component ?? '')
+  }
 
   /**
    * Serves `method` on this bus. With several servers of one method, each call goes to one of them.
@@ -150,9 +164,10 @@ export class Requests {
     const rt = this.rt
     const signal = options?.signal
     let body: Body
+    let methodBytes: Uint8Array
     try {
       rt.assertOpen('requests.call')
-      assertName('method', method)
+      methodBytes = this.#writer.method(method)
       if (signal) rt.assertNotAborted(signal, `request '${method}'`)
       body = rt.encodeBody(data)
     } catch (err) {
@@ -160,18 +175,25 @@ export class Requests {
     }
     const id = rt.nextId()
     const timeout = options?.timeout ?? rt.options.defaultTimeout
-    const wait: WaitOptions = { timeout, signal, noun: 'request', name: method, mapResult, mapError }
-    const reply = waitForReply(rt, id, signal ? cancellable(rt, id, wait) : wait)
-    const frame = encodeRequest({
-      id,
+    // One clock read for the call's timeout and the deadline its frame carries.
+    const t = now()
+    const reply = signal
+      ? waitForReply(
+          rt,
+          id,
+          cancellable(rt, id, { timeout, signal, noun: 'request', name: method, mapResult, mapError }),
+          t,
+        )
+      : waitForRequest(rt, id, timeout, method, mapResult, mapError, t)
+    const frame = this.#writer.encode(
       method,
+      methodBytes,
+      id,
       body,
-      replyTo: rt.address,
-      flags: signal ? RequestFlag.WantAccept : 0,
-      deadline: deadlineFor(timeout),
-      sender: rt.options.component ?? '',
-      window: 0,
-    })
+      rt.address,
+      signal ? RequestFlag.WantAccept : 0,
+      deadlineFor(timeout, t),
+    )
     // Not awaited: a transport whose dispatch resolves on a broker's acknowledgement must not hold
     // back a reply (or an abort) that arrives first, which would leave `reply` rejecting unobserved.
     try {
@@ -351,9 +373,9 @@ export class Requests {
 
   #handle(delivery: Delivery, handler: RequestHandler): void {
     const rt = this.rt
-    let frame: ReturnType<typeof decodeRequest>
+    let frame: IncomingRequest
     try {
-      frame = decodeRequest(delivery.data)
+      frame = readRequest(delivery.data)
     } catch (err) {
       rt.options.logger.warn('unipc: dropped a malformed request', err)
       delivery.ack()

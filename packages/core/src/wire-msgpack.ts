@@ -393,13 +393,21 @@ const INTERN_SLOTS = 1024
  */
 const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined)
 
+/**
+ * Decodes the `n` UTF-8 bytes of a string at `start` of `bytes` (which must hold them), as
+ * {@link WireReader} does: short ASCII strings through the intern table.
+ */
+export function readStrAt(bytes: Uint8Array, start: number, n: number): string {
+  return n <= MAX_INTERNED ? shortStr(bytes, start, n) : asBuffer(bytes).toString('utf8', start, start + n)
+}
+
 /** Decodes `n` (at most {@link MAX_INTERNED}) UTF-8 bytes at `start`, interning ASCII strings. */
-function shortStr(buf: Buffer, start: number, n: number): string {
+function shortStr(buf: Uint8Array, start: number, n: number): string {
   const end = start + n
   let h = n
   for (let i = start; i < end; i++) {
     const c = buf[i] as number
-    if (c > 0x7f) return buf.toString('utf8', start, end)
+    if (c > 0x7f) return asBuffer(buf).toString('utf8', start, end)
     h = (Math.imul(h, 31) + c) | 0
   }
   const slot = h & (INTERN_SLOTS - 1)
@@ -409,7 +417,7 @@ function shortStr(buf: Buffer, start: number, n: number): string {
     while (i < n && known.charCodeAt(i) === buf[start + i]) i++
     if (i === n) return known
   }
-  const s = buf.toString('latin1', start, end)
+  const s = asBuffer(buf).toString('latin1', start, end)
   interned[slot] = s
   return s
 }

@@ -23,10 +23,31 @@ export interface Expiring {
 }
 
 /** Monotonic milliseconds (not the wall clock, which may jump). */
-const now = (): number => performance.now()
+export const now = (): number => performance.now()
+
+/** How often {@link wallAt} re-reads the wall clock (ms of the monotonic clock). */
+const CALIBRATE_EVERY = 100
+let calibratedAt = now()
+let wallOffset = Date.now() - calibratedAt
+
+/**
+ * The wall-clock ms (as `Date.now()` would say) at monotonic time `t` (a {@link now} reading just
+ * taken): a call needs both, for its timeout and for the deadline its frame carries, and one clock
+ * read costs as much as the rest of the deadline work (~50 ns here). The offset between the clocks
+ * is re-read every 100 ms, so a wall-clock step shows within that and slewing (at most 0.5 ms per
+ * second) stays far below the wire's millisecond resolution. Rounded up: never earlier than what
+ * `Date.now()` says at `t` (a deadline a server sees is never short of the caller's timeout).
+ */
+export function wallAt(t: number): number {
+  if (t - calibratedAt >= CALIBRATE_EVERY || t < calibratedAt) {
+    calibratedAt = t
+    wallOffset = Date.now() - t
+  }
+  return Math.ceil(t + wallOffset)
+}
 
 /** The calls of one timeout value, oldest first, under one timer. */
-class ExpiryList {
+export class ExpiryList {
   #head: Expiring | undefined
   #tail: Expiring | undefined
   #timer: NodeJS.Timeout | undefined
@@ -34,8 +55,9 @@ class ExpiryList {
 
   constructor(private readonly ms: number) {}
 
-  add(e: Expiring): void {
-    e.expireAt = now() + this.ms
+  /** Links `e` in; `t`: a {@link now} reading just taken (read here when not given). */
+  add(e: Expiring, t = now()): void {
+    e.expireAt = t + this.ms
     e.nextExpiring = undefined
     e.prevExpiring = this.#tail
     if (this.#tail) this.#tail.nextExpiring = e
@@ -82,20 +104,36 @@ const MAX_LISTS = 8
 /** The timeout lists of one bus, one per timeout value in use (the bus default, mostly). */
 export class DeadlineTimers {
   readonly #lists = new Map<number, ExpiryList>()
+  /** The list used last (most calls use the bus default): no map lookup for it. */
+  #last: ExpiryList | undefined
+  #lastMs = 0
 
   /**
    * Starts `e`'s clock: it expires after `ms` unless {@link cancel}led first.
    * @returns false when this bus already tracks many distinct timeouts: use a timer of your own
    */
   start(e: Expiring, ms: number): boolean {
+    const list = this.list(ms)
+    list?.add(e)
+    return list !== undefined
+  }
+
+  /**
+   * The list of timeout `ms`, to {@link ExpiryList.add} a call to and remove it from directly (no
+   * lookup per call); undefined when this bus already tracks many distinct timeouts.
+   */
+  list(ms: number): ExpiryList | undefined {
+    const last = this.#last
+    if (last !== undefined && this.#lastMs === ms) return last
     let list = this.#lists.get(ms)
     if (!list) {
-      if (this.#lists.size >= MAX_LISTS) return false
+      if (this.#lists.size >= MAX_LISTS) return undefined
       list = new ExpiryList(ms)
       this.#lists.set(ms, list)
     }
-    list.add(e)
-    return true
+    this.#last = list
+    this.#lastMs = ms
+    return list
   }
 
   /** Stops `e`'s clock (a no-op when it is not running). */

@@ -564,7 +564,7 @@ function decodeBodyReply(bytes: Uint8Array): InboxFrame | undefined {
  * Reads a call id written as a positive fixint, uint8, uint16 or uint32 at `pos` into `out.id`;
  * returns the position after it, or -1 for any other form (the general decoder then reads it).
  */
-function readIdAt(bytes: Uint8Array, pos: number, out: { id: number }): number {
+export function readIdAt(bytes: Uint8Array, pos: number, out: { id: number }): number {
   const t = bytes[pos] as number
   if (t < 0x80) {
     out.id = t

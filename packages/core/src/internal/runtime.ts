@@ -53,6 +53,11 @@ export interface PendingCall {
    * items take this path: no frame object, no view of the body; see {@link Runtime.decodeBodyAt}).
    */
   onItem?(bytes: Uint8Array, start: number): void
+  /**
+   * Optional: handles a Result frame whose body runs from `start` to the end of `bytes` (every
+   * call's answer: no frame object, no view of the body).
+   */
+  onResult?(bytes: Uint8Array, start: number): void
   /** Optional: handles an Items frame: `count` bodies, the first one's bin header at `pos`. */
   onItems?(bytes: Uint8Array, pos: number, count: number): void
   /** Fails the call (bus closed, transport lost). */
@@ -299,10 +304,15 @@ export class Runtime {
       return
     }
     const scan = this.#scan
-    if (scanBodyReply(bytes, scan) && scan.kind === FrameKind.Item) {
+    if (scanBodyReply(bytes, scan)) {
       const call = this.calls.get(scan.id)
-      if (call?.onItem) {
-        call.onItem(bytes, scan.start)
+      if (scan.kind === FrameKind.Item) {
+        if (call?.onItem) {
+          call.onItem(bytes, scan.start)
+          return
+        }
+      } else if (call?.onResult) {
+        call.onResult(bytes, scan.start)
         return
       }
     }

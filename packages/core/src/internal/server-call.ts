@@ -10,10 +10,11 @@ import { peerLostError } from '../lost-call.js'
 import type { RequestContext, RequestHandler } from '../requests.js'
 import type { Delivery } from '../spi.js'
 import { encodableError } from './error-frame.js'
-import { FrameKind, RequestFlag, type RequestFrame } from './frames.js'
+import { FrameKind, RequestFlag } from './frames.js'
 import { type AbortOwner, LazyAbort } from './lazy-abort.js'
 import { isThenable } from './promises.js'
 import { isStreamLike, pumpStream } from './pump-stream.js'
+import type { IncomingRequest } from './request-reader.js'
 import { type ActiveCall, activeKey, type Runtime } from './runtime.js'
 import { StreamSender } from './stream-sender.js'
 
@@ -29,7 +30,7 @@ class CallContext implements RequestContext {
   readonly redelivered: boolean
   readonly #abort: LazyAbort
 
-  constructor(frame: RequestFrame, redelivered: boolean, abort: LazyAbort) {
+  constructor(frame: IncomingRequest, redelivered: boolean, abort: LazyAbort) {
     this.id = frame.id
     this.method = frame.method
     this.sender = frame.sender
@@ -47,7 +48,7 @@ class CallContext implements RequestContext {
 /** A request in the hands of one handler. */
 export class ServerCall implements ActiveCall, AbortOwner {
   readonly #rt: Runtime
-  readonly #frame: RequestFrame
+  readonly #frame: IncomingRequest
   readonly #delivery: Delivery
   /** Key in the runtime's table of active calls, once registered there. */
   #key: string | undefined
@@ -65,7 +66,7 @@ export class ServerCall implements ActiveCall, AbortOwner {
    * @param frame - the decoded request
    * @param delivery - the transport's delivery, acknowledged when the call is done
    */
-  constructor(rt: Runtime, frame: RequestFrame, delivery: Delivery) {
+  constructor(rt: Runtime, frame: IncomingRequest, delivery: Delivery) {
     this.#rt = rt
     this.#frame = frame
     this.#delivery = delivery
@@ -108,7 +109,7 @@ export class ServerCall implements ActiveCall, AbortOwner {
         this.#reply({ kind: FrameKind.Accepted, id: frame.id, server: this.#rt.address, windowBytes })
       }
       result = handler(
-        this.#rt.decodeBody(frame.body),
+        this.#rt.decodeBodyAt(frame.src, frame.bodyStart, frame.bodyEnd),
         new CallContext(frame, this.#delivery.redelivered, this.#abort),
       )
     } catch (err) {

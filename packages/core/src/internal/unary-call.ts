@@ -4,7 +4,7 @@
  * @module
  */
 import { deserializeError, TimeoutError } from '../errors.js'
-import type { Expiring } from './deadline-timers.js'
+import { type Expiring, type ExpiryList, now, wallAt } from './deadline-timers.js'
 import { FrameKind, type ReplyFrame } from './frames.js'
 import { abortReason, type PendingCall, type Runtime } from './runtime.js'
 
@@ -27,102 +27,159 @@ export interface WaitOptions {
   readonly mapError?: (err: Error) => Error
 }
 
+/** What settles the promise of a call: captured by one shared executor (no closure per call). */
+let capturedResolve: (value: unknown) => void = () => {}
+let capturedReject: (err: Error) => void = () => {}
+const capture = (resolve: (value: unknown) => void, reject: (err: Error) => void): void => {
+  capturedResolve = resolve
+  capturedReject = reject
+}
+
 /**
  * One call waiting for its reply: a single object is the pending entry, the timeout list's entry
- * and the abort listener.
+ * and the abort listener. Its settings are its own fields (no options object per call).
  */
 class ReplyWait implements PendingCall, Expiring {
   expireAt = 0
   prevExpiring: Expiring | undefined = undefined
   nextExpiring: Expiring | undefined = undefined
+  readonly #resolve = capturedResolve
+  readonly #reject = capturedReject
+  /** The timeout list the call is in (the common case), or undefined. */
+  readonly #list: ExpiryList | undefined
   /** A Node timer, only when the bus's timeout lists are all taken (see DeadlineTimers). */
   #timer: NodeJS.Timeout | undefined
-  readonly #timed: boolean
 
+  /** Call from within {@link capture}'s promise: it takes the promise's settle functions. */
   constructor(
     private readonly rt: Runtime,
     private readonly id: number,
-    private readonly opts: WaitOptions,
-    private readonly resolve: (value: unknown) => void,
-    private readonly reject: (err: Error) => void,
+    private readonly timeout: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly noun: string,
+    private readonly name: string,
+    private readonly hooks: WaitOptions | undefined,
+    private readonly mapResult: ((value: unknown) => unknown) | undefined,
+    private readonly mapError: ((err: Error) => Error) | undefined,
+    t: number,
   ) {
     rt.calls.set(id, this)
-    const timeout = opts.timeout
-    this.#timed = timeout > 0 && Number.isFinite(timeout)
-    if (this.#timed && !rt.deadlines.start(this, timeout))
-      this.#timer = setTimeout(() => this.expire(), timeout)
-    opts.signal?.addEventListener('abort', this, { once: true })
+    if (timeout > 0 && Number.isFinite(timeout)) {
+      this.#list = rt.deadlines.list(timeout)
+      if (this.#list) this.#list.add(this, t)
+      else this.#timer = setTimeout(() => this.expire(), timeout)
+    }
+    signal?.addEventListener('abort', this, { once: true })
   }
 
   onFrame(frame: ReplyFrame): void {
     switch (frame.kind) {
-      case FrameKind.Result: {
+      case FrameKind.Result:
         this.#settle()
-        let value: unknown
-        try {
-          value = this.rt.decodeBody(frame.body)
-          const map = this.opts.mapResult
-          if (map) value = map(value)
-        } catch (err) {
-          this.reject(err as Error)
-          return
-        }
-        this.resolve(value)
+        this.#resolveWith(frame.body, 0)
         return
-      }
       case FrameKind.Error:
         this.fail(deserializeError(frame.error))
         return
       case FrameKind.Accepted:
-        this.opts.onAccepted?.(frame.server)
+        this.hooks?.onAccepted?.(frame.server)
         return
       default:
         this.rt.options.logger.debug(`unipc: unexpected frame kind ${frame.kind} for ${this.#what()}`)
     }
   }
 
+  onResult(bytes: Uint8Array, start: number): void {
+    this.#settle()
+    this.#resolveWith(bytes, start)
+  }
+
+  /** Resolves with the body that runs from `start` to the end of `bytes`. */
+  #resolveWith(bytes: Uint8Array, start: number): void {
+    let value: unknown
+    try {
+      value = this.rt.decodeBodyAt(bytes, start)
+      const map = this.mapResult
+      if (map) value = map(value)
+    } catch (err) {
+      this.#reject(err as Error)
+      return
+    }
+    this.#resolve(value)
+  }
+
   fail(err: Error): void {
     this.#settle()
-    const map = this.opts.mapError
-    this.reject(map ? map(err) : err)
+    const map = this.mapError
+    this.#reject(map ? map(err) : err)
   }
 
   /** The timeout passed. */
   expire(): void {
-    this.fail(new TimeoutError(this.#what(), this.opts.timeout))
+    this.fail(new TimeoutError(this.#what(), this.timeout))
   }
 
   /** The caller's signal fired (EventListener interface: no closure per call). */
   handleEvent(): void {
-    this.fail(abortReason(this.opts.signal as AbortSignal, this.#what()))
-    this.opts.onAbort?.()
+    this.fail(abortReason(this.signal as AbortSignal, this.#what()))
+    this.hooks?.onAbort?.()
   }
 
   #what(): string {
-    return `${this.opts.noun} '${this.opts.name}'`
+    return `${this.noun} '${this.name}'`
   }
 
   #settle(): void {
     this.rt.calls.delete(this.id)
-    if (this.#timed) {
-      if (this.#timer) clearTimeout(this.#timer)
-      else this.rt.deadlines.cancel(this, this.opts.timeout)
-    }
-    this.opts.signal?.removeEventListener('abort', this)
+    if (this.#list) this.#list.remove(this)
+    else if (this.#timer) clearTimeout(this.#timer)
+    this.signal?.removeEventListener('abort', this)
   }
 }
 
 /**
  * Registers call `id` in the pending table and resolves with its decoded result.
  * Register before sending so a fast reply is never missed.
+ * @param t - a {@link now} reading just taken (read here when not given)
  */
-export function waitForReply(rt: Runtime, id: number, opts: WaitOptions): Promise<unknown> {
-  return new Promise((resolve, reject) => new ReplyWait(rt, id, opts, resolve, reject))
+export function waitForReply(rt: Runtime, id: number, opts: WaitOptions, t = now()): Promise<unknown> {
+  const p = new Promise(capture)
+  new ReplyWait(
+    rt,
+    id,
+    opts.timeout,
+    opts.signal,
+    opts.noun,
+    opts.name,
+    opts,
+    opts.mapResult,
+    opts.mapError,
+    t,
+  )
+  return p
 }
 
-/** Epoch-ms deadline for a timeout, or 0 for none. */
-export function deadlineFor(timeout: number): number {
-  return timeout > 0 && Number.isFinite(timeout) ? Date.now() + timeout : 0
+/**
+ * {@link waitForReply} for a request without a signal (the common call): no options object.
+ * @param t - a {@link now} reading just taken
+ */
+export function waitForRequest(
+  rt: Runtime,
+  id: number,
+  timeout: number,
+  method: string,
+  mapResult: ((value: unknown) => unknown) | undefined,
+  mapError: ((err: Error) => Error) | undefined,
+  t: number,
+): Promise<unknown> {
+  const p = new Promise(capture)
+  new ReplyWait(rt, id, timeout, undefined, 'request', method, undefined, mapResult, mapError, t)
+  return p
+}
+
+/** Epoch-ms deadline for a timeout, or 0 for none; `t`: a {@link now} reading (read here when not given). */
+export function deadlineFor(timeout: number, t?: number): number {
+  return timeout > 0 && Number.isFinite(timeout) ? wallAt(t ?? now()) + timeout : 0
 }
 
 /** Fails call `id` (a no-op when it already settled). */

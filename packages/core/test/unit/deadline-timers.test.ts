@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { connect, TimeoutError } from '../../src/index.js'
-import { DeadlineTimers, type Expiring } from '../../src/internal/deadline-timers.js'
+import { DeadlineTimers, type Expiring, now, wallAt } from '../../src/internal/deadline-timers.js'
 
 function entry(onExpire: () => void): Expiring {
   return { expireAt: 0, prevExpiring: undefined, nextExpiring: undefined, expire: onExpire }
@@ -90,5 +90,19 @@ describe('call timeouts on a bus', () => {
       { timeout: 20_000 },
     )
     expect(stdout.trim()).toBe('answered')
+  })
+
+  it('reads the wall clock from the monotonic one: never before Date.now(), at most a millisecond after', async () => {
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 2000; i++) {
+        const before = Date.now()
+        const wall = wallAt(now())
+        const after = Date.now()
+        expect(wall).toBeGreaterThanOrEqual(before)
+        expect(wall).toBeLessThanOrEqual(after + 1)
+      }
+      // Across re-reads of the offset (every 100 ms).
+      await new Promise((r) => setTimeout(r, 60))
+    }
   })
 })

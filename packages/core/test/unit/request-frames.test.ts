@@ -1,0 +1,114 @@
+import { Packr } from 'msgpackr'
+import { describe, expect, it } from 'vitest'
+import { InvalidArgumentError, ProtocolError } from '../../src/index.js'
+import { decodeRequest, encodeRequest } from '../../src/internal/frames.js'
+import { BytesBody } from '../../src/internal/msgpack-flat.js'
+import { readRequest } from '../../src/internal/request-reader.js'
+import { RequestWriter } from '../../src/internal/request-writer.js'
+
+const packr = new Packr({ useRecords: false })
+const bytes = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => i & 0xff))
+
+/** What a server reads of a frame: the fields, and the body's bytes. */
+function read(frame: Uint8Array) {
+  const f = readRequest(frame)
+  const { src, bodyStart, bodyEnd, ...fields } = f
+  return { ...fields, body: Buffer.from(src.subarray(bodyStart, bodyEnd)) }
+}
+
+function decoded(frame: Uint8Array) {
+  const d = decodeRequest(frame)
+  return { ...d, body: Buffer.from(d.body) }
+}
+
+const cases = [
+  { id: 1, method: 'echo', replyTo: 'inbox-1', sender: '', flags: 0, deadline: 0, body: bytes(64) },
+  {
+    id: 200,
+    method: 'a'.repeat(40),
+    replyTo: `shm-${'x'.repeat(60)}`,
+    sender: 'cam',
+    flags: 1,
+    deadline: Date.now() + 30_000,
+    body: bytes(0),
+  },
+  { id: 70_000, method: 'añadir', replyTo: 'ü', sender: 'kamera', flags: 0, deadline: 5, body: bytes(300) },
+  {
+    id: 2 ** 33,
+    method: 'm',
+    replyTo: 'r',
+    sender: 's'.repeat(200),
+    flags: 0,
+    deadline: 0,
+    body: bytes(70_000),
+  },
+]
+
+describe('unary request frames', () => {
+  it('are written byte for byte as encodeRequest writes them, whatever the body form', () => {
+    const w = new RequestWriter('')
+    for (const c of cases) {
+      const sender = new RequestWriter(c.sender)
+      for (const body of [
+        c.body,
+        new BytesBody(new Uint8Array(c.body), 'ext'),
+        new BytesBody(c.body, 'bin'),
+      ]) {
+        const fast = sender.encode(
+          c.method,
+          sender.method(c.method),
+          c.id,
+          body,
+          c.replyTo,
+          c.flags,
+          c.deadline,
+        )
+        const general = encodeRequest({ ...c, body, window: 0 })
+        expect(Buffer.from(fast as Uint8Array).equals(general as Uint8Array)).toBe(true)
+      }
+    }
+    // The reply address may change between calls (a transport that reconnects).
+    const a = w.encode('m', w.method('m'), 1, bytes(3), 'one', 0, 0)
+    const b = w.encode('m', w.method('m'), 1, bytes(3), 'two', 0, 0)
+    expect(decodeRequest(a as Uint8Array).replyTo).toBe('one')
+    expect(decodeRequest(b as Uint8Array).replyTo).toBe('two')
+  })
+
+  it('check a method name the first time they see it', () => {
+    const w = new RequestWriter('')
+    expect(() => w.method('bad name')).toThrow(InvalidArgumentError)
+    expect(() => w.method('')).toThrow(InvalidArgumentError)
+    expect(() => w.method(undefined as unknown as string)).toThrow(InvalidArgumentError)
+  })
+
+  it('are read as decodeRequest reads them, in the usual form and any other', () => {
+    const frames: Uint8Array[] = []
+    for (const c of cases) frames.push(encodeRequest({ ...c, window: 0 }))
+    // A stream request with byte credit (array of 11).
+    frames.push(
+      encodeRequest({ ...cases[0]!, flags: 7, window: 256, windowBytes: 512 * 1024, windowItems: 8192 }),
+    )
+    // Hand-written frames of an older peer or another writer: msgpackr's forms of the same fields.
+    frames.push(packr.pack([2, 9, 'add', bytes(3), 'inbox', 0, Date.now() + 1000, '', 0]))
+    frames.push(packr.pack([2, 9, 'add', bytes(3), 'inbox', 3, 1_700_000_000_000, 'cam', 256]))
+    // A newer peer's frame with a field appended that this version does not know.
+    frames.push(packr.pack([2, 9, 'add', bytes(3), 'inbox', 0, 0, '', 0, 10, 20, 'future']))
+    for (const frame of frames) expect(read(frame)).toEqual(decoded(frame))
+    // The usual form is read in place (the general decoder's body would be a view of its own).
+    expect(readRequest(frames[0]!).src).toBe(frames[0])
+  })
+
+  it('reject a truncated or corrupt frame as decodeRequest does, with a ProtocolError', () => {
+    const frame = encodeRequest({ ...cases[1]!, window: 0 })
+    for (let n = 0; n < frame.length; n++)
+      expect(() => readRequest(frame.subarray(0, n))).toThrow(ProtocolError)
+    // A body length past the frame's end, a negative deadline, trailing bytes.
+    const long = Buffer.from(encodeRequest({ ...cases[0]!, window: 0 }))
+    long[9] = 0xff
+    expect(() => readRequest(long)).toThrow(ProtocolError)
+    const negative = packr.pack([2, 9, 'add', bytes(3), 'inbox', 0, -5.5, '', 0])
+    expect(() => readRequest(negative)).toThrow(ProtocolError)
+    const trailing = Buffer.concat([encodeRequest({ ...cases[0]!, window: 0 }), Buffer.from([0])])
+    expect(() => readRequest(trailing)).toThrow(ProtocolError)
+  })
+})
