@@ -6,7 +6,8 @@
 // Runs the hub (the built bin) and the server/worker/subscriber bus in child processes and drives
 // them from this one. Reports wall-clock rates and the CPU time all three processes spent per
 // operation, which is steadier than wall time on a loaded machine. Profile with
-// `UNIPC_MICRO_PROF=dir node … ` (every process writes a --cpu-prof profile there).
+// `UNIPC_MICRO_PROF=dir node … ` (every process writes a --cpu-prof profile there);
+// UNIPC_MICRO_NODE_ARGS adds node flags to the hub and the peer (e.g. `--trace-gc`, printed on stderr).
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,8 +18,26 @@ import { connect } from '@unipc/core'
 const here = fileURLToPath(import.meta.url)
 const hubBin = join(dirname(here), '..', 'dist', 'bin', 'unipc-hub.js')
 const prof = process.env.UNIPC_MICRO_PROF
-const profArgs = (name) =>
-  prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${name}.cpuprofile`] : []
+const nodeArgs = process.env.UNIPC_MICRO_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+const profArgs = (name) => [
+  ...nodeArgs,
+  ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
+]
+
+/** Resolves once `stream` printed a match of `re`; everything it prints goes on to stderr. */
+const outputMatches = (stream, re) =>
+  new Promise((resolve) => {
+    let text = ''
+    stream.on('data', (chunk) => {
+      process.stderr.write(chunk)
+      if (text === null) return
+      text += chunk
+      if (re.test(text)) {
+        text = null
+        resolve()
+      }
+    })
+  })
 
 const role = process.argv[2]
 if (role === '--peer') {
@@ -47,12 +66,12 @@ if (role === '--peer') {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   )
-  await new Promise((resolve) => hub.stdout.once('data', resolve))
+  await outputMatches(hub.stdout, /listening/)
   const url = `${hubUrl}?direct=${direct ? 1 : 0}${tcp ? `&token=${token}` : ''}`
   const peer = spawn(process.execPath, [...profArgs('peer'), here, '--peer', url], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
-  await new Promise((resolve) => peer.stdout.once('data', resolve))
+  await outputMatches(peer.stdout, /^ready$/m)
   const bus = await connect(url, { liveness: false })
   const ticks = (pid) => {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
@@ -110,7 +129,8 @@ if (role === '--peer') {
       }
       ms.sort((a, b) => a - b)
       const at = (q) => ms[Math.floor(ms.length * q)].toFixed(2)
-      console.log(`1MiB round trip p50 ${at(0.5)} ms, p90 ${at(0.9)} ms`)
+      const mean = (ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(2)
+      console.log(`1MiB round trip p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, mean ${mean} ms`)
       return n * 2
     })
   if (what === 'queue' || what === 'all')
