@@ -110,11 +110,11 @@ export class Endpoint {
       try {
         link.flush()
         const deliver = (f: Frame): void => this.#deliver(link, f)
-        if (link.chunked) {
-          // One chunk, then what it triggered runs and is written (see ShmLink.chunked). Spinning,
-          // the addon calls pump again while the ring holds more; otherwise pump comes back.
-          const bytes = link.readBytes
-          if ((arm ? link.readOrArm(deliver, bytes) : link.readBatch(deliver, bytes)) && arm) more = true
+        if (link.chunked && this.#spins) {
+          // One chunk, then what it triggered runs and is written (see ShmLink.chunked); the addon
+          // calls pump again at once while the ring holds more. (Without polling the peer sleeps
+          // between chunks: each would cost it a doorbell, so the ring is drained whole.)
+          link.readBatch(deliver, link.readBytes)
           continue
         }
         for (let batches = 1; arm ? link.readOrArm(deliver) : link.readBatch(deliver); batches++) {
