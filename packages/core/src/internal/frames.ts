@@ -301,6 +301,29 @@ function bodyReply(
   return gather ? gathered(buf, end, gather) : buf
 }
 
+/**
+ * Encodes a Result or Item frame whose body is `bytes` alone, written as the msgpack codec writes
+ * them (`form`: see `bytesKind`): what {@link encodeBodyReply} writes for such a body, without an
+ * object for the body on the way (a server echoing or returning bytes takes this path per call).
+ */
+export function encodeBytesReply(
+  kind: BodyReplyKind,
+  id: number,
+  bytes: Uint8Array,
+  form: 'bin' | 'ext',
+): Buffer {
+  const n = bytes.length
+  const bodyLen = bytesHeadSize(n, form) + n
+  const buf = slabBuffer(2 + intSize(id) + binHeaderSize(bodyLen) + bodyLen)
+  buf[0] = 0x93 // array of 3
+  buf[1] = kind
+  let pos = writeBinHeader(buf, writeInt(buf, 2, id), bodyLen)
+  pos = writeBytesHead(buf, pos, n, form)
+  if (n > 64) buf.set(bytes, pos)
+  else for (let i = 0; i < n; i++) buf[pos + i] = bytes[i] as number
+  return buf
+}
+
 /** Encodes a frame for an inbox. */
 export function encodeInbox(f: OutboxFrame): Uint8Array {
   switch (f.kind) {

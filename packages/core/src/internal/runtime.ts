@@ -17,6 +17,7 @@ import {
   type ControlFrame,
   decodeInbox,
   encodeBodyReply,
+  encodeBytesReply,
   encodeInbox,
   FrameKind,
   GatherBody,
@@ -25,7 +26,7 @@ import {
   scanBodyReply,
   scanItems,
 } from './frames.js'
-import { BytesBody, bytesKind } from './msgpack-flat.js'
+import { BytesBody, bytesHeadSize, bytesKind } from './msgpack-flat.js'
 
 /** Smallest Buffer body handed out as a view (below it, a copy costs little and pins nothing). */
 export const VIEW_BODIES_FROM = 64 * 1024
@@ -182,6 +183,27 @@ export class Runtime {
     return this.#gather && bytes.length >= GATHER_BODIES_FROM ? new GatherBody(bytes) : bytes
   }
 
+  /**
+   * The Result or Item frame of call `id` with `value` as its body, when `value` is bytes the
+   * msgpack codec writes alone and the frame writes them directly (below {@link GATHER_BODIES_FROM}
+   * bytes); undefined otherwise (then {@link encodeBody} and {@link sendBody}).
+   * @throws PayloadTooLargeError
+   */
+  encodeBytesReply(
+    kind: typeof FrameKind.Result | typeof FrameKind.Item,
+    id: number,
+    value: unknown,
+  ): Uint8Array | undefined {
+    if (!(value instanceof Uint8Array) || this.options.codec !== msgpackCodec) return undefined
+    const form = value.length < GATHER_BODIES_FROM ? bytesKind(value) : undefined
+    if (form === undefined) return undefined
+    const limit = Math.min(this.options.maxPayload, this.transport.limits.maxPayload)
+    // The body's msgpack header is at most 7 bytes: only a body near the limit needs measuring.
+    if (value.length + 7 > limit && bytesHeadSize(value.length, form) + value.length > limit)
+      throw new PayloadTooLargeError(bytesHeadSize(value.length, form) + value.length, limit)
+    return encodeBytesReply(kind, id, value, form)
+  }
+
   /** Decodes an application value. */
   decode(bytes: Uint8Array): unknown {
     return this.options.codec.decode(bytes)
@@ -248,7 +270,7 @@ export class Runtime {
   }
 
   /** Sends an encoded frame (e.g. an Items frame); failures are logged, never thrown. */
-  sendEncoded(to: string, bytes: Uint8Array): void {
+  sendEncoded(to: string, bytes: BytesOrParts): void {
     this.#sendBytes(to, bytes)
   }
 

@@ -8,10 +8,9 @@
 import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../errors.js'
 import { peerLostError } from '../lost-call.js'
 import type { RequestContext, RequestHandler } from '../requests.js'
-import type { Delivery } from '../spi.js'
+import type { BytesOrParts, Delivery } from '../spi.js'
 import { encodableError } from './error-frame.js'
-import { FrameKind, RequestFlag } from './frames.js'
-import { type AbortOwner, LazyAbort } from './lazy-abort.js'
+import { encodeBodyReply, FrameKind, RequestFlag } from './frames.js'
 import { isThenable } from './promises.js'
 import { isStreamLike, pumpStream } from './pump-stream.js'
 import type { IncomingRequest } from './request-reader.js'
@@ -20,7 +19,13 @@ import { StreamSender } from './stream-sender.js'
 
 type OutFrame = Parameters<Runtime['sendFrame']>[1]
 
-/** What a handler sees of its call. */
+/**
+ * What a handler sees of its call. It also holds the call's abort state, with its AbortSignal made
+ * only when the handler reads `signal` (most never do, and an AbortController plus a deadline timer
+ * per request is a measurable share of a round trip); an abort before that is remembered and
+ * applied when the signal is made. That state is reached through static methods, so the handler's
+ * object shows nothing but the context's fields.
+ */
 class CallContext implements RequestContext {
   readonly id: number
   readonly method: string
@@ -28,25 +33,46 @@ class CallContext implements RequestContext {
   readonly deadline: number | undefined
   readonly caller: string
   readonly redelivered: boolean
-  readonly #abort: LazyAbort
+  readonly #owner: ServerCall
+  #controller: AbortController | undefined = undefined
+  #reason: unknown = undefined
+  #aborted = false
 
-  constructor(frame: IncomingRequest, redelivered: boolean, abort: LazyAbort) {
+  constructor(frame: IncomingRequest, redelivered: boolean, owner: ServerCall) {
     this.id = frame.id
     this.method = frame.method
     this.sender = frame.sender
     this.deadline = frame.deadline || undefined
     this.caller = frame.replyTo
     this.redelivered = redelivered
-    this.#abort = abort
+    this.#owner = owner
   }
 
   get signal(): AbortSignal {
-    return this.#abort.signal
+    if (!this.#controller) {
+      this.#controller = new AbortController()
+      if (this.#aborted) this.#controller.abort(this.#reason)
+      else this.#owner.signalMade()
+    }
+    return this.#controller.signal
+  }
+
+  /** True once {@link abort} was called on `c`, whether or not its signal exists. */
+  static aborted(c: CallContext): boolean {
+    return c.#aborted
+  }
+
+  /** Aborts `c` (the first reason wins). */
+  static abort(c: CallContext, reason: unknown): void {
+    if (c.#aborted) return
+    c.#aborted = true
+    c.#reason = reason
+    c.#controller?.abort(reason)
   }
 }
 
 /** A request in the hands of one handler. */
-export class ServerCall implements ActiveCall, AbortOwner {
+export class ServerCall implements ActiveCall {
   readonly #rt: Runtime
   readonly #frame: IncomingRequest
   readonly #delivery: Delivery
@@ -54,7 +80,7 @@ export class ServerCall implements ActiveCall, AbortOwner {
   #key: string | undefined
   // The deadline timer is armed only when it matters: a stream (its pump waits on credit) or a
   // handler that asked for ctx.signal. A unary handler that never looks at it costs no timer.
-  readonly #abort = new LazyAbort(this)
+  readonly #ctx: CallContext
   /** A stream's items go through this, under the caller's credit (undefined for a unary call). */
   #sender: StreamSender | undefined
   #cancelledByCaller = false
@@ -70,6 +96,12 @@ export class ServerCall implements ActiveCall, AbortOwner {
     this.#rt = rt
     this.#frame = frame
     this.#delivery = delivery
+    this.#ctx = new CallContext(frame, delivery.redelivered, this)
+  }
+
+  /** True once the call is aborted (cancelled, past its deadline, bus closing). */
+  get aborted(): boolean {
+    return CallContext.aborted(this.#ctx)
   }
 
   /**
@@ -83,7 +115,7 @@ export class ServerCall implements ActiveCall, AbortOwner {
     this.#rt.active.set(this.#key, this)
   }
 
-  /** The abort signal was made for the handler: its deadline now matters (LazyAbort owner). */
+  /** The abort signal was made for the handler: its deadline now matters. */
   signalMade(): void {
     this.#armDeadline()
   }
@@ -97,7 +129,7 @@ export class ServerCall implements ActiveCall, AbortOwner {
     const streaming = (frame.flags & RequestFlag.Stream) !== 0
     if (streaming) {
       this.#armDeadline()
-      this.#sender = new StreamSender(this.#rt, frame, this.#abort)
+      this.#sender = new StreamSender(this.#rt, frame, this)
     }
     let result: unknown
     try {
@@ -108,10 +140,7 @@ export class ServerCall implements ActiveCall, AbortOwner {
         const windowBytes = streaming ? frame.windowBytes : undefined
         this.#reply({ kind: FrameKind.Accepted, id: frame.id, server: this.#rt.address, windowBytes })
       }
-      result = handler(
-        this.#rt.decodeBodyAt(frame.src, frame.bodyStart, frame.bodyEnd),
-        new CallContext(frame, this.#delivery.redelivered, this.#abort),
-      )
+      result = handler(this.#rt.decodeBodyAt(frame.src, frame.bodyStart, frame.bodyEnd), this.#ctx)
     } catch (err) {
       this.#failed(err)
       this.#finish()
@@ -162,30 +191,34 @@ export class ServerCall implements ActiveCall, AbortOwner {
 
   /** Sends a unary result. */
   #answer(result: unknown): void {
-    if (isStreamLike(result)) {
-      throw new InvalidArgumentError(
-        `method '${this.#frame.method}' streams its result: call it with requests.stream`,
-      )
+    const rt = this.#rt
+    const id = this.#frame.id
+    let frame: BytesOrParts | undefined = rt.encodeBytesReply(FrameKind.Result, id, result)
+    if (frame === undefined) {
+      if (isStreamLike(result)) {
+        throw new InvalidArgumentError(
+          `method '${this.#frame.method}' streams its result: call it with requests.stream`,
+        )
+      }
+      frame = encodeBodyReply(FrameKind.Result, id, rt.encodeBody(result))
     }
-    const body = this.#rt.encodeBody(result)
-    if (this.#settle()) this.#rt.sendBody(FrameKind.Result, this.#frame.replyTo, this.#frame.id, body)
+    if (this.#settle()) rt.sendEncoded(this.#frame.replyTo, frame)
   }
 
   async #stream(result: unknown): Promise<void> {
-    const abort = this.#abort
     const sender = this.#sender as StreamSender
     try {
-      await pumpStream(result, abort.signal, sender)
+      await pumpStream(result, this.#ctx.signal, sender)
     } finally {
       // An item held for credit goes before the End or Error frame that follows it.
       await sender.flush()
     }
-    if (!abort.aborted) this.#reply({ kind: FrameKind.End, id: this.#frame.id })
+    if (!this.aborted) this.#reply({ kind: FrameKind.End, id: this.#frame.id })
     else if (this.#rt.closed) this.#lost()
   }
 
   #failed(err: unknown): void {
-    if (this.#rt.closed && this.#abort.aborted) this.#lost()
+    if (this.#rt.closed && this.aborted) this.#lost()
     else if (!this.#cancelledByCaller)
       this.#reply({
         kind: FrameKind.Error,
@@ -232,7 +265,7 @@ export class ServerCall implements ActiveCall, AbortOwner {
   }
 
   #abortWith(reason: Error): void {
-    this.#abort.abort(reason)
+    CallContext.abort(this.#ctx, reason)
     this.#sender?.wake()
   }
 

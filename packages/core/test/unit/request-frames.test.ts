@@ -1,7 +1,13 @@
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError, ProtocolError } from '../../src/index.js'
-import { decodeRequest, encodeRequest } from '../../src/internal/frames.js'
+import {
+  decodeRequest,
+  encodeBodyReply,
+  encodeBytesReply,
+  encodeRequest,
+  FrameKind,
+} from '../../src/internal/frames.js'
 import { BytesBody } from '../../src/internal/msgpack-flat.js'
 import { readRequest } from '../../src/internal/request-reader.js'
 import { RequestWriter } from '../../src/internal/request-writer.js'
@@ -110,5 +116,16 @@ describe('unary request frames', () => {
     expect(() => readRequest(negative)).toThrow(ProtocolError)
     const trailing = Buffer.concat([encodeRequest({ ...cases[0]!, window: 0 }), Buffer.from([0])])
     expect(() => readRequest(trailing)).toThrow(ProtocolError)
+  })
+
+  it('write a result of bytes as encodeBodyReply writes it', () => {
+    for (const n of [0, 10, 64, 65, 253, 300, 70_000])
+      for (const form of ['bin', 'ext'] as const)
+        for (const kind of [FrameKind.Result, FrameKind.Item]) {
+          const b = form === 'bin' ? bytes(n) : new Uint8Array(bytes(n))
+          const direct = encodeBytesReply(kind, 300, b, form)
+          const general = encodeBodyReply(kind, 300, new BytesBody(b, form)) as Uint8Array
+          expect(direct.equals(general)).toBe(true)
+        }
   })
 })
