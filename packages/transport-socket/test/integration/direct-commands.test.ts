@@ -157,8 +157,7 @@ describe('commands straight from sender to worker', () => {
       timeout: 30_000,
     }, async () => {
       const { url, hub } = await embeddedHub(kind)
-      await worker(url, 'dq', 'w1', 'fast')
-      await worker(url, 'dq', 'w2', 'fast')
+      await Promise.all([worker(url, 'dq', 'w1', 'fast'), worker(url, 'dq', 'w2', 'fast')])
       const bus = await sender(url)
       const replies = await run(bus, 'dq', 300, 32).all
       expect(replies.map((r) => r.cmd)).toEqual(Array.from({ length: 300 }, (_, i) => i))
@@ -254,8 +253,10 @@ describe('commands straight from sender to worker', () => {
 
   it('a worker that shuts down cleanly finishes or hands back its direct commands: none lost, none run twice', async () => {
     const { url } = await embeddedHub()
-    const leaving = await worker(url, 'dq', 'leaving', 'slow:100', '2')
-    const staying = await worker(url, 'dq', 'staying', 'slow:20', '2')
+    const [leaving, staying] = await Promise.all([
+      worker(url, 'dq', 'leaving', 'slow:100', '2'),
+      worker(url, 'dq', 'staying', 'slow:20', '2'),
+    ])
     const bus = await sender(url)
     const traffic = run(bus, 'dq', 60, 8)
     await waitFor(() => ran(leaving).length >= 3, 10_000)
@@ -268,7 +269,7 @@ describe('commands straight from sender to worker', () => {
 
   it('commands a sender still holds when it closes are handed to the hub and still run', async () => {
     const { url, hub } = await embeddedHub()
-    const slow = await worker(url, 'dq', 'slow', 'slow:300', '1')
+    const slow = await worker(url, 'dq', 'slow', 'slow:100', '1')
     const bus = await connect(url, { liveness: false })
     for (let i = 0; i < 8; i++) await bus.commands.send('dq', i, { noReply: true })
     await bus.close()
@@ -291,8 +292,7 @@ describe('commands straight from sender to worker', () => {
     let hub: HubProcess = await startHubProcess(args)
     stops.push(() => hub.stop())
     const url = hub.urls[0] as string
-    const w1 = await worker(url, 'dq', 'w1', 'slow:2')
-    const w2 = await worker(url, 'dq', 'w2', 'slow:2')
+    const [w1, w2] = await Promise.all([worker(url, 'dq', 'w1', 'slow:2'), worker(url, 'dq', 'w2', 'slow:2')])
     const bus = await sender(url)
     // Calls waiting for a reply fail when the hub link drops (core semantics), so this counts what
     // ran: 1200 fire-and-forget commands, 40 every 20 ms, while the hub is killed and restarted.
