@@ -432,31 +432,59 @@ class Link : public Napi::ObjectWrap<Link> {
   // when empty. Copies the frames out once, then releases their ring space. With `arm`, an empty
   // ring is armed in the same call (one N-API call fewer per link and wake-up); should data arrive
   // while arming, it is read instead and the ring stays unarmed.
+  //
+  // read(maxBytes, arm, into, offset) -> the same records copied into `into` (a Uint8Array) from
+  // `offset` on, at most the room left there: returns the end of what was copied, 0 when the ring
+  // is empty, or minus the size of the first record when even that does not fit (nothing taken).
+  // No buffer is made per call: the caller hands out views of one larger buffer it owns.
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     AssertOpen(env);
-    const uint64_t maxBytes = ToU64(info[0], "maxBytes");
+    uint64_t maxBytes = ToU64(info[0], "maxBytes");
     const bool arm = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    uint8_t* into = nullptr;
+    uint64_t at = 0;
+    uint64_t room = 0;
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        throw Napi::TypeError::New(env, "into must be a Uint8Array");
+      auto u8 = info[2].As<Napi::Uint8Array>();
+      at = ToU64(info[3], "offset");
+      if (at >= u8.ByteLength()) throw Napi::RangeError::New(env, "offset is not inside `into`");
+      into = u8.Data() + at;
+      room = u8.ByteLength() - at;
+      if (maxBytes > room) maxBytes = room;
+    }
+    const Napi::Value empty = into ? Napi::Number::New(env, 0) : env.Undefined();
     uint64_t next = 0;
     const char* error = nullptr;
     if (reader_.Scan(maxBytes, frames_, next, error) != ReadResult::kOk)
       throw CodedError(env, std::string("corrupt frame from peer: ") + error, "ERR_UNIPC_SHM_CORRUPT");
     if (frames_.empty()) {
-      if (!arm || reader_.Arm()) return env.Undefined();
+      if (!arm || reader_.Arm()) return empty;
       if (reader_.Scan(maxBytes, frames_, next, error) != ReadResult::kOk)
         throw CodedError(env, std::string("corrupt frame from peer: ") + error, "ERR_UNIPC_SHM_CORRUPT");
       // Tail moved but holds no frame (only a pad): an honest writer never publishes that. Not
       // armed, so the endpoint comes back for it.
-      if (frames_.empty()) return env.Undefined();
+      if (frames_.empty()) return empty;
     }
+    size_t total = 0;
+    for (const FrameRef& f : frames_) total += 8 + f.length;
+    // Scan took at most maxBytes (<= room) unless its first frame alone is larger: not taken.
+    if (into && total > room) return Napi::Number::New(env, -static_cast<double>(total));
     if (spinner_) {
       spinner_->active = true;
       spinner_->reads++;
     }
-    size_t total = 0;
-    for (const FrameRef& f : frames_) total += 8 + f.length;
-    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, total);
-    uint8_t* p = out.Data();
+    Napi::Value out;
+    uint8_t* p = into;
+    if (!p) {
+      Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, total);
+      p = buf.Data();
+      out = buf;
+    } else {
+      out = Napi::Number::New(env, static_cast<double>(at + total));
+    }
     const uint8_t* data = reader_.data();
     for (const FrameRef& f : frames_) {
       std::memcpy(p, &f.length, 4);
@@ -1096,6 +1124,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Slab.write and writeBlob take a body as a list of parts (an addon built before copies nothing
   // from a list: link.ts joins the parts itself then).
   exports.Set("writesParts", Napi::Boolean::New(env, true));
+  // Link.read copies into a caller's buffer when given one (an addon built before returns a new one).
+  exports.Set("readsInto", Napi::Boolean::New(env, true));
   exports.Set("maxInlinePayload", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
                 return Napi::Number::New(info.Env(), static_cast<double>(MaxInlinePayload(ToU64(info[0], "capacity"))));
               }));

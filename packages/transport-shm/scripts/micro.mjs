@@ -2,6 +2,9 @@
 //   node packages/transport-shm/scripts/micro.mjs [rtt|tput|stream|large|all] [seconds] [spin µs]
 // Spawns the server bus as a child process and drives it from this one. Numbers are noisy on a
 // shared machine: compare runs made back to back, and profile with `node --cpu-prof`.
+// PIN=1 pins this process to CPU 0 and the server to CPU 1 (taskset): pipelined throughput needs
+// the two on separate cores, which a loaded machine's scheduler does not always give them.
+// SPIN_STATS=1 adds the busy-poll figures per operation.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -38,6 +41,11 @@ if (role === '--server') {
     },
   )
   await new Promise((resolve) => child.stdout.once('data', resolve))
+  if (process.env.PIN) {
+    const { execFileSync } = await import('node:child_process')
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+    execFileSync('taskset', ['-a', '-p', '-c', '1', String(child.pid)], { stdio: 'ignore' })
+  }
   const bus = await connect(url)
   const p64 = new Uint8Array(64)
   // CPU time of both processes (µs): steadier than wall time on a loaded machine.

@@ -32,6 +32,14 @@ const STAGE_MAX_DATA = 4096
 const READ_ARMS = addon.readArms === true
 /** The addon copies a payload given in parts straight into a slab or blob (NativeAddon.writesParts). */
 const WRITES_PARTS = addon.writesParts === true
+/** The addon reads into a buffer of ours (NativeAddon.readsInto). */
+const READS_INTO = addon.readsInto === true
+/**
+ * Size of the buffers reads copy messages into, each delivered as a view of its own range: one
+ * allocation per 16 KiB read instead of one per read (a chunk of a direct link is ~2 KiB). A view
+ * the application keeps holds its buffer; that was so with one buffer per read too.
+ */
+const READ_BUFFER_BYTES = 16 * 1024
 
 /**
  * A message as the core hands it over: one byte array, or parts read in order as if joined (a
@@ -88,6 +96,8 @@ function flushOrClose(link: ShmLink, dones: boolean): void {
   }
 }
 
+const EMPTY = Buffer.alloc(0)
+
 /** Builds the Done frame of a job's finished requests (see ShmLink.done). */
 const doneFields = new FieldWriter()
 /** Builds the fields of ShmLink.sendIds' larger messages. */
@@ -135,6 +145,9 @@ export class ShmLink {
   #listed = false
   /** Delivery ids of requests finished this job, sent as one quiet Done frame (see done()). */
   readonly #dones: number[] = []
+  /** The buffer reads copy into, and where the next read goes (see READ_BUFFER_BYTES). */
+  #readBuf: Buffer = EMPTY
+  #readAt = 0
   /** The reusable frame handed to onFrame (read synchronously, never kept). */
   readonly #frame: { op: number; fields: FieldReader; blob: boolean; slab: boolean }
   readonly #blobs = new Set<string>()
@@ -393,9 +406,37 @@ export class ShmLink {
    */
   readBatch(onFrame: (frame: Frame) => void, maxBytes = BATCH_BYTES): boolean {
     if (this.#closed) return false
+    if (READS_INTO) return this.#readInto(onFrame, maxBytes, false)
     const buf = this.#native.read(maxBytes)
     if (!buf) return false
-    this.#deliver(buf, onFrame)
+    this.#deliver(buf, 0, buf.length, onFrame)
+    return true
+  }
+
+  /**
+   * Reads one batch into the current read buffer (a new one when too little room is left) and
+   * delivers it; false when the ring was empty (and is armed, with `arm`).
+   */
+  #readInto(onFrame: (frame: Frame) => void, maxBytes: number, arm: boolean): boolean {
+    let into = this.#readBuf
+    let at = this.#readAt
+    // Less room than a chunk: a fresh buffer rather than a short read.
+    if (into.length - at < Math.min(maxBytes, 4096)) {
+      into = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
+      at = 0
+    }
+    let end = this.#native.read(maxBytes, arm, into, at)
+    if (end < 0) {
+      // The next message alone is larger than the room left: a buffer of its own.
+      into = Buffer.allocUnsafeSlow(Math.max(-end, READ_BUFFER_BYTES))
+      at = 0
+      end = this.#native.read(maxBytes, arm, into, 0)
+      if (end < 0) throw new ProtocolError('shm ring frame changed size while it was read')
+    }
+    if (end === 0) return false
+    this.#readBuf = into
+    this.#readAt = end
+    this.#deliver(into, at, end, onFrame)
     return true
   }
 
@@ -407,9 +448,10 @@ export class ShmLink {
   readOrArm(onFrame: (frame: Frame) => void, maxBytes = BATCH_BYTES): boolean {
     if (this.#closed) return false
     if (!READ_ARMS) return this.readBatch(onFrame, maxBytes) || !this.#native.arm()
+    if (READS_INTO) return this.#readInto(onFrame, maxBytes, true)
     const buf = this.#native.read(maxBytes, true)
     if (!buf) return false
-    this.#deliver(buf, onFrame)
+    this.#deliver(buf, 0, buf.length, onFrame)
     return true
   }
 
@@ -419,10 +461,10 @@ export class ShmLink {
   }
 
   /** Hands each frame of a batch to `onFrame` (one reusable Frame, read synchronously). */
-  #deliver(buf: Buffer, onFrame: (frame: Frame) => void): void {
+  #deliver(buf: Buffer, from: number, end: number, onFrame: (frame: Frame) => void): void {
     const frame = this.#frame
-    let at = 0
-    while (at + 8 <= buf.length) {
+    let at = from
+    while (at + 8 <= end) {
       // Little-endian by hand (cheaper than readUInt32LE); native read() checked every length.
       const len =
         (buf[at] as number) +

@@ -50,6 +50,13 @@ export declare class NativeLink {
    * @throws code ERR_UNIPC_SHM_CORRUPT when a length, type or position read from the ring is out of bounds
    */
   read(maxBytes: number, arm?: boolean): Buffer | undefined
+  /**
+   * Like the other overload, but copies the records into `into` from `offset` on (at most the room
+   * left there; no buffer made per call), when {@link NativeAddon.readsInto}.
+   * @returns the end of what was copied; 0 when the ring is empty (armed with `arm`); minus the
+   *   size of the first record when even that does not fit in the room left (nothing taken)
+   */
+  read(maxBytes: number, arm: boolean, into: Uint8Array, offset: number): number
   /** Marks the reader as asleep; false (and not armed) when data arrived meanwhile: read again. */
   arm(): boolean
   /** The write end of the peer's bell FIFO (from {@link NativeAddon.openPeerBell}), -1 for none. */
@@ -163,4 +170,6 @@ export interface NativeAddon {
    * built before they did).
    */
   readonly writesParts?: boolean
+  /** True when NativeLink.read copies into a given buffer (absent from an addon built before). */
+  readonly readsInto?: boolean
 }

@@ -216,6 +216,33 @@ describe('native link segments', () => {
     b.close()
   })
 
+  it('read(max, arm, into, offset) copies into the given buffer, only what fits in the room left', () => {
+    const name = fresh()
+    const a = addon.Link.create(name, 4096)
+    const b = addon.Link.open(name, 1 << 20)
+    const into = Buffer.alloc(64)
+    expect(b.read(1024, false, into, 0)).toBe(0)
+    expect(a.write(3, Buffer.from('one'))).toBe(true)
+    expect(a.write(4, Buffer.alloc(40, 7))).toBe(true)
+    // Only the first record (8 + 3 bytes) fits in front of the 40-byte one: the second waits.
+    expect(b.read(1024, false, into, 10)).toBe(21)
+    expect(into.readUInt32LE(10)).toBe(3)
+    expect(into.readUInt32LE(14)).toBe(3)
+    expect(into.toString('utf8', 18, 21)).toBe('one')
+    // The second needs 48 bytes and 43 are left: nothing taken, its size told.
+    expect(b.read(1024, false, into, 21)).toBe(-48)
+    expect(b.read(1024, false, into, 0)).toBe(48)
+    expect(into.readUInt32LE(4)).toBe(4)
+    expect(into[47]).toBe(7)
+    // Empty with `arm`: 0 and armed.
+    expect(b.read(1024, true, into, 0)).toBe(0)
+    expect(b.stats()[6]).toBe(1)
+    expect(() => b.read(1024, false, into, 64)).toThrow(RangeError)
+    expect(() => b.read(1024, false, new Uint16Array(8) as unknown as Uint8Array, 0)).toThrow(TypeError)
+    a.close()
+    b.close()
+  })
+
   it('reports a corrupted frame length as ERR_UNIPC_SHM_CORRUPT and reads nothing', () => {
     const name = fresh()
     const a = addon.Link.create(name, 4096)
