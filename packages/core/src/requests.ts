@@ -165,11 +165,14 @@ export class Requests {
     const signal = options?.signal
     let body: Body
     let methodBytes: Uint8Array
+    let form: 'bin' | 'ext' | undefined
     try {
       rt.assertOpen('requests.call')
       methodBytes = this.#writer.method(method)
       if (signal) rt.assertNotAborted(signal, `request '${method}'`)
-      body = rt.encodeBody(data)
+      // Bytes go into the frame as they are; other values through the codec.
+      form = rt.bytesForm(data)
+      body = form ? (data as Uint8Array) : rt.encodeBody(data)
     } catch (err) {
       return Promise.reject(mapError ? mapError(err as Error) : err)
     }
@@ -193,6 +196,7 @@ export class Requests {
       rt.address,
       signal ? RequestFlag.WantAccept : 0,
       deadlineFor(timeout, t),
+      form,
     )
     // Not awaited: a transport whose dispatch resolves on a broker's acknowledgement must not hold
     // back a reply (or an abort) that arrives first, which would leave `reply` rejecting unobserved.

@@ -319,7 +319,8 @@ export function encodeBytesReply(
   buf[1] = kind
   let pos = writeBinHeader(buf, writeInt(buf, 2, id), bodyLen)
   pos = writeBytesHead(buf, pos, n, form)
-  if (n > 64) buf.set(bytes, pos)
+  // Natively but for a few bytes (a loop costs ~1 ns a byte, the native copy ~15 ns up to 64).
+  if (n > 16) buf.set(bytes, pos)
   else for (let i = 0; i < n; i++) buf[pos + i] = bytes[i] as number
   return buf
 }

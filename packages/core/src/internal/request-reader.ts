@@ -55,6 +55,33 @@ function strHead(b: Uint8Array, pos: number): number {
 const f64 = new DataView(new ArrayBuffer(8))
 
 /**
+ * The last method, reply address and sender read, each compared with the bytes of the next frame
+ * before the intern table is asked: a server sees the same few from one caller, and one compare
+ * costs half a hash and a compare. Only ASCII strings are kept (their bytes are their char codes).
+ */
+const last = { method: '', replyTo: '', sender: '' }
+type Field = keyof typeof last
+
+/** The string of the `strLen` bytes at `pos`: the last one of `field` when they match it. */
+function str(b: Uint8Array, pos: number, field: Field): string {
+  const known = last[field]
+  const n = strLen
+  if (known.length === n) {
+    let i = 0
+    while (i < n && known.charCodeAt(i) === b[pos + i]) i++
+    if (i === n) return known
+  }
+  const s = readStrAt(b, pos, n)
+  if (isAscii(s)) last[field] = s
+  return s
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+/**
  * Decodes a request frame.
  * @throws ProtocolError when malformed
  */
@@ -88,7 +115,7 @@ function scan(b: Uint8Array, f: IncomingRequest): boolean {
   // method
   pos = strHead(b, pos)
   if (pos < 0 || pos + strLen > len) return false
-  f.method = readStrAt(b, pos, strLen)
+  f.method = str(b, pos, 'method')
   pos += strLen
   // body (one of 64 KiB or more, bin32, goes the general way: its reading is not what costs)
   const t = b[pos]
@@ -107,7 +134,7 @@ function scan(b: Uint8Array, f: IncomingRequest): boolean {
   // replyTo
   pos = strHead(b, pos)
   if (pos < 0 || pos + strLen > len) return false
-  f.replyTo = readStrAt(b, pos, strLen)
+  f.replyTo = str(b, pos, 'replyTo')
   pos += strLen
   // flags
   const flags = b[pos++] as number
@@ -128,7 +155,7 @@ function scan(b: Uint8Array, f: IncomingRequest): boolean {
   // sender
   pos = strHead(b, pos)
   if (pos < 0 || pos + strLen > len) return false
-  f.sender = readStrAt(b, pos, strLen)
+  f.sender = str(b, pos, 'sender')
   pos += strLen
   // window, and byte credit's two appended fields
   pos = readIdAt(b, pos, at)

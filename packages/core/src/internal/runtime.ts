@@ -184,16 +184,12 @@ export class Runtime {
   }
 
   /**
-   * The Result or Item frame of call `id` with `value` as its body, when `value` is bytes the
-   * msgpack codec writes alone and the frame writes them directly (below {@link GATHER_BODIES_FROM}
-   * bytes); undefined otherwise (then {@link encodeBody} and {@link sendBody}).
+   * How `value` is written when it is bytes that the msgpack codec writes alone and a frame copies
+   * in directly, with no body object on the way (below {@link GATHER_BODIES_FROM} bytes); undefined
+   * for anything else (then {@link encodeBody}).
    * @throws PayloadTooLargeError
    */
-  encodeBytesReply(
-    kind: typeof FrameKind.Result | typeof FrameKind.Item,
-    id: number,
-    value: unknown,
-  ): Uint8Array | undefined {
+  bytesForm(value: unknown): 'bin' | 'ext' | undefined {
     if (!(value instanceof Uint8Array) || this.options.codec !== msgpackCodec) return undefined
     const form = value.length < GATHER_BODIES_FROM ? bytesKind(value) : undefined
     if (form === undefined) return undefined
@@ -201,7 +197,21 @@ export class Runtime {
     // The body's msgpack header is at most 7 bytes: only a body near the limit needs measuring.
     if (value.length + 7 > limit && bytesHeadSize(value.length, form) + value.length > limit)
       throw new PayloadTooLargeError(bytesHeadSize(value.length, form) + value.length, limit)
-    return encodeBytesReply(kind, id, value, form)
+    return form
+  }
+
+  /**
+   * The Result or Item frame of call `id` with `value` as its body when {@link bytesForm} takes
+   * it; undefined otherwise (then {@link encodeBody} and {@link sendBody}).
+   * @throws PayloadTooLargeError
+   */
+  encodeBytesReply(
+    kind: typeof FrameKind.Result | typeof FrameKind.Item,
+    id: number,
+    value: unknown,
+  ): Uint8Array | undefined {
+    const form = this.bytesForm(value)
+    return form && encodeBytesReply(kind, id, value as Uint8Array, form)
   }
 
   /** Decodes an application value. */

@@ -73,6 +73,17 @@ describe('unary request frames', () => {
         expect(Buffer.from(fast as Uint8Array).equals(general as Uint8Array)).toBe(true)
       }
     }
+    // Bytes written by the frame itself, as the codec would write them alone.
+    for (const c of cases) {
+      const sender = new RequestWriter(c.sender)
+      for (const raw of [c.body, new Uint8Array(c.body)]) {
+        const form = raw instanceof Buffer ? 'bin' : 'ext'
+        const m = sender.method(c.method)
+        const fast = sender.encode(c.method, m, c.id, raw, c.replyTo, c.flags, c.deadline, form)
+        const general = encodeRequest({ ...c, body: new BytesBody(raw, form), window: 0 })
+        expect(Buffer.from(fast as Uint8Array).equals(general as Uint8Array)).toBe(true)
+      }
+    }
     // The reply address may change between calls (a transport that reconnects).
     const a = w.encode('m', w.method('m'), 1, bytes(3), 'one', 0, 0)
     const b = w.encode('m', w.method('m'), 1, bytes(3), 'two', 0, 0)
