@@ -98,8 +98,6 @@ function flushOrClose(link: ShmLink, dones: boolean): void {
 
 const EMPTY = Buffer.alloc(0)
 
-/** Builds the Done frame of a job's finished requests (see ShmLink.done). */
-const doneFields = new FieldWriter()
 /** Builds the fields of ShmLink.sendIds' larger messages. */
 const idFields = new FieldWriter()
 
@@ -296,10 +294,13 @@ export class ShmLink {
   flushDones(): void {
     const dones = this.#dones
     if (dones.length > 0 && !this.#closed) {
-      const w = doneFields.reset()
-      for (const did of dones) w.u32(did)
+      // Written into the stage by hand, quiet (see done()).
+      const n = dones.length
+      const buf = this.#header(Op.Done, n * 4)
+      let at = this.#stageLen + 8
+      for (let i = 0; i < n; i++, at += 4) writeU32(buf, at, dones[i] as number)
+      this.#stageLen = at
       dones.length = 0
-      this.#append(Op.Done, w, undefined, true)
     }
     this.flush()
   }

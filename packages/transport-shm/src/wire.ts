@@ -73,8 +73,14 @@ export class FieldWriter {
   /** Appends an unsigned 32-bit number. */
   u32(v: number): this {
     this.#room(4)
-    this.#buf.writeUInt32LE(v >>> 0, this.#len)
-    this.#len += 4
+    const buf = this.#buf
+    const at = this.#len
+    // By hand: cheaper than writeUInt32LE (ids of every request and Done).
+    buf[at] = v
+    buf[at + 1] = v >>> 8
+    buf[at + 2] = v >>> 16
+    buf[at + 3] = v >>> 24
+    this.#len = at + 4
     return this
   }
 
@@ -174,7 +180,15 @@ export class FieldReader {
 
   /** Reads an unsigned 32-bit number. */
   u32(): number {
-    return this.buf.readUInt32LE(this.#need(4))
+    const at = this.#need(4)
+    const buf = this.buf
+    // By hand: cheaper than readUInt32LE; #need checked the four bytes are in the frame.
+    return (
+      (buf[at] as number) +
+      ((buf[at + 1] as number) << 8) +
+      ((buf[at + 2] as number) << 16) +
+      (buf[at + 3] as number) * 0x1000000
+    )
   }
 
   /** Reads a byte. */
