@@ -91,8 +91,9 @@ export class ShmTransport implements Transport {
     persistence: false,
     durableEvents: false,
     crossProcess: true,
-    // Every delivered array is the receiver's alone: inline messages are views of a fresh batch
-    // buffer that native read() copied out of the ring (each message its own range), large ones a
+    // Every delivered array is the receiver's alone: inline messages are views of the buffer
+    // native read() copied them into out of the ring (each message its own range, which no later
+    // read writes: reads fill a link's read buffer forward, then a new one), large ones a
     // fresh buffer copied out of the slab or blob, and a message to this bus itself is the
     // sender's frame, which core never touches after sending. Core then hands large call bodies
     // to the application as views (one 1 MiB copy less per side).
