@@ -370,6 +370,11 @@ export function decodeFast(
 ): unknown {
   const t = bytes[start]
   if (t === undefined) return undefined
+  // Small bytes alone (a bin8, or a Uint8Array in an ext8): the usual body of a call over bytes.
+  if (t === 0xc4 || t === 0xc7) {
+    const v = smallBytes(bytes, t, start, end)
+    if (v !== undefined) return v
+  }
   src = bytes
   at = start + 1
   viewMin = viewFrom
@@ -388,6 +393,25 @@ export function decodeFast(
   } finally {
     src = EMPTY
   }
+}
+
+/**
+ * A copy of the bytes of the bin8 (`t` 0xc4) or Uint8Array ext8 (`t` 0xc7) that fills `bytes` from
+ * `start` to `end` exactly: {@link readBytesAt} without the decoder's state (it costs as much as
+ * the copy); undefined for any other form, which the general path reads or declines.
+ */
+function smallBytes(bytes: Uint8Array, t: number, start: number, end: number): Uint8Array | undefined {
+  const n = bytes[start + 1] as number
+  if (end > bytes.length) return undefined
+  if (t === 0xc4) return start + 2 + n === end ? copyOut(bytes, start + 2, n, false) : undefined
+  if (
+    n < 1 ||
+    start + 3 + n !== end ||
+    bytes[start + 2] !== TYPED_ARRAY_EXTENSION ||
+    bytes[start + 3] !== UINT8_CODE
+  )
+    return undefined
+  return copyOut(bytes, start + 4, n - 1, true)
 }
 
 /** The fields of a map whose header said `count`, or DECLINE. */

@@ -216,6 +216,24 @@ describe('decodeFast copies of bytes', () => {
   })
 })
 
+describe('decodeFast of small bytes (bin8, Uint8Array ext8)', () => {
+  it('reads only a whole value of exactly that form, and leaves the rest to the general path', () => {
+    for (const value of [Buffer.from([1, 2, 3]), Uint8Array.from([1, 2, 3])]) {
+      const packed = Buffer.from(packr.pack(value))
+      const frame = Buffer.concat([Buffer.from([0xee]), packed, Buffer.from([0xee])])
+      expect(decodeMsgpack(frame, undefined, 1, 1 + packed.length)).toEqual(value)
+      for (let end = 1; end < packed.length; end++)
+        expect(() => decodeMsgpack(frame, undefined, 1, end)).toThrow(CodecError)
+      expect(decodeFast(frame, undefined, 1, 2 + packed.length)).toBeUndefined()
+      // An end past the input is never read.
+      expect(decodeFast(packed, undefined, 0, packed.length + 1)).toBeUndefined()
+    }
+    // An ext8 of another type is no Uint8Array.
+    expect(decodeFast(Buffer.from([0xc7, 0x02, 0x01, 0x01, 0x05]))).toBeUndefined()
+    expect(decodeFast(Buffer.from([0xc7, 0x00, 0x74]))).toBeUndefined()
+  })
+})
+
 describe('decoding a value in place, at an offset of a larger buffer (a frame body)', () => {
   it('reads what decoding the value alone reads, through the fast path and the fallback', () => {
     const values: unknown[] = [
