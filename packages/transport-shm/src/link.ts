@@ -35,9 +35,11 @@ const WRITES_PARTS = addon.writesParts === true
 /** The addon reads into a buffer of ours (NativeAddon.readsInto). */
 const READS_INTO = addon.readsInto === true
 /**
- * Size of the buffers reads copy messages into, each delivered as a view of its own range: one
- * allocation per 16 KiB read instead of one per read (a chunk of a direct link is ~2 KiB). A view
- * the application keeps holds its buffer; that was so with one buffer per read too.
+ * Size of the buffers reads of a direct link copy messages into, each delivered as a view of its
+ * own range: one allocation per 16 KiB read instead of one per read (a chunk is ~2 KiB). A view
+ * the application keeps holds its whole buffer, so only direct links (calls, replies, stream items:
+ * many, short-lived) read this way; a broker link (settings, status, events, commands, which the
+ * core or the application may keep) gets a buffer of the exact size per read.
  */
 const READ_BUFFER_BYTES = 16 * 1024
 
@@ -159,7 +161,7 @@ export class ShmLink {
    * what the chunk triggers (the replies, the next requests) is written before the next chunk is
    * read: the peer, polling or awake, starts on them while this side goes on, instead of both
    * sides taking turns over whole batches. Set on direct links between buses; a broker link is
-   * drained whole (see Endpoint.pump).
+   * drained whole (see Endpoint.pump). Also selects shared read buffers (see READ_BUFFER_BYTES).
    */
   chunked = false
 
@@ -407,7 +409,7 @@ export class ShmLink {
    */
   readBatch(onFrame: (frame: Frame) => void, maxBytes = BATCH_BYTES): boolean {
     if (this.#closed) return false
-    if (READS_INTO) return this.#readInto(onFrame, maxBytes, false)
+    if (READS_INTO && this.chunked) return this.#readInto(onFrame, maxBytes, false)
     const buf = this.#native.read(maxBytes)
     if (!buf) return false
     this.#deliver(buf, 0, buf.length, onFrame)
@@ -449,7 +451,7 @@ export class ShmLink {
   readOrArm(onFrame: (frame: Frame) => void, maxBytes = BATCH_BYTES): boolean {
     if (this.#closed) return false
     if (!READ_ARMS) return this.readBatch(onFrame, maxBytes) || !this.#native.arm()
-    if (READS_INTO) return this.#readInto(onFrame, maxBytes, true)
+    if (READS_INTO && this.chunked) return this.#readInto(onFrame, maxBytes, true)
     const buf = this.#native.read(maxBytes, true)
     if (!buf) return false
     this.#deliver(buf, 0, buf.length, onFrame)
