@@ -172,7 +172,8 @@ export class Requests {
       if (signal) rt.assertNotAborted(signal, `request '${method}'`)
       // Bytes go into the frame as they are; other values through the codec.
       form = rt.bytesForm(data)
-      body = form ? (data as Uint8Array) : rt.encodeBody(data)
+      // (A flat object is written into the frame below, before anything else is encoded.)
+      body = form ? (data as Uint8Array) : rt.encodeCallBody(data)
     } catch (err) {
       return Promise.reject(mapError ? mapError(err as Error) : err)
     }

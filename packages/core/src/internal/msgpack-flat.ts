@@ -124,36 +124,91 @@ function valueSize(v: unknown): number {
 }
 
 /**
- * Encodes a flat plain object exactly as msgpackr would, or returns undefined for anything else.
- * @param value - any value (only objects whose constructor is Object are considered)
+ * Measures a flat plain object into the scratch slots: its encoded size, or -1 (slots cleared)
+ * for anything else. {@link writeMeasured} writes what this measured.
  */
-export function encodeFlat(value: object): Buffer | undefined {
-  if (value.constructor !== Object) return undefined
+function measureFlat(value: object): number {
+  if (value.constructor !== Object) return -1
   const o = value as Record<string, unknown>
   let n = 0
   let size = 3 // map16 header: msgpackr always writes one
   for (const key in o) {
     // msgpackr writes own keys (for-in order) and relies on hasOwnProperty: keep to the plain case.
-    if (n === MAX_FIELDS || key === 'hasOwnProperty' || !Object.hasOwn(o, key)) return clear(n)
+    if (n === MAX_FIELDS || key === 'hasOwnProperty' || !Object.hasOwn(o, key)) return clear(n) ?? -1
     const ks = strSize(key)
     const v = o[key]
     const vs = valueSize(v)
-    if (ks < 0 || vs < 0) return clear(n)
+    if (ks < 0 || vs < 0) return clear(n) ?? -1
     keys[n] = key
     values[n++] = v
     size += ks + vs
   }
-  const out = Buffer.allocUnsafe(size)
-  out[0] = 0xde
-  out[1] = n >> 8
-  out[2] = n & 0xff
-  let pos = 3
+  measured = n
+  return size
+}
+
+/** Fields in the scratch slots, measured by {@link measureFlat} and not written yet. */
+let measured = 0
+
+/** Writes the object {@link measureFlat} measured last at `pos` of `out`, and clears the slots; returns the end. */
+function writeMeasured(out: Buffer, pos: number): number {
+  const n = measured
+  out[pos] = 0xde
+  out[pos + 1] = n >> 8
+  out[pos + 2] = n & 0xff
+  pos += 3
   for (let i = 0; i < n; i++) {
     pos = writeStr(out, pos, keys[i] as string)
     pos = writeValue(out, pos, values[i])
   }
   clear(n)
+  measured = 0
+  return pos
+}
+
+/**
+ * Encodes a flat plain object exactly as msgpackr would, or returns undefined for anything else.
+ * @param value - any value (only objects whose constructor is Object are considered)
+ */
+export function encodeFlat(value: object): Buffer | undefined {
+  const size = measureFlat(value)
+  if (size < 0) return undefined
+  const out = slabBuffer(size)
+  writeMeasured(out, 0)
   return out
+}
+
+/**
+ * A flat plain object to be written straight into a frame as its body (see `PartsBody` in
+ * frames.ts): the codec's bytes without a buffer of their own and a copy into the frame. There is
+ * one, reused: it must be written before the next flat object is encoded, which the one caller
+ * (a request, written right after its body is encoded) does.
+ */
+class FlatBody {
+  length = 0
+
+  writeTo(buf: Buffer, pos: number): number {
+    return writeMeasured(buf, pos)
+  }
+}
+
+const flatBody = new FlatBody()
+
+/**
+ * {@link encodeFlat} of `value` as a body to write into a frame right away (the next flat encode
+ * invalidates it), when it is a flat plain object of fewer than `maxSize` encoded bytes; undefined
+ * otherwise (nothing is kept then).
+ */
+export function pendingFlat(value: object, maxSize: number): FlatBody | undefined {
+  const size = measureFlat(value)
+  if (size < 0) return undefined
+  if (size >= maxSize) {
+    clear(measured)
+    measured = 0
+    return undefined
+  }
+  flatBody.length = size
+  return flatBody
 }
 
 /** Writes one value {@link valueSize} accepted; returns the end. */

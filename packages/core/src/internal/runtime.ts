@@ -26,7 +26,7 @@ import {
   scanBodyReply,
   scanItems,
 } from './frames.js'
-import { BytesBody, bytesHeadSize, bytesKind } from './msgpack-flat.js'
+import { BytesBody, bytesHeadSize, bytesKind, pendingFlat } from './msgpack-flat.js'
 
 /** Smallest Buffer body handed out as a view (below it, a copy costs little and pins nothing). */
 export const VIEW_BODIES_FROM = 64 * 1024
@@ -212,6 +212,21 @@ export class Runtime {
   ): Uint8Array | undefined {
     const form = this.bytesForm(value)
     return form && encodeBytesReply(kind, id, value as Uint8Array, form)
+  }
+
+  /**
+   * {@link encodeBody} of a request's data, for a frame written right away (before anything else
+   * is encoded): a flat plain object (a typed call's parameters) is measured now and written
+   * straight into the frame, without bytes of its own and a copy of them.
+   */
+  encodeCallBody(value: unknown): Body {
+    if (typeof value === 'object' && value !== null && this.options.codec === msgpackCodec) {
+      const limit = Math.min(this.options.maxPayload, this.transport.limits.maxPayload)
+      // Larger ones take the general way: the size limit's error, parts for a gathering transport.
+      const flat = pendingFlat(value, Math.min(GATHER_BODIES_FROM, limit + 1))
+      if (flat) return flat
+    }
+    return this.encodeBody(value)
   }
 
   /** Decodes an application value. */

@@ -8,7 +8,7 @@ import {
   encodeRequest,
   FrameKind,
 } from '../../src/internal/frames.js'
-import { BytesBody } from '../../src/internal/msgpack-flat.js'
+import { BytesBody, encodeFlat, pendingFlat } from '../../src/internal/msgpack-flat.js'
 import { readRequest } from '../../src/internal/request-reader.js'
 import { RequestWriter } from '../../src/internal/request-writer.js'
 
@@ -138,5 +138,34 @@ describe('unary request frames', () => {
           const general = encodeBodyReply(kind, 300, new BytesBody(b, form)) as Uint8Array
           expect(direct.equals(general)).toBe(true)
         }
+  })
+
+  it('write a flat object (typed-call parameters) into the frame as the codec would encode it', () => {
+    const w = new RequestWriter('cam')
+    const objects = [
+      {},
+      { data: bytes(64) },
+      { id: 'x', n: 3.5, ok: true, none: null, u8: new Uint8Array(3) },
+    ]
+    for (const o of objects) {
+      const body = pendingFlat(o, 1 << 16)
+      expect(body).toBeDefined()
+      const fast = w.encode('m', w.method('m'), 7, body!, 'inbox', 0, 0) as Uint8Array
+      const general = encodeRequest({
+        id: 7,
+        method: 'm',
+        body: encodeFlat(o)!,
+        replyTo: 'inbox',
+        flags: 0,
+        deadline: 0,
+        sender: 'cam',
+        window: 0,
+      })
+      expect(Buffer.from(fast).equals(general as Uint8Array)).toBe(true)
+    }
+    // Too large, or not flat: declined (the general path then encodes it).
+    expect(pendingFlat({ data: bytes(100) }, 100)).toBeUndefined()
+    expect(pendingFlat({ nested: { a: 1 } }, 1 << 16)).toBeUndefined()
+    expect(pendingFlat(new Map(), 1 << 16)).toBeUndefined()
   })
 })
