@@ -71,6 +71,16 @@ describe('shm large payloads (slabs)', () => {
     expect(Buffer.from(kept).equals(Buffer.alloc(1 << 20, 0xa1))).toBe(true)
   })
 
+  it('hundreds of requests in flight, across read chunks and read buffers, each come back intact', async () => {
+    // Inline sizes around the ~2 KiB read chunk of a direct link and its 16 KiB read buffers (17 and
+    // 40 KB each need a buffer of their own), kept by the caller while later replies arrive.
+    const sizes = [0, 64, 1500, 2100, 9000, 17_000, 40_000]
+    const sent = Array.from({ length: 350 }, (_, i) => payload(sizes[i % sizes.length] as number, i))
+    const echoed = await Promise.all(sent.map((p) => bus.requests.call<Uint8Array>('echo', p)))
+    for (let i = 0; i < sent.length; i++)
+      expect(Buffer.from(echoed[i] as Uint8Array).equals(Buffer.from(sent[i] as Uint8Array))).toBe(true)
+  })
+
   it('slabs are removed when the link closes', async () => {
     const pid = server.process.pid as number
     await server.kill('SIGTERM')
