@@ -135,7 +135,14 @@ function measureFlat(value: object): number {
   for (const key in o) {
     // msgpackr writes own keys (for-in order) and relies on hasOwnProperty: keep to the plain case.
     if (n === MAX_FIELDS || key === 'hasOwnProperty' || !Object.hasOwn(o, key)) return clear(n) ?? -1
-    const ks = strSize(key)
+    // Objects of one shape repeat: the size of the name last seen at this position is kept.
+    let ks: number
+    if (key === sizedKeys[n]) ks = keySizes[n] as number
+    else {
+      ks = strSize(key)
+      sizedKeys[n] = key
+      keySizes[n] = ks
+    }
     const v = o[key]
     const vs = valueSize(v)
     if (ks < 0 || vs < 0) return clear(n) ?? -1
@@ -146,6 +153,11 @@ function measureFlat(value: object): number {
   measured = n
   return size
 }
+
+/** The name last measured at each field position, and its encoded size. */
+const sizedKeys: string[] = new Array<string>(MAX_FIELDS).fill('')
+// (An empty name, the initial one, takes 1 byte: its header.)
+const keySizes: number[] = new Array<number>(MAX_FIELDS).fill(1)
 
 /** Fields in the scratch slots, measured by {@link measureFlat} and not written yet. */
 let measured = 0
@@ -274,8 +286,28 @@ function readAscii(len: number): string | undefined {
 const KEY_CACHE_SLOTS = 1024
 const keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SLOTS).fill(undefined)
 
-function readKey(len: number): string | undefined {
+/** The name last read at each field position: compared first (objects of one shape repeat). */
+const lastKeys: string[] = new Array<string>(MAX_FIELDS).fill('')
+
+/** The name of `len` bytes at `at`, the field at position `index` of its object. */
+function readKey(len: number, index: number): string | undefined {
   if (len > 24 || at + len > src.length) return readAscii(len)
+  const last = lastKeys[index] as string
+  if (last.length === len) {
+    let i = 0
+    while (i < len && last.charCodeAt(i) === src[at + i]) i++
+    if (i === len) {
+      at += len
+      return last
+    }
+  }
+  const key = cachedKey(len)
+  if (key !== undefined) lastKeys[index] = key
+  return key
+}
+
+/** {@link readKey} through the cache by hash. */
+function cachedKey(len: number): string | undefined {
   let h = len
   for (let i = at; i < at + len; i++) h = (Math.imul(h, 31) + (src[i] as number)) | 0
   const slot = h & (KEY_CACHE_SLOTS - 1)
@@ -476,7 +508,7 @@ function readFields(count: number): Record<string, unknown> | typeof DECLINE {
   for (let i = 0; i < count; i++) {
     const kt = src[at++]
     const len = kt === undefined ? -1 : strLength(kt)
-    const key = len < 0 ? undefined : readKey(len)
+    const key = len < 0 ? undefined : readKey(len, i)
     // msgpackr renames __proto__; leave that to it.
     if (key === undefined || key === '__proto__') return DECLINE
     const v = readValue()

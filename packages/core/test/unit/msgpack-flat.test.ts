@@ -115,6 +115,16 @@ describe('msgpack of flat objects by hand', () => {
     }
   })
 
+  it('writes and reads names right when objects of other shapes alternate at each position', () => {
+    const shapes = [{ ab: 1, cd: 2 }, { ab: 1, ce: 2 }, { '': 1, cd: 'x' }, { cd: 2 }, { größe: 1, cd: 2 }]
+    for (let round = 0; round < 3; round++)
+      for (const v of shapes) {
+        const mine = msgpackCodec.encode(v)
+        expect(Buffer.from(mine).equals(Buffer.from(packr.pack(v)))).toBe(true)
+        expect(msgpackCodec.decode(mine)).toEqual(v)
+      }
+  })
+
   it('reads each field once, so a getter cannot change the size between passes', () => {
     let reads = 0
     const v = {
