@@ -5,10 +5,10 @@
  */
 import { homedir, tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { BehaviorSubject } from 'rxjs'
 import { Bus } from './bus.js'
 import { type Codec, resolveCodec } from './codec.js'
 import { InvalidArgumentError, TransportMissingError } from './errors.js'
+import { BehaviorSubject } from './internal/rx.js'
 import { type Logger, silentLogger } from './logger.js'
 import { createMemoryTransport } from './memory/memory-transport.js'
 import { assertName } from './names.js'

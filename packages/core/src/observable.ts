@@ -3,8 +3,9 @@
  * stream unipc returns is a {@link UnipcObservable}: use `.subscribe()`/`.pipe()` or `for await`.
  * @module
  */
-import { Observable, type Subscriber, type TeardownLogic } from 'rxjs'
+import type { Subscriber, TeardownLogic } from 'rxjs'
 import { PullQueue } from './internal/pull-queue.js'
+import { Observable } from './internal/rx.js'
 
 /** Pulls values one at a time; the default subscribes and buffers until the consumer asks. */
 export type IteratorFactory<T> = () => AsyncIterator<T>

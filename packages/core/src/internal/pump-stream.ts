@@ -2,8 +2,9 @@
  * Sending a streaming handler's result to its caller under credit-based flow control.
  * @module
  */
-import { Observable } from 'rxjs'
+
 import { isThenable } from './promises.js'
+import { Observable } from './rx.js'
 import type { CreditedSink } from './stream-sender.js'
 
 /** Whether a handler's result is a stream (an Observable or an async iterable). */

@@ -5,8 +5,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { Subject } from 'rxjs'
 import type { Bus } from '../bus.js'
+import { Subject } from '../internal/rx.js'
 import { UnipcObservable } from '../observable.js'
 import { compilePattern } from '../pattern.js'
 import type { Closable } from '../spi.js'
