@@ -7,11 +7,13 @@
 import type { Transport, TransportFactoryOptions } from '@unipc/core/spi'
 import { type ReconnectOptions, SocketTransport } from './client/socket-transport.js'
 import { parseEndpoint } from './endpoint.js'
+import type { Hub, HubOptions } from './hub/hub.js'
 
 export type { ReconnectOptions } from './client/socket-transport.js'
 export type { Endpoint, TlsFiles } from './endpoint.js'
 export { parseEndpoint } from './endpoint.js'
-export { DEFAULT_OUTBOUND_LIMIT, type Hub, type HubOptions, type HubStats, startHub } from './hub/hub.js'
+export type { Hub, HubOptions, HubStats } from './hub/hub.js'
+export { DEFAULT_OUTBOUND_LIMIT } from './hub/limits.js'
 export { HubAlreadyRunningError } from './hub/unix-socket.js'
 export { DEFAULT_MAX_FRAME } from './wire/frames.js'
 export { PROTOCOL_VERSION } from './wire/protocol.js'
@@ -37,4 +39,23 @@ export function createTransport(url: URL, options: TransportFactoryOptions = {})
     (options.reconnect ?? {}) as Partial<ReconnectOptions>,
     direct !== false && direct !== '0' && direct !== 'false',
   )
+}
+
+/**
+ * Starts a hub in this process.
+ *
+ * The hub's code is loaded on the first call, not with the package: most processes only connect,
+ * and a client's V8 heap stays smaller without the brokers (see core's internal/rx.ts for why a
+ * megabyte of heap matters).
+ * @example
+ * ```ts
+ * const hub = await startHub({ listen: ['unix:///tmp/app.sock', 'tcp://127.0.0.1:7400'], token: 's3cret' })
+ * // … connect('unix:///tmp/app.sock') from any process …
+ * await hub.close()
+ * ```
+ * @throws InvalidArgumentError for bad options, HubAlreadyRunningError when the unix path is taken
+ */
+export async function startHub(options: HubOptions): Promise<Hub> {
+  const hub = await import('./hub/hub.js')
+  return hub.startHub(options)
 }

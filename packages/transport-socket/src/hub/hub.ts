@@ -10,6 +10,7 @@ import type { WireValue } from '../wire/msgpack.js'
 import { Feature, T } from '../wire/protocol.js'
 import { type ConnectionHost, HubConnection } from './connection.js'
 import { hotFrame } from './hot-frames.js'
+import { DEFAULT_OUTBOUND_LIMIT } from './limits.js'
 import { type Listener, type ListenOptions, openListener } from './listeners.js'
 import { MapBroker } from './maps.js'
 import { MessagingBroker } from './messaging.js'
@@ -17,8 +18,7 @@ import { PubSubBroker } from './pubsub.js'
 import { QueueBroker } from './queues.js'
 import { encodeState, loadState, StateFileWriter } from './state-file.js'
 
-/** Default per-connection outbound limit: 8 MiB. */
-export const DEFAULT_OUTBOUND_LIMIT = 8 * 1024 * 1024
+export { DEFAULT_OUTBOUND_LIMIT } from './limits.js'
 
 /** Options of {@link startHub}. */
 export interface HubOptions extends ListenOptions {
