@@ -101,8 +101,15 @@ export async function runOnce(req: RunRequest): Promise<RunOutcome> {
         ...(req.needsTsx === false ? [] : ['--conditions=source', '--import', tsxLoader]),
         // BENCH_PROF=<dir>: every role process writes a CPU profile there (see README).
         ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
+        // BENCH_NODE_ARGS: more node flags for every role process, e.g. `--trace-gc` with BENCH_DEBUG=1.
+        ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       ],
-      stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'pipe', 'ipc'],
+      stdio: [
+        'ignore',
+        process.env.BENCH_DEBUG ? 'inherit' : 'ignore',
+        process.env.BENCH_DEBUG ? 'inherit' : 'pipe',
+        'ipc',
+      ],
       serialization: 'json',
     })
     live.add(proc)
