@@ -293,17 +293,20 @@ const lastKeys: string[] = new Array<string>(MAX_FIELDS).fill('')
 function readKey(len: number, index: number): string | undefined {
   if (len > 24 || at + len > src.length) return readAscii(len)
   const last = lastKeys[index] as string
-  if (last.length === len) {
-    let i = 0
-    while (i < len && last.charCodeAt(i) === src[at + i]) i++
-    if (i === len) {
-      at += len
-      return last
-    }
+  if (last.length === len && spells(last, len)) {
+    at += len
+    return last
   }
   const key = cachedKey(len)
   if (key !== undefined) lastKeys[index] = key
   return key
+}
+
+/** True when the `len` bytes at `at` are `key`'s characters (keys are ASCII: one byte each). */
+function spells(key: string, len: number): boolean {
+  let i = 0
+  while (i < len && key.charCodeAt(i) === src[at + i]) i++
+  return i === len
 }
 
 /** {@link readKey} through the cache by hash. */
@@ -312,13 +315,9 @@ function cachedKey(len: number): string | undefined {
   for (let i = at; i < at + len; i++) h = (Math.imul(h, 31) + (src[i] as number)) | 0
   const slot = h & (KEY_CACHE_SLOTS - 1)
   const cached = keyCache[slot]
-  if (cached !== undefined && cached.length === len) {
-    let i = 0
-    while (i < len && cached.charCodeAt(i) === src[at + i]) i++
-    if (i === len) {
-      at += len
-      return cached
-    }
+  if (cached !== undefined && cached.length === len && spells(cached, len)) {
+    at += len
+    return cached
   }
   const key = readAscii(len)
   if (key !== undefined) keyCache[slot] = key
