@@ -5,6 +5,8 @@
  */
 
 export * from './errors.js'
+// The core's table of calls in flight by id, for transports that track their own (direct links).
+export { CallTable } from './internal/call-table.js'
 // The core's frames, for transports with a compatibility mode that translates them to a foreign
 // wire format (e.g. transport-redis `compat: 'redis-ipc'`).
 export {

@@ -401,6 +401,17 @@ export function readStrAt(bytes: Uint8Array, start: number, n: number): string {
   return n <= MAX_INTERNED ? shortStr(bytes, start, n) : asBuffer(bytes).toString('utf8', start, start + n)
 }
 
+/**
+ * True when the `s.length` bytes at `pos` of `bytes` are the ASCII string `s` (one byte per
+ * character): how a decoder reuses a string it already has instead of making a new one.
+ */
+export function spellsAt(bytes: Uint8Array, pos: number, s: string): boolean {
+  const n = s.length
+  let i = 0
+  while (i < n && s.charCodeAt(i) === bytes[pos + i]) i++
+  return i === n
+}
+
 /** Decodes `n` (at most {@link MAX_INTERNED}) UTF-8 bytes at `start`, interning ASCII strings. */
 function shortStr(buf: Uint8Array, start: number, n: number): string {
   const end = start + n
@@ -412,11 +423,7 @@ function shortStr(buf: Uint8Array, start: number, n: number): string {
   }
   const slot = h & (INTERN_SLOTS - 1)
   const known = interned[slot]
-  if (known !== undefined && known.length === n) {
-    let i = 0
-    while (i < n && known.charCodeAt(i) === buf[start + i]) i++
-    if (i === n) return known
-  }
+  if (known !== undefined && known.length === n && spellsAt(buf, start, known)) return known
   const s = asBuffer(buf).toString('latin1', start, end)
   interned[slot] = s
   return s

@@ -78,6 +78,15 @@ export class CallTable<T> {
     return out
   }
 
+  /** Calls `fn` with every entry and its id, in no particular order; `fn` must not change the table. */
+  forEach(fn: (value: T, id: number) => void): void {
+    for (let s = 0; s <= this.#mask; s++) {
+      const id = this.#ids[s] as number
+      if (id !== 0) fn(this.#values[s] as T, id)
+    }
+    for (const [id, v] of this.#overflow) fn(v, id)
+  }
+
   /** Removes every entry. */
   clear(): void {
     this.#ids.fill(0)

@@ -11,7 +11,7 @@
  */
 // Imported: the global Buffer is a getter in ES modules, and this runs on every call.
 import { Buffer } from 'node:buffer'
-import { intSize, writeInt, writeStr, writeTagged } from '../wire-msgpack.js'
+import { intSize, spellsAt, writeInt, writeStr, writeTagged } from '../wire-msgpack.js'
 import { slabBuffer } from './slab.js'
 
 /** Objects with more fields go to msgpackr (the fast path is for small parameter objects). */
@@ -293,7 +293,7 @@ const lastKeys: string[] = new Array<string>(MAX_FIELDS).fill('')
 function readKey(len: number, index: number): string | undefined {
   if (len > 24 || at + len > src.length) return readAscii(len)
   const last = lastKeys[index] as string
-  if (last.length === len && spells(last, len)) {
+  if (last.length === len && spellsAt(src, at, last)) {
     at += len
     return last
   }
@@ -302,20 +302,13 @@ function readKey(len: number, index: number): string | undefined {
   return key
 }
 
-/** True when the `len` bytes at `at` are `key`'s characters (keys are ASCII: one byte each). */
-function spells(key: string, len: number): boolean {
-  let i = 0
-  while (i < len && key.charCodeAt(i) === src[at + i]) i++
-  return i === len
-}
-
 /** {@link readKey} through the cache by hash. */
 function cachedKey(len: number): string | undefined {
   let h = len
   for (let i = at; i < at + len; i++) h = (Math.imul(h, 31) + (src[i] as number)) | 0
   const slot = h & (KEY_CACHE_SLOTS - 1)
   const cached = keyCache[slot]
-  if (cached !== undefined && cached.length === len && spells(cached, len)) {
+  if (cached !== undefined && cached.length === len && spellsAt(src, at, cached)) {
     at += len
     return cached
   }

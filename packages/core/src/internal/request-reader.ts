@@ -6,7 +6,7 @@
  * a malformed frame) goes to {@link decodeRequest}, which reads or rejects it as before.
  * @module
  */
-import { readStrAt } from '../wire-msgpack.js'
+import { readStrAt, spellsAt } from '../wire-msgpack.js'
 import { bodyView, decodeRequest, FrameKind, type RequestFrame, readIdAt } from './frames.js'
 
 /** A request as a server reads it: its body lies from `bodyStart` to `bodyEnd` of `src`. */
@@ -66,11 +66,7 @@ type Field = keyof typeof last
 function str(b: Uint8Array, pos: number, field: Field): string {
   const known = last[field]
   const n = strLen
-  if (known.length === n) {
-    let i = 0
-    while (i < n && known.charCodeAt(i) === b[pos + i]) i++
-    if (i === n) return known
-  }
+  if (known.length === n && spellsAt(b, pos, known)) return known
   const s = readStrAt(b, pos, n)
   if (isAscii(s)) last[field] = s
   return s

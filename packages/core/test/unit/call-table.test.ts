@@ -45,6 +45,16 @@ describe('CallTable', () => {
     table.set(65, -65)
     expect(table.get(65)).toBe(-65)
     expect(table.values().sort((a, b) => a - b)).toEqual([-65, 1, 2, 129, 4097])
+    // forEach reaches ring and overflow entries alike, each with its own id.
+    const pairs: [number, number][] = []
+    table.forEach((value, id) => pairs.push([id, value]))
+    expect(pairs.sort((a, b) => a[0] - b[0])).toEqual([
+      [1, 1],
+      [2, 2],
+      [65, -65],
+      [129, 129],
+      [4097, 4097],
+    ])
     table.clear()
     expect(table.size).toBe(0)
     expect(table.get(1)).toBeUndefined()
