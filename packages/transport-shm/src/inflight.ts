@@ -31,7 +31,8 @@ export class InflightTable {
   /** Adds a request; returns its delivery id. */
   add(method: string, data: Payload, address: string): number {
     // 32-bit ids (the frame's field), never 0 (a free slot).
-    const did = (this.#last = (this.#last + 1) >>> 0 || 1)
+    const did = (this.#last + 1) >>> 0 || 1
+    this.#last = did
     this.#table.set(did, { method, data, address })
     return did
   }

@@ -47,7 +47,9 @@ describe('CallTable', () => {
     expect(table.values().sort((a, b) => a - b)).toEqual([-65, 1, 2, 129, 4097])
     // forEach reaches ring and overflow entries alike, each with its own id.
     const pairs: [number, number][] = []
-    table.forEach((value, id) => pairs.push([id, value]))
+    table.forEach((value, id) => {
+      pairs.push([id, value])
+    })
     expect(pairs.sort((a, b) => a[0] - b[0])).toEqual([
       [1, 1],
       [2, 2],
