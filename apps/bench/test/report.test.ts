@@ -192,12 +192,13 @@ describe('targets', () => {
   })
 
   it("splits an alternating driver's measured window between the two sides", () => {
-    const ms = 1_000_000n
-    // warm-up 50 ms, measured 200 ms, 100 ms slices: the baseline has [100, 200) of [50, 250).
-    expect(oddSliceSeconds(0n, 50n * ms, 250n * ms, 100n * ms)).toBeCloseTo(0.1, 9)
+    // Times in ms. Warm-up 50 ms, measured 200 ms, 100 ms slices: the baseline has [100, 200) of [50, 250).
+    expect(oddSliceSeconds(0, 50, 250, 100)).toBeCloseTo(0.1, 9)
     // warm-up 1500 ms, measured 1000 ms: half of it.
-    expect(oddSliceSeconds(0n, 1500n * ms, 2500n * ms, 100n * ms)).toBeCloseTo(0.5, 9)
-    expect(oddSliceSeconds(7n, 7n, 7n + 99n * ms, 100n * ms)).toBe(0)
+    expect(oddSliceSeconds(0, 1500, 2500, 100)).toBeCloseTo(0.5, 9)
+    expect(oddSliceSeconds(7, 7, 7 + 99, 100)).toBe(0)
+    // A window that starts inside an odd slice counts only the part after it starts.
+    expect(oddSliceSeconds(1000.5, 1150.5, 1250.5, 100)).toBeCloseTo(0.05, 9)
   })
 
   it('adds the alternated baseline of a run as the extra `baseline`', () => {
