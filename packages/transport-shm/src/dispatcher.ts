@@ -68,18 +68,15 @@ export class Dispatcher {
    * Through the broker, or while the method is being looked up, it returns the promise of that.
    */
   dispatch(method: string, data: Payload): Promise<void> | undefined {
+    // (No closure in here: one would make V8 allocate a context for every call.)
     const known = this.#methods.get(method)
-    if (!known) return this.#lookup(method).then(() => this.dispatch(method, data))
+    if (!known) return this.#dispatchLater(method, data)
     const list = known.servers
     if (list.length === 0) return this.host.viaBroker(method, data)
     const target = list[known.next++ % list.length] as Target
     if (known.next >= list.length) known.next = 0
     if (target.address === this.host.address) {
-      // Parts are joined now: the application may reuse its body once this returns.
-      const bytes = joinPayload(data)
-      queueMicrotask(() => {
-        if (!this.host.serveLocally(target.sid, bytes)) this.#retry(method, bytes)
-      })
+      this.#dispatchHere(method, data, target.sid)
       return undefined
     }
     const did = this.#inflight.add(method, data, target.address)
@@ -88,6 +85,20 @@ export class Dispatcher {
       return this.host.viaBroker(method, data)
     }
     return undefined
+  }
+
+  /** Dispatches once the broker said who serves `method`. */
+  #dispatchLater(method: string, data: Payload): Promise<void> | undefined {
+    return this.#lookup(method).then(() => this.dispatch(method, data))
+  }
+
+  /** Hands a request to this bus's own server `sid`, in a microtask (still asynchronous). */
+  #dispatchHere(method: string, data: Payload, sid: number): void {
+    // Parts are joined now: the application may reuse its body once this returns.
+    const bytes = joinPayload(data)
+    queueMicrotask(() => {
+      if (!this.host.serveLocally(sid, bytes)) this.#retry(method, bytes)
+    })
   }
 
   /** Sends a request again through the broker; its error (NoHandlerError…) goes to the inbox. */

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Logger } from '@unipc/core/spi'
-import type { Frame, ShmLink } from './link.js'
+import type { DirectSink, Frame, ShmLink } from './link.js'
 import { addon } from './load-addon.js'
 import type { NativeBell } from './native.js'
 
@@ -38,6 +38,8 @@ export class Endpoint {
   readonly #spins: boolean
   #scheduled = false
   #closed = false
+  /** See {@link Endpoint.#deliverer} (weak: links leave {@link Endpoint.links} in several ways). */
+  readonly #deliverers = new WeakMap<ShmLink, (frame: Frame) => void>()
 
   /**
    * @param bellPath - where to make this endpoint's doorbell FIFO
@@ -45,6 +47,7 @@ export class Endpoint {
    * @param onLinkError - called when a link is unusable (corrupt ring); the endpoint has closed it
    * @param logger - where problems are logged
    * @param spinUs - busy-poll budget in µs after activity, 0 for none (see NativeBell.spin)
+   * @param direct - where direct links (ShmLink.chunked) hand their common messages, if anywhere
    */
   constructor(
     readonly bellPath: string,
@@ -52,6 +55,7 @@ export class Endpoint {
     private readonly onLinkError: (link: ShmLink, err: Error) => void,
     private readonly logger: Logger,
     spinUs = 0,
+    private readonly direct?: DirectSink,
   ) {
     this.#bell = new addon.Bell(bellPath)
     this.#spins = spinUs > 0 && addon.spins === true
@@ -65,6 +69,7 @@ export class Endpoint {
   /** Adds a link and drains it once (it may already hold messages). */
   add(link: ShmLink): void {
     this.links.add(link)
+    if (link.chunked && this.direct) link.direct = this.direct
     if (this.#spins) link.pollBy(this.#bell)
     this.schedule()
   }
@@ -109,7 +114,7 @@ export class Endpoint {
       if (this.#closed) return
       try {
         link.flush()
-        const deliver = (f: Frame): void => this.#deliver(link, f)
+        const deliver = this.#deliverer(link)
         if (link.chunked && this.#spins) {
           // One chunk, then what it triggered runs and is written (see ShmLink.chunked); the addon
           // calls pump again at once while the ring holds more. (Without polling the peer sleeps
@@ -130,6 +135,16 @@ export class Endpoint {
       }
     }
     if (more) this.schedule()
+  }
+
+  /** `link`'s frames to {@link Endpoint.#deliver}: one function per link, made once. */
+  #deliverer(link: ShmLink): (frame: Frame) => void {
+    let deliver = this.#deliverers.get(link)
+    if (!deliver) {
+      deliver = (f: Frame): void => this.#deliver(link, f)
+      this.#deliverers.set(link, deliver)
+    }
+    return deliver
   }
 
   #deliver(link: ShmLink, frame: Frame): void {

@@ -12,6 +12,19 @@ export interface InflightRequest {
   readonly address: string
 }
 
+/** An entry of the table; entries of requests Done are used again (one allocation less per call). */
+class Entry implements InflightRequest {
+  constructor(
+    public method: string,
+    public data: Payload,
+    public address: string,
+  ) {}
+}
+
+/** Entries kept for reuse at most (more than this many in flight are rare; those go to the GC). */
+const MAX_SPARE = 1024
+const NO_DATA = new Uint8Array(0)
+
 /**
  * Requests sent directly and not yet Done, by delivery id: the core's {@link CallTable} (a ring
  * slot per id, no `Map` churn under pipelined load), with ids handed out here in increasing order.
@@ -20,8 +33,11 @@ export interface InflightRequest {
  * the body is still the caller's message.
  */
 export class InflightTable {
-  readonly #table = new CallTable<InflightRequest>()
+  readonly #table = new CallTable<Entry>()
   #last = 0
+  /** Entries of requests Done, for reuse: a stack of `#spareCount`. */
+  readonly #spare: Entry[] = []
+  #spareCount = 0
 
   /** Requests in flight. */
   get size(): number {
@@ -33,7 +49,14 @@ export class InflightTable {
     // 32-bit ids (the frame's field), never 0 (a free slot).
     const did = (this.#last + 1) >>> 0 || 1
     this.#last = did
-    this.#table.set(did, { method, data, address })
+    let entry: Entry
+    if (this.#spareCount > 0) {
+      entry = this.#spare[--this.#spareCount] as Entry
+      entry.method = method
+      entry.data = data
+      entry.address = address
+    } else entry = new Entry(method, data, address)
+    this.#table.set(did, entry)
     return did
   }
 
@@ -46,12 +69,18 @@ export class InflightTable {
 
   /** Forgets request `did` (it is Done); false when it was not in flight. */
   done(did: number): boolean {
-    return did !== 0 && this.#table.delete(did)
+    const entry = did === 0 ? undefined : this.#table.get(did)
+    if (!entry) return false
+    this.#table.delete(did)
+    // Nobody else holds a Done entry (take() hands entries out and does not reuse them).
+    entry.data = NO_DATA
+    if (this.#spareCount < MAX_SPARE) this.#spare[this.#spareCount++] = entry
+    return true
   }
 
   /** Takes out every request sent to `address`, oldest first. */
   takeAll(address: string): InflightRequest[] {
-    const found: { did: number; entry: InflightRequest }[] = []
+    const found: { did: number; entry: Entry }[] = []
     this.#table.forEach((entry, did) => {
       if (entry.address === address) found.push({ did, entry })
     })

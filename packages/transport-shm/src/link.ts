@@ -10,6 +10,7 @@ import { type BytesOrParts, joinParts, ProtocolError, partsLength } from '@unipc
 import { addon } from './load-addon.js'
 import type { NativeBell, NativeLink, NativeSlab } from './native.js'
 import { segmentName } from './paths.js'
+import { viewOf } from './view.js'
 import { BLOB_FLAG, FieldReader, FieldWriter, Op, SLAB_FLAG } from './wire.js'
 
 /** Inline payloads stay at or below this even in large rings; bigger ones go through blobs. */
@@ -71,20 +72,29 @@ export function keepMallocSettings(): void {
   largeSeen = true
 }
 
-/** Links with staged writes, flushed together once the current job (and its microtasks) ends. */
-const staged = new Set<ShmLink>()
+/**
+ * Links with staged writes (the first `stagedCount`; each listed once, see ShmLink.#listed),
+ * flushed together once the current job (and its microtasks) ends. An array and a count: no
+ * iterator per flush, no storage freed and made again per job.
+ */
+const staged: (ShmLink | undefined)[] = []
+let stagedCount = 0
 let flushScheduled = false
 function flushStaged(): void {
   flushScheduled = false
-  if (staged.size > 1) {
+  if (stagedCount > 1) {
     // Done frames last: a request's Done must not become visible before its reply, which may
     // have gone to the caller over another link (flushed here first).
-    for (const link of staged) flushOrClose(link, false)
+    for (let i = 0; i < stagedCount; i++) flushOrClose(staged[i] as ShmLink, false)
   }
   // (One link: its Done frame goes after its other frames, in the same write.)
-  for (const link of staged) flushOrClose(link, true)
-  for (const link of staged) link.unlist()
-  staged.clear()
+  for (let i = 0; i < stagedCount; i++) flushOrClose(staged[i] as ShmLink, true)
+  for (let i = 0; i < stagedCount; i++) {
+    const link = staged[i] as ShmLink
+    link.unlist()
+    staged[i] = undefined
+  }
+  stagedCount = 0
 }
 
 function flushOrClose(link: ShmLink, dones: boolean): void {
@@ -109,6 +119,34 @@ function writeU32(buf: Buffer, at: number, v: number): void {
   buf[at + 1] = v >>> 8
   buf[at + 2] = v >>> 16
   buf[at + 3] = v >>> 24
+}
+
+/** Reads the little-endian u32 at `at` (by hand: cheaper than readUInt32LE); the caller checked the range. */
+function readU32(buf: Buffer, at: number): number {
+  // Integer operations only (`>>> 0` last): the ids stay small integers, never boxed doubles.
+  return (
+    ((buf[at] as number) |
+      ((buf[at + 1] as number) << 8) |
+      ((buf[at + 2] as number) << 16) |
+      ((buf[at + 3] as number) << 24)) >>>
+    0
+  )
+}
+
+/**
+ * Where a direct link hands its common messages (inline Inbox, Request and Done), read straight
+ * from the read buffer by offset: no Frame, no FieldReader, one Buffer view per message made by
+ * its constructor (see view.ts). Other messages go to the endpoint's onFrame as before.
+ */
+export interface DirectSink {
+  /** An inline Inbox message (a reply, stream item, cancel or credit frame of the core). */
+  inbox(data: Uint8Array): void
+  /** An inline Request for server `sid` of this bus, delivery id `did` on `link`. */
+  request(link: ShmLink, sid: number, did: number, data: Uint8Array): void
+  /** The peer finished request `did` (sent by this bus). */
+  done(did: number): void
+  /** A handler threw for message `op` from `link`'s peer: its fault, not ours; log and go on. */
+  dropped(link: ShmLink, op: number, err: unknown): void
 }
 
 /** A blob segment named in a received message, passed on to one recipient without reading it. */
@@ -143,8 +181,12 @@ export class ShmLink {
   #stageLoud = false
   /** In `staged` (a flag: cheaper than adding to the set for every frame). */
   #listed = false
-  /** Delivery ids of requests finished this job, sent as one quiet Done frame (see done()). */
+  /**
+   * Delivery ids of requests finished this job, sent as one quiet Done frame (see done()): the
+   * first `#doneCount` (a count rather than the length: emptying an array frees its storage).
+   */
   readonly #dones: number[] = []
+  #doneCount = 0
   /** The buffer reads copy into, and where the next read goes (see READ_BUFFER_BYTES). */
   #readBuf: Buffer = EMPTY
   #readAt = 0
@@ -164,6 +206,8 @@ export class ShmLink {
    * drained whole (see Endpoint.pump). Also selects shared read buffers (see READ_BUFFER_BYTES).
    */
   chunked = false
+  /** Set on direct links by the endpoint: see {@link DirectSink}. */
+  direct: DirectSink | undefined
 
   /**
    * @param native - the mapped segment
@@ -271,7 +315,7 @@ export class ShmLink {
    */
   done(did: number): void {
     if (this.#closed) return
-    this.#dones.push(did)
+    this.#dones[this.#doneCount++] = did
     this.#list()
   }
 
@@ -279,7 +323,7 @@ export class ShmLink {
   #list(): void {
     if (this.#listed) return
     this.#listed = true
-    staged.add(this)
+    staged[stagedCount++] = this
     if (!flushScheduled) {
       flushScheduled = true
       // After the current job's microtasks: everything a wake-up produced goes in one write.
@@ -294,15 +338,15 @@ export class ShmLink {
 
   /** Stages the pending Done frame (see done()) after the staged frames, and writes them all. */
   flushDones(): void {
-    const dones = this.#dones
-    if (dones.length > 0 && !this.#closed) {
+    const n = this.#doneCount
+    if (n > 0 && !this.#closed) {
       // Written into the stage by hand, quiet (see done()).
-      const n = dones.length
+      const dones = this.#dones
       const buf = this.#header(Op.Done, n * 4)
       let at = this.#stageLen + 8
       for (let i = 0; i < n; i++, at += 4) writeU32(buf, at, dones[i] as number)
       this.#stageLen = at
-      dones.length = 0
+      this.#doneCount = 0
     }
     this.flush()
   }
@@ -439,7 +483,8 @@ export class ShmLink {
     if (end === 0) return false
     this.#readBuf = into
     this.#readAt = end
-    this.#deliver(into, at, end, onFrame)
+    if (this.direct) this.#deliverDirect(into, at, end, onFrame, this.direct)
+    else this.#deliver(into, at, end, onFrame)
     return true
   }
 
@@ -465,27 +510,66 @@ export class ShmLink {
 
   /** Hands each frame of a batch to `onFrame` (one reusable Frame, read synchronously). */
   #deliver(buf: Buffer, from: number, end: number, onFrame: (frame: Frame) => void): void {
+    let at = from
+    // Native read() checked every length against what it copied.
+    while (at + 8 <= end) {
+      const start = at + 8
+      at = start + readU32(buf, at)
+      this.#deliverFrame(buf, start, at, readU32(buf, start - 4), onFrame)
+    }
+  }
+
+  /** Hands one frame (type `type`, payload from `start` to `end` of `buf`) to `onFrame`. */
+  #deliverFrame(
+    buf: Buffer,
+    start: number,
+    end: number,
+    type: number,
+    onFrame: (frame: Frame) => void,
+  ): void {
     const frame = this.#frame
+    frame.op = type & 0xffff
+    frame.blob = (type & BLOB_FLAG) !== 0
+    frame.slab = (type & SLAB_FLAG) !== 0
+    frame.fields.reset(buf, start, end)
+    onFrame(frame)
+  }
+
+  /**
+   * Like {@link ShmLink.#deliver}, but inline Inbox, Request and Done frames go to `sink`, their
+   * fields read by offset and their data a view made by its constructor (see DirectSink).
+   */
+  #deliverDirect(
+    buf: Buffer,
+    from: number,
+    end: number,
+    onFrame: (frame: Frame) => void,
+    sink: DirectSink,
+  ): void {
+    const memory = buf.buffer as ArrayBuffer
+    const base = buf.byteOffset
     let at = from
     while (at + 8 <= end) {
-      // Little-endian by hand (cheaper than readUInt32LE); native read() checked every length.
-      const len =
-        (buf[at] as number) +
-        ((buf[at + 1] as number) << 8) +
-        ((buf[at + 2] as number) << 16) +
-        (buf[at + 3] as number) * 0x1000000
-      const type =
-        (buf[at + 4] as number) +
-        ((buf[at + 5] as number) << 8) +
-        ((buf[at + 6] as number) << 16) +
-        (buf[at + 7] as number) * 0x1000000
+      const len = readU32(buf, at)
+      const type = readU32(buf, at + 4)
       const start = at + 8
       at = start + len
-      frame.op = type & 0xffff
-      frame.blob = (type & BLOB_FLAG) !== 0
-      frame.slab = (type & SLAB_FLAG) !== 0
-      frame.fields.reset(buf, start, at)
-      onFrame(frame)
+      try {
+        if (type === Op.Inbox) sink.inbox(viewOf(memory, base + start, len))
+        else if (type === Op.Request && len >= 8)
+          sink.request(
+            this,
+            readU32(buf, start),
+            readU32(buf, start + 4),
+            viewOf(memory, base + start + 8, len - 8),
+          )
+        else if (type === Op.Done && len > 0 && (len & 3) === 0)
+          // One or more delivery ids: a server writes a job's Dones in one frame.
+          for (let p = start; p < at; p += 4) sink.done(readU32(buf, p))
+        else this.#deliverFrame(buf, start, at, type, onFrame)
+      } catch (err) {
+        sink.dropped(this, type & 0xffff, err)
+      }
     }
   }
 
@@ -561,7 +645,7 @@ export class ShmLink {
     }
     this.#closed = true
     this.#stageLen = 0
-    staged.delete(this)
+    // Still in `staged` when listed: flushing a closed link does nothing.
     this.#listed = false
     this.socket.destroy()
     this.#native.close()

@@ -148,17 +148,21 @@ export class Peers {
     }
     const path = socketOf(this.paths, to)
     if (!path) return false
-    peer = {
-      link: undefined,
-      who: to,
-      queue: [{ op, head: new Uint8Array(w.view()), data: joinPayload(data) }],
-    }
+    this.#open(to, path, { op, head: new Uint8Array(w.view()), data: joinPayload(data) })
+    return true
+  }
+
+  /**
+   * Connects to the bus at `to` (its socket `path`), with `first` waiting to go. (Apart from
+   * #post, which has no closure: V8 would allocate a context for every message.)
+   */
+  #open(to: string, path: string, first: Queued): void {
+    const peer: Peer = { link: undefined, who: to, queue: [first] }
     this.#peers.set(to, peer)
     this.#lastTo = ''
     const connecting = this.#connect(to, path, peer)
     this.#connecting.add(connecting)
     void connecting.finally(() => this.#connecting.delete(connecting))
-    return true
   }
 
   async #connect(to: string, path: string, peer: Peer): Promise<void> {

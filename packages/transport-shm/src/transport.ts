@@ -28,7 +28,14 @@ import { Dispatcher, readTargets } from './dispatcher.js'
 import { Endpoint } from './endpoint.js'
 import { sweepStale } from './gc.js'
 import { watchForEof } from './handshake.js'
-import { type Frame, joinPayload, keepMallocSettings, type Payload, type ShmLink } from './link.js'
+import {
+  type DirectSink,
+  type Frame,
+  joinPayload,
+  keepMallocSettings,
+  type Payload,
+  type ShmLink,
+} from './link.js'
 import { type BusPaths, bellPath, busPaths } from './paths.js'
 import { Peers } from './peers.js'
 import { connectSocket, offerLink } from './rendezvous.js'
@@ -157,6 +164,7 @@ export class ShmTransport implements Transport {
       },
       this.#logger,
       this.#options.spinUs ?? 0,
+      this.#directSink(),
     )
     const peers = new Peers(paths, endpoint, this.#options.ringSize, context.component ?? '', this.#logger)
     this.#paths = paths
@@ -481,6 +489,21 @@ export class ShmTransport implements Transport {
     }
   }
 
+  /** What direct links hand over without a Frame (see DirectSink): the common messages of calls. */
+  #directSink(): DirectSink {
+    return {
+      inbox: (data) => this.#inbox?.(data),
+      request: (link, sid, did, data) => {
+        const onRequest = this.#servers.get(sid)
+        if (onRequest) onRequest(new DirectDelivery(data, link, did))
+        else link.send(Op.Refused, this.#w.reset().u32(did))
+      },
+      done: (did) => this.#dispatcher?.done(did),
+      dropped: (link, op, err) =>
+        this.#logger.warn(`unipc shm: dropped a message (op ${op}) from pid ${link.peerPid}`, err),
+    }
+  }
+
   /**
    * A request for one of our servers, from the broker or (direct) from the caller's bus. Done goes
    * back on the same link once the core acknowledges (after its reply); a direct request for a
@@ -662,6 +685,36 @@ class RequestDelivery implements Delivery {
     // caller (or will find this with it).
     if (this.viaBroker) this.link.send(Op.Done, this.viaBroker.reset().u32(this.did))
     else this.link.done(this.did)
+  }
+}
+
+/**
+ * A request delivered over a direct link: acknowledging it answers Done, batched per job (see
+ * ShmLink.done). Three fields: it is made for every request this bus serves.
+ */
+class DirectDelivery implements Delivery {
+  /**
+   * @param data - the request
+   * @param link - the link it came on
+   * @param did - its delivery id there; -1 once acknowledged
+   */
+  constructor(
+    readonly data: Uint8Array,
+    private readonly link: ShmLink,
+    private did: number,
+  ) {}
+
+  get redelivered(): boolean {
+    return false
+  }
+
+  ack(): void {
+    const did = this.did
+    if (did < 0 || this.link.closed) return
+    this.did = -1
+    // Quiet, batched per job: the reply, written just before, has woken the caller (or will find
+    // this with it).
+    this.link.done(did)
   }
 }
 

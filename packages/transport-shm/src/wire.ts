@@ -182,12 +182,14 @@ export class FieldReader {
   u32(): number {
     const at = this.#need(4)
     const buf = this.buf
-    // By hand: cheaper than readUInt32LE; #need checked the four bytes are in the frame.
+    // By hand: cheaper than readUInt32LE; #need checked the four bytes are in the frame. Integer
+    // operations only (`>>> 0` last): ids stay small integers, never boxed doubles.
     return (
-      (buf[at] as number) +
-      ((buf[at + 1] as number) << 8) +
-      ((buf[at + 2] as number) << 16) +
-      (buf[at + 3] as number) * 0x1000000
+      ((buf[at] as number) |
+        ((buf[at + 1] as number) << 8) |
+        ((buf[at + 2] as number) << 16) |
+        ((buf[at + 3] as number) << 24)) >>>
+      0
     )
   }
 
