@@ -18,7 +18,7 @@ import {
   readBinAt,
 } from './internal/frames.js'
 import { PullQueue } from './internal/pull-queue.js'
-import { type IncomingRequest, readRequest } from './internal/request-reader.js'
+import { IncomingRequest, readRequest } from './internal/request-reader.js'
 import { RequestWriter } from './internal/request-writer.js'
 import { abortReason, type Runtime } from './internal/runtime.js'
 import { ServerCall } from './internal/server-call.js'
@@ -102,6 +102,8 @@ const ITEM_ONLY_WINDOW = 256
 export class Requests {
   /** Writes the Request frames of unary calls. */
   readonly #writer: RequestWriter
+  /** Where each request this bus serves is read (one object: a call copies out what it keeps). */
+  readonly #incoming = new IncomingRequest()
 
   /** @internal */
   constructor(private readonly rt: Runtime) {
@@ -378,9 +380,9 @@ export class Requests {
 
   #handle(delivery: Delivery, handler: RequestHandler): void {
     const rt = this.rt
-    let frame: IncomingRequest
+    const frame = this.#incoming
     try {
-      frame = readRequest(delivery.data)
+      readRequest(delivery.data, frame)
     } catch (err) {
       rt.options.logger.warn('unipc: dropped a malformed request', err)
       delivery.ack()
@@ -390,7 +392,7 @@ export class Requests {
       delivery.ack()
       return
     }
-    const work = new ServerCall(rt, frame, delivery).run(handler)
+    const work = new ServerCall(rt, frame, delivery).run(handler, frame)
     if (work) void rt.trackWork(work)
   }
 }

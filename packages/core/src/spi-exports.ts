@@ -18,6 +18,8 @@ export {
   FrameKind,
   type InboxFrame,
 } from './internal/frames.js'
+// A Buffer over a range of an ArrayBuffer, cheaper than Buffer.from (deliveries cut from a read buffer).
+export { viewBuffer } from './internal/slab.js'
 export { type Logger, silentLogger } from './logger.js'
 export { failedCallReply, isCallerControl, lostCallReply } from './lost-call.js'
 export { assertName } from './names.js'

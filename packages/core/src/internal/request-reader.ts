@@ -6,7 +6,7 @@
  * a malformed frame) goes to {@link decodeRequest}, which reads or rejects it as before.
  * @module
  */
-import { readStrAt, spellsAt } from '../wire-msgpack.js'
+import { readStrAt } from '../wire-msgpack.js'
 import { bodyView, decodeRequest, FrameKind, type RequestFrame, readIdAt } from './frames.js'
 
 /** A request as a server reads it: its body lies from `bodyStart` to `bodyEnd` of `src`. */
@@ -54,35 +54,45 @@ function strHead(b: Uint8Array, pos: number): number {
 
 const f64 = new DataView(new ArrayBuffer(8))
 
+/** A string last read at one field, with its UTF-8 bytes. */
+class LastRead {
+  text = ''
+  bytes: Uint8Array = EMPTY
+}
+
 /**
  * The last method, reply address and sender read, each compared with the bytes of the next frame
  * before the intern table is asked: a server sees the same few from one caller, and one compare
- * costs half a hash and a compare. Only ASCII strings are kept (their bytes are their char codes).
+ * costs half a hash and a compare. Bytes are compared with bytes (a string's characters cost a
+ * lookup each: twice the compare, which for a reply address was most of a frame's reading).
  */
-const last = { method: '', replyTo: '', sender: '' }
-type Field = keyof typeof last
+const lastMethod = new LastRead()
+const lastReplyTo = new LastRead()
+const lastSender = new LastRead()
 
-/** The string of the `strLen` bytes at `pos`: the last one of `field` when they match it. */
-function str(b: Uint8Array, pos: number, field: Field): string {
-  const known = last[field]
+/** The string of the `strLen` bytes at `pos`: the last one read at that field when they match it. */
+function str(b: Uint8Array, pos: number, last: LastRead): string {
+  const known = last.bytes
   const n = strLen
-  if (known.length === n && spellsAt(b, pos, known)) return known
+  if (known.length === n) {
+    let i = 0
+    while (i < n && known[i] === b[pos + i]) i++
+    if (i === n) return last.text
+  }
   const s = readStrAt(b, pos, n)
-  if (isAscii(s)) last[field] = s
+  const bytes = new Uint8Array(n)
+  for (let i = 0; i < n; i++) bytes[i] = b[pos + i] as number
+  last.text = s
+  last.bytes = bytes
   return s
-}
-
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
-  return true
 }
 
 /**
  * Decodes a request frame.
+ * @param f - where to read it (a server reuses one: its calls copy out what they keep)
  * @throws ProtocolError when malformed
  */
-export function readRequest(bytes: Uint8Array): IncomingRequest {
-  const f = new IncomingRequest()
+export function readRequest(bytes: Uint8Array, f = new IncomingRequest()): IncomingRequest {
   if (scan(bytes, f)) return f
   const d = decodeRequest(bytes)
   f.id = d.id
@@ -111,7 +121,7 @@ function scan(b: Uint8Array, f: IncomingRequest): boolean {
   // method
   pos = strHead(b, pos)
   if (pos < 0 || pos + strLen > len) return false
-  f.method = str(b, pos, 'method')
+  f.method = str(b, pos, lastMethod)
   pos += strLen
   // body (one of 64 KiB or more, bin32, goes the general way: its reading is not what costs)
   const t = b[pos]
@@ -130,7 +140,7 @@ function scan(b: Uint8Array, f: IncomingRequest): boolean {
   // replyTo
   pos = strHead(b, pos)
   if (pos < 0 || pos + strLen > len) return false
-  f.replyTo = str(b, pos, 'replyTo')
+  f.replyTo = str(b, pos, lastReplyTo)
   pos += strLen
   // flags
   const flags = b[pos++] as number
@@ -151,7 +161,7 @@ function scan(b: Uint8Array, f: IncomingRequest): boolean {
   // sender
   pos = strHead(b, pos)
   if (pos < 0 || pos + strLen > len) return false
-  f.sender = str(b, pos, 'sender')
+  f.sender = str(b, pos, lastSender)
   pos += strLen
   // window, and byte credit's two appended fields
   pos = readIdAt(b, pos, at)
@@ -164,6 +174,6 @@ function scan(b: Uint8Array, f: IncomingRequest): boolean {
     pos = readIdAt(b, pos, at)
     if (pos < 0) return false
     f.windowItems = at.id
-  }
+  } else f.windowBytes = f.windowItems = undefined
   return pos === len
 }

@@ -74,7 +74,12 @@ class CallContext implements RequestContext {
 /** A request in the hands of one handler. */
 export class ServerCall implements ActiveCall {
   readonly #rt: Runtime
-  readonly #frame: IncomingRequest
+  // What the call keeps of its request (the server reads every request into one reused object).
+  readonly #id: number
+  readonly #method: string
+  readonly #replyTo: string
+  /** Epoch ms, or 0 for none. */
+  readonly #deadline: number
   readonly #delivery: Delivery
   /** Key in the runtime's table of active calls, once registered there. */
   #key: string | undefined
@@ -89,12 +94,15 @@ export class ServerCall implements ActiveCall {
 
   /**
    * @param rt - the server bus's runtime
-   * @param frame - the decoded request
+   * @param frame - the decoded request (read here and in {@link run}, not kept)
    * @param delivery - the transport's delivery, acknowledged when the call is done
    */
   constructor(rt: Runtime, frame: IncomingRequest, delivery: Delivery) {
     this.#rt = rt
-    this.#frame = frame
+    this.#id = frame.id
+    this.#method = frame.method
+    this.#replyTo = frame.replyTo
+    this.#deadline = frame.deadline
     this.#delivery = delivery
     this.#ctx = new CallContext(frame, delivery.redelivered, this)
   }
@@ -111,7 +119,7 @@ export class ServerCall implements ActiveCall {
    */
   #register(): void {
     if (this.#key !== undefined) return
-    this.#key = activeKey(this.#frame.replyTo, this.#frame.id)
+    this.#key = activeKey(this.#replyTo, this.#id)
     this.#rt.active.set(this.#key, this)
   }
 
@@ -123,9 +131,10 @@ export class ServerCall implements ActiveCall {
   /**
    * Runs `handler` and answers the caller. Returns a promise only when the handler's work is
    * asynchronous (the bus drains it on close); a plain value is answered before this returns.
+   * @param frame - the request this call was made with: read before the handler runs (which may
+   *   make the server read another request into the same object)
    */
-  run(handler: RequestHandler): Promise<void> | undefined {
-    const frame = this.#frame
+  run(handler: RequestHandler, frame: IncomingRequest): Promise<void> | undefined {
     const streaming = (frame.flags & RequestFlag.Stream) !== 0
     if (streaming) {
       this.#armDeadline()
@@ -166,7 +175,7 @@ export class ServerCall implements ActiveCall {
       return
     }
     this.#cancelledByCaller = true
-    this.#abortWith(new AbortError(`request '${this.#frame.method}'`))
+    this.#abortWith(new AbortError(`request '${this.#method}'`))
   }
 
   grant(items: number, bytes: number): void {
@@ -174,7 +183,7 @@ export class ServerCall implements ActiveCall {
   }
 
   closing(): void {
-    this.#abortWith(new ClosedError(`request '${this.#frame.method}'`))
+    this.#abortWith(new ClosedError(`request '${this.#method}'`))
   }
 
   async #continue(pending: unknown, streaming: boolean): Promise<void> {
@@ -192,17 +201,17 @@ export class ServerCall implements ActiveCall {
   /** Sends a unary result. */
   #answer(result: unknown): void {
     const rt = this.#rt
-    const id = this.#frame.id
+    const id = this.#id
     let frame: BytesOrParts | undefined = rt.encodeBytesReply(FrameKind.Result, id, result)
     if (frame === undefined) {
       if (isStreamLike(result)) {
         throw new InvalidArgumentError(
-          `method '${this.#frame.method}' streams its result: call it with requests.stream`,
+          `method '${this.#method}' streams its result: call it with requests.stream`,
         )
       }
       frame = encodeBodyReply(FrameKind.Result, id, rt.encodeBody(result))
     }
-    if (this.#settle()) rt.sendEncoded(this.#frame.replyTo, frame)
+    if (this.#settle()) rt.sendEncoded(this.#replyTo, frame)
   }
 
   async #stream(result: unknown): Promise<void> {
@@ -213,7 +222,7 @@ export class ServerCall implements ActiveCall {
       // An item held for credit goes before the End or Error frame that follows it.
       await sender.flush()
     }
-    if (!this.aborted) this.#reply({ kind: FrameKind.End, id: this.#frame.id })
+    if (!this.aborted) this.#reply({ kind: FrameKind.End, id: this.#id })
     else if (this.#rt.closed) this.#lost()
   }
 
@@ -222,7 +231,7 @@ export class ServerCall implements ActiveCall {
     else if (!this.#cancelledByCaller)
       this.#reply({
         kind: FrameKind.Error,
-        id: this.#frame.id,
+        id: this.#id,
         error: encodableError(err, this.#rt.options.sendErrorStacks),
       })
   }
@@ -237,7 +246,7 @@ export class ServerCall implements ActiveCall {
     if (f.kind === FrameKind.Result || f.kind === FrameKind.Error || f.kind === FrameKind.End) {
       if (!this.#settle()) return
     }
-    this.#rt.sendFrame(this.#frame.replyTo, f)
+    this.#rt.sendFrame(this.#replyTo, f)
   }
 
   /** Marks the call answered; false when it was already, or its deadline passed. */
@@ -250,7 +259,7 @@ export class ServerCall implements ActiveCall {
 
   /** Past its deadline the caller has failed the call with its own TimeoutError. */
   #expired(): boolean {
-    const deadline = this.#frame.deadline
+    const deadline = this.#deadline
     return deadline > 0 && Date.now() >= deadline
   }
 
@@ -259,8 +268,8 @@ export class ServerCall implements ActiveCall {
     if (this.#settled || this.#cancelledByCaller) return
     this.#reply({
       kind: FrameKind.Error,
-      id: this.#frame.id,
-      error: peerLostError(`the server of '${this.#frame.method}' closed before it answered`),
+      id: this.#id,
+      error: peerLostError(`the server of '${this.#method}' closed before it answered`),
     })
   }
 
@@ -270,10 +279,10 @@ export class ServerCall implements ActiveCall {
   }
 
   #armDeadline(): void {
-    const deadline = this.#frame.deadline
+    const deadline = this.#deadline
     if (deadline <= 0 || this.#timer) return
     this.#timer = setTimeout(
-      () => this.#abortWith(new TimeoutError(`request '${this.#frame.method}'`, deadline - Date.now())),
+      () => this.#abortWith(new TimeoutError(`request '${this.#method}'`, deadline - Date.now())),
       Math.max(0, deadline - Date.now()),
     )
   }

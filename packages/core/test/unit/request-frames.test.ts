@@ -115,6 +115,31 @@ describe('unary request frames', () => {
     expect(readRequest(frames[0]!).src).toBe(frames[0])
   })
 
+  it('read into one reused object give each frame its own fields, whatever was read before', () => {
+    const frames: Uint8Array[] = []
+    for (const c of cases) frames.push(encodeRequest({ ...c, window: 0 }))
+    frames.push(
+      encodeRequest({ ...cases[0]!, flags: 7, window: 256, windowBytes: 512 * 1024, windowItems: 8192 }),
+    )
+    // Names that differ from the last ones read only in their last byte, or in their length.
+    for (const [method, replyTo, sender] of [
+      ['echo', 'inbox-1', 'cam'],
+      ['echp', 'inbox-2', 'can'],
+      ['ech', 'inbox-', 'ca'],
+      ['échο', 'inbox-é', 'çam'],
+      ['echo', 'inbox-1', 'cam'],
+    ] as const)
+      frames.push(encodeRequest({ ...cases[0]!, method, replyTo, sender, window: 0 }))
+    frames.push(packr.pack([2, 9, 'add', bytes(3), 'inbox', 0, 0, '', 0, 10, 20, 'future']))
+    const into = readRequest(frames[0]!)
+    for (let round = 0; round < 2; round++)
+      for (const frame of [...frames, ...frames.slice().reverse()]) {
+        expect(readRequest(frame, into)).toBe(into)
+        const { src, bodyStart, bodyEnd, ...fields } = into
+        expect({ ...fields, body: Buffer.from(src.subarray(bodyStart, bodyEnd)) }).toEqual(decoded(frame))
+      }
+  })
+
   it('reject a truncated or corrupt frame as decodeRequest does, with a ProtocolError', () => {
     const frame = encodeRequest({ ...cases[1]!, window: 0 })
     for (let n = 0; n < frame.length; n++)

@@ -9,6 +9,9 @@ describe('Buffers carved from slabs', () => {
     for (let i = 0; i < 2000; i++) {
       const b = slabBuffer(sizes[i % sizes.length] as number)
       expect(Buffer.isBuffer(b)).toBe(true)
+      // A Buffer in every way the core and transports use one: its methods, and views of it.
+      expect(b.constructor).toBe(Buffer)
+      expect(Buffer.isBuffer(b.subarray(0, 1))).toBe(true)
       b.fill(i & 0xff)
       made.push(b)
     }
@@ -17,6 +20,15 @@ describe('Buffers carved from slabs', () => {
       expect(b.every((x) => x === (i & 0xff))).toBe(true)
       if (b.length > SLAB_MAX) expect(b.buffer.byteLength).toBeLessThan(64 * 1024)
     })
+  })
+
+  it('are Buffers whose methods write and read them', () => {
+    const b = slabBuffer(40)
+    expect(b.write('héllo', 0, 'utf8')).toBe(6)
+    b.writeDoubleBE(1.5, 8)
+    expect(b.toString('utf8', 0, 6)).toBe('héllo')
+    expect(b.readDoubleBE(8)).toBe(1.5)
+    expect(b.slice(0, 6).equals(Buffer.from('héllo'))).toBe(true)
   })
 
   it('back decoded Buffers that keep their own bytes after later decodes', () => {
