@@ -12,6 +12,7 @@ import { Endpoint } from './endpoint.js'
 import { watchForEof } from './handshake.js'
 import { addon } from './load-addon.js'
 import { type BusPaths, bellPath } from './paths.js'
+import { QUEUE_PROTOCOL } from './queue-client.js'
 import { acceptLink, refuse, welcome } from './rendezvous.js'
 
 const ADDRESS = /^shm:[A-Za-z0-9_.-]{1,64}:\d{1,10}-[0-9a-f]{8}$/
@@ -26,6 +27,11 @@ export interface BrokerOptions {
   readonly onIdle?: () => void
   readonly logger: Logger
   readonly onLost?: LostRequestHandler
+  /**
+   * The queue protocol announced to buses (default QUEUE_PROTOCOL); 1 makes them use the
+   * per-command Push/Reply and Ack, as with a broker of an earlier version (tests).
+   */
+  readonly queueProtocol?: number
 }
 
 /** A running broker. */
@@ -91,6 +97,7 @@ export async function startBroker(
         inflight: new Map(),
         lookups: new Set(),
         nextDelivery: 0,
+        pushed: 0,
       })
       endpoint.add(link)
       watchForEof(socket, () => {
@@ -99,7 +106,11 @@ export async function startBroker(
         broker.remove(link)
         armIdle()
       })
-      welcome(socket, endpoint.bellPath, { address })
+      // queues: the bulk Enqueue/Pushed and Acks messages are understood (see queue-client.ts).
+      welcome(socket, endpoint.bellPath, {
+        address,
+        queues: options.queueProtocol ?? QUEUE_PROTOCOL,
+      })
     } catch (err) {
       accepted?.link.close()
       logger.warn('unipc shm broker: refused a bus', err)

@@ -9,7 +9,7 @@
 import { type ChannelMatcher, compilePattern, ErrorCode, type Logger, ProtocolError } from '@unipc/core/spi'
 import { BlobRef, type Frame, type ShmLink } from './link.js'
 import { addon } from './load-addon.js'
-import { FieldWriter, Op, readEntries, Status } from './wire.js'
+import { type FieldReader, FieldWriter, Op, readEntries, Status } from './wire.js'
 
 interface QueuedMessage {
   readonly data: Uint8Array
@@ -59,6 +59,8 @@ export interface Client {
   /** Methods this bus looked up: it is told when their servers change. */
   readonly lookups: Set<string>
   nextDelivery: number
+  /** The corr of this bus's last Enqueue, acknowledged by one Pushed at the end of the job; 0 = none. */
+  pushed?: number
 }
 
 /** Called for each request a dead server had accepted, so the caller can be told. */
@@ -90,6 +92,11 @@ export class Broker {
   readonly #lookers = new Map<string, Set<Client>>()
   readonly #w = new FieldWriter()
   readonly #d = new FieldWriter()
+  /** Buses whose Enqueues of this job wait for their Pushed (see #enqueued). */
+  readonly #pushers: Client[] = []
+  /** The last queue name read from a push, and its UTF-8 bytes (most pushes name the same queue). */
+  #lastQueue = ''
+  #lastQueueBytes: Buffer = Buffer.alloc(0)
 
   /**
    * @param logger - where problems are logged
@@ -148,6 +155,14 @@ export class Broker {
         this.#ok(client, corr)
         return
       }
+      case Op.Enqueue: {
+        const corr = r.u32()
+        const queue = this.#queueName(r)
+        this.#queue(queue).items.push({ data: own(link.data(f), f), redelivered: false })
+        this.#pump(queue)
+        this.#enqueued(client, corr)
+        return
+      }
       case Op.Consume: {
         const corr = r.u32()
         const id = r.u32()
@@ -172,6 +187,16 @@ export class Broker {
       case Op.Ack: {
         const c = client.consumers.get(r.u32())
         if (!c?.held.delete(r.u32())) return
+        if (c.stopped && c.held.size === 0) client.consumers.delete(c.id)
+        else this.#pump(c.queue)
+        return
+      }
+      case Op.Acks: {
+        const c = client.consumers.get(r.u32())
+        if (!c) return
+        let freed = false
+        while (r.more()) if (c.held.delete(r.u32())) freed = true
+        if (!freed) return
         if (c.stopped && c.held.size === 0) client.consumers.delete(c.id)
         else this.#pump(c.queue)
         return
@@ -372,6 +397,39 @@ export class Broker {
       default:
         throw new ProtocolError(`unknown shm message op ${f.op}`)
     }
+  }
+
+  /**
+   * Acknowledges a bus's Enqueue with `corr` once this job ends: one Pushed for all the Enqueues
+   * of the job (frames of a link are handled in order, so it covers every earlier one).
+   */
+  #enqueued(client: Client, corr: number): void {
+    if (client.pushed) {
+      client.pushed = corr
+      return
+    }
+    client.pushed = corr
+    this.#pushers.push(client)
+    if (this.#pushers.length === 1) process.nextTick(() => this.#flushPushed())
+  }
+
+  #flushPushed(): void {
+    for (const client of this.#pushers) {
+      const corr = client.pushed as number
+      client.pushed = 0
+      client.link.send(Op.Pushed, this.#w.reset().u32(corr))
+    }
+    this.#pushers.length = 0
+  }
+
+  /** Reads a push's queue name, reusing the last string when the bytes are the same. */
+  #queueName(r: FieldReader): string {
+    const bytes = r.bytes()
+    const last = this.#lastQueueBytes
+    if (bytes.length === last.length && last.equals(bytes)) return this.#lastQueue
+    this.#lastQueueBytes = Buffer.from(bytes)
+    this.#lastQueue = this.#lastQueueBytes.toString('utf8')
+    return this.#lastQueue
   }
 
   /** Writes a method's servers: `[u32 count]([str address][u32 sid])*`. */

@@ -38,6 +38,7 @@ import {
 } from './link.js'
 import { type BusPaths, bellPath, busPaths } from './paths.js'
 import { Peers } from './peers.js'
+import { QUEUE_PROTOCOL, QueueClient } from './queue-client.js'
 import { connectSocket, offerLink } from './rendezvous.js'
 import { spawnBroker } from './spawn-broker.js'
 import { FieldWriter, Op, readEntries, Status } from './wire.js'
@@ -117,6 +118,8 @@ export class ShmTransport implements Transport {
   readonly #watches = new Map<number, MapChangeListener>()
   readonly #subs = new Map<number, MessageListener>()
   readonly #servers = new Map<number, (d: Delivery) => void>()
+  /** Pushes and acks of commands (batched per job with a broker that understands it). */
+  readonly #queueClient = new QueueClient()
   #inbox: ((data: Uint8Array) => void) | undefined
   #endpoint: Endpoint | undefined
   #peers: Peers | undefined
@@ -223,6 +226,7 @@ export class ShmTransport implements Transport {
       }
       this.#link = link
       this.#address = address
+      this.#queueClient.bulk = typeof welcome.queues === 'number' && welcome.queues >= QUEUE_PROTOCOL
       endpoint.add(link)
       watchForEof(socket, () =>
         this.#lost(new ConnectionError(`the shm broker of bus '${paths.bus}' (pid ${link.peerPid}) is gone`)),
@@ -353,6 +357,7 @@ export class ShmTransport implements Transport {
     const pending = [...this.#pending.values()]
     this.#pending.clear()
     for (const p of pending) p.reject(err)
+    this.#queueClient.rejectAll(err)
   }
 
   #assert(what: string): ShmLink {
@@ -439,23 +444,16 @@ export class ShmTransport implements Transport {
         } else p.reject(replyError(r.str(), r.str(), r.str()))
         return
       }
+      case Op.Pushed:
+        this.#queueClient.pushed(r.u32())
+        return
       case Op.Delivery: {
         const cid = r.u32()
         const did = r.u32()
         const redelivered = r.u8() === 1
         const data = link.data(f)
         const onDelivery = this.#consumers.get(cid)
-        if (!onDelivery) return
-        let acked = false
-        onDelivery({
-          data,
-          redelivered,
-          ack: () => {
-            if (acked || this.#state !== 'open') return
-            acked = true
-            link.send(Op.Ack, this.#w.reset().u32(cid).u32(did))
-          },
-        })
+        if (onDelivery) this.#queueClient.deliver(link, cid, did, redelivered, data, onDelivery)
         return
       }
       case Op.Change: {
@@ -558,8 +556,16 @@ export class ShmTransport implements Transport {
   }
 
   readonly queues = {
-    push: (queue: string, data: Uint8Array): Promise<void> =>
-      this.#call('shm push', Op.Push, (w) => w.str(queue), data),
+    push: (queue: string, data: Uint8Array): Promise<void> => {
+      if (!this.#queueClient.bulk) return this.#call('shm push', Op.Push, (w) => w.str(queue), data)
+      let link: ShmLink
+      try {
+        link = this.#assert('shm push')
+      } catch (err) {
+        return Promise.reject(err)
+      }
+      return this.#queueClient.push(link, this.#newId(), queue, data)
+    },
     consume: async (
       queue: string,
       onDelivery: (d: Delivery) => void,

@@ -14,6 +14,10 @@ export const Op = {
   Consume: 11,
   Unconsume: 12,
   Ack: 13,
+  /** A Push acknowledged in bulk by Pushed (queue protocol 2, see queue-client.ts). */
+  Enqueue: 14,
+  /** Acks of several deliveries of one consumer: `cid`, then `did`s up to the frame's end. */
+  Acks: 15,
   Get: 20,
   GetAll: 21,
   Set: 22,
@@ -42,6 +46,8 @@ export const Op = {
   Request: 105,
   /** A method's servers changed (pushed to buses that looked the method up). */
   Members: 106,
+  /** Every Enqueue of this bus up to and including `corr` is queued (one per broker job). */
+  Pushed: 107,
 } as const
 
 /** Set in a frame type when the data part is a blob descriptor (segment name + length). */
