@@ -36,6 +36,17 @@ const WRITES_PARTS = addon.writesParts === true
 /** The addon reads into a buffer of ours (NativeAddon.readsInto). */
 const READS_INTO = addon.readsInto === true
 /**
+ * The addon's plain functions by link id (NativeAddon.linkRead, linkWrite, linkPending): reads and
+ * writes use them when it has all three (a link's id is 0 otherwise, and these are never called).
+ */
+const noFastCalls = (): never => {
+  throw new Error('the shm addon has no fast calls')
+}
+const linkRead = addon.linkRead ?? noFastCalls
+const linkWrite = addon.linkWrite ?? noFastCalls
+const linkPending = addon.linkPending ?? noFastCalls
+const FAST_CALLS = linkRead !== noFastCalls && linkWrite !== noFastCalls && linkPending !== noFastCalls
+/**
  * Size of the buffers reads of a direct link copy messages into, each delivered as a view of its
  * own range: one allocation per 16 KiB read instead of one per read (a chunk is ~2 KiB). A view
  * the application keeps holds its whole buffer, so only direct links (calls, replies, stream items:
@@ -170,12 +181,16 @@ export interface Frame {
 /** A link to one peer process. */
 export class ShmLink {
   readonly #native: NativeLink
+  /** The native link's id for the addon's fast calls (see FAST_CALLS); 0 without them. */
+  readonly #id: number
+  /** The read buffer the addon knows (NativeLink.setReadBuffer). */
+  #readBufSet: Buffer = EMPTY
   readonly #maxInline: number
   /**
    * Frames not yet in the ring, in order, as `[u32 length][u32 type][payload]` records: written
    * in one native call per job (one doorbell ring at most), or kept while the ring is full.
    */
-  #stage = Buffer.allocUnsafe(16 * 1024)
+  #stage: Buffer = Buffer.allocUnsafe(16 * 1024)
   #stageLen = 0
   /** Some staged frame wants the reader woken (not all are quiet). */
   #stageLoud = false
@@ -224,6 +239,8 @@ export class ShmLink {
     readonly peerPid: number,
   ) {
     this.#native = native
+    this.#id = FAST_CALLS ? (native.id ?? 0) : 0
+    if (this.#id !== 0) native.setStage?.(this.#stage)
     this.#maxInline = Math.min(INLINE_LIMIT, addon.maxInlinePayload(native.capacity))
     this.#frame = { op: 0, fields: new FieldReader(this.#stage, 0, 0), blob: false, slab: false }
   }
@@ -410,7 +427,7 @@ export class ShmLink {
     if (need > this.#stage.length) {
       const next = Buffer.allocUnsafe(Math.max(need, this.#stage.length * 2))
       this.#stage.copy(next, 0, 0, this.#stageLen)
-      this.#stage = next
+      this.#setStage(next)
     }
     const buf = this.#stage
     writeU32(buf, this.#stageLen, len)
@@ -433,14 +450,23 @@ export class ShmLink {
     if (!quiet) this.#stageLoud = true
   }
 
+  /** Replaces the stage (the addon writes from it by id: it is told). */
+  #setStage(buf: Buffer): void {
+    this.#stage = buf
+    if (this.#id !== 0) this.#native.setStage?.(buf)
+  }
+
   /** Writes staged frames into the ring, in order; what does not fit waits for the reader's ring. */
   flush(): void {
     if (this.#stageLen === 0 || this.#closed) return
-    const done = this.#native.writeBatch(this.#stage, this.#stageLen, this.#stageLoud)
+    const done =
+      this.#id !== 0
+        ? linkWrite(this.#id, this.#stageLen, this.#stageLoud)
+        : this.#native.writeBatch(this.#stage, this.#stageLen, this.#stageLoud)
     if (done === this.#stageLen) {
       this.#stageLen = 0
       this.#stageLoud = false
-      if (this.#stage.length > 1024 * 1024) this.#stage = Buffer.allocUnsafe(16 * 1024)
+      if (this.#stage.length > 1024 * 1024) this.#setStage(Buffer.allocUnsafe(16 * 1024))
     } else if (done > 0) {
       this.#stage.copy(this.#stage, 0, done, this.#stageLen)
       this.#stageLen -= done
@@ -454,6 +480,8 @@ export class ShmLink {
   readBatch(onFrame: (frame: Frame) => void, maxBytes = BATCH_BYTES): boolean {
     if (this.#closed) return false
     if (READS_INTO && this.chunked) return this.#readInto(onFrame, maxBytes, false)
+    // An empty ring (a broker link between messages, looked at by every pump) costs one load.
+    if (this.#id !== 0 && !linkPending(this.#id)) return false
     const buf = this.#native.read(maxBytes)
     if (!buf) return false
     this.#deliver(buf, 0, buf.length, onFrame)
@@ -472,12 +500,12 @@ export class ShmLink {
       into = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
       at = 0
     }
-    let end = this.#native.read(maxBytes, arm, into, at)
+    let end = this.#readFrom(into, at, maxBytes, arm)
     if (end < 0) {
       // The next message alone is larger than the room left: a buffer of its own.
       into = Buffer.allocUnsafeSlow(Math.max(-end, READ_BUFFER_BYTES))
       at = 0
-      end = this.#native.read(maxBytes, arm, into, 0)
+      end = this.#readFrom(into, 0, maxBytes, arm)
       if (end < 0) throw new ProtocolError('shm ring frame changed size while it was read')
     }
     if (end === 0) return false
@@ -486,6 +514,16 @@ export class ShmLink {
     if (this.direct) this.#deliverDirect(into, at, end, onFrame, this.direct)
     else this.#deliver(into, at, end, onFrame)
     return true
+  }
+
+  /** NativeLink.read into `into` from `at` (by the addon's fast call when it has them). */
+  #readFrom(into: Buffer, at: number, maxBytes: number, arm: boolean): number {
+    if (this.#id === 0) return this.#native.read(maxBytes, arm, into, at)
+    if (into !== this.#readBufSet) {
+      this.#native.setReadBuffer?.(into)
+      this.#readBufSet = into
+    }
+    return linkRead(this.#id, maxBytes, arm, at)
   }
 
   /**

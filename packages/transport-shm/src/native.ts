@@ -57,6 +57,15 @@ export declare class NativeLink {
    *   size of the first record when even that does not fit in the room left (nothing taken)
    */
   read(maxBytes: number, arm: boolean, into: Uint8Array, offset: number): number
+  /**
+   * This link's id for {@link NativeAddon.linkRead}, {@link NativeAddon.linkWrite} and
+   * {@link NativeAddon.linkPending} (absent from an addon built before them).
+   */
+  readonly id?: number
+  /** The buffer {@link NativeAddon.linkRead} copies into (held until replaced or closed). */
+  setReadBuffer?(buf: Uint8Array): void
+  /** The records {@link NativeAddon.linkWrite} writes from (held until replaced or closed). */
+  setStage?(buf: Uint8Array): void
   /** Marks the reader as asleep; false (and not armed) when data arrived meanwhile: read again. */
   arm(): boolean
   /** The write end of the peer's bell FIFO (from {@link NativeAddon.openPeerBell}), -1 for none. */
@@ -172,4 +181,15 @@ export interface NativeAddon {
   readonly writesParts?: boolean
   /** True when NativeLink.read copies into a given buffer (absent from an addon built before). */
   readonly readsInto?: boolean
+  /**
+   * {@link NativeLink.read} of link `id` into its buffer set by NativeLink.setReadBuffer, as a
+   * plain function of numbers: a Link method pays for unwrapping `this` and checking a typed-array
+   * argument on every call (~300 ns against ~50). Absent from an addon built before it.
+   * @throws code ERR_UNIPC_SHM_CLOSED for a closed link, as read() otherwise
+   */
+  linkRead?(id: number, maxBytes: number, arm: boolean, offset: number): number
+  /** {@link NativeLink.writeBatch} of link `id` from its stage set by NativeLink.setStage (see linkRead). */
+  linkWrite?(id: number, length: number, wake: boolean): number
+  /** Whether link `id`'s incoming ring holds unread bytes (false once closed): one load. */
+  linkPending?(id: number): boolean
 }

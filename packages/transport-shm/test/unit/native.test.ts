@@ -243,6 +243,62 @@ describe('native link segments', () => {
     b.close()
   })
 
+  it('linkWrite, linkRead and linkPending work by id on the registered buffers, and a closed id is refused', () => {
+    const name = fresh()
+    const a = addon.Link.create(name, 4096)
+    const b = addon.Link.open(name, 1 << 20)
+    const [linkRead, linkWrite, linkPending] = [addon.linkRead, addon.linkWrite, addon.linkPending]
+    if (!linkRead || !linkWrite || !linkPending || !a.id || !b.id) throw new Error('addon without fast calls')
+    expect(a.id).not.toBe(b.id)
+    const stage = Buffer.alloc(64)
+    stage.writeUInt32LE(3, 0)
+    stage.writeUInt32LE(104, 4)
+    stage.write('abc', 8)
+    a.setStage?.(stage)
+    const into = Buffer.alloc(32)
+    b.setReadBuffer?.(into)
+    expect(linkPending(b.id)).toBe(false)
+    expect(linkRead(b.id, 1024, false, 0)).toBe(0)
+    expect(linkWrite(a.id, 11, true)).toBe(11)
+    expect(linkPending(b.id)).toBe(true)
+    expect(linkRead(b.id, 1024, false, 5)).toBe(16)
+    expect(into.readUInt32LE(5)).toBe(3)
+    expect(into.readUInt32LE(9)).toBe(104)
+    expect(into.toString('utf8', 13, 16)).toBe('abc')
+    expect(linkPending(b.id)).toBe(false)
+    // Lengths and offsets outside the registered buffers, and records the stage does not hold.
+    expect(() => linkWrite(a.id as number, 65, true)).toThrow(RangeError)
+    expect(() => linkRead(b.id as number, 1024, false, 32)).toThrow(RangeError)
+    stage.writeUInt32LE(60, 0)
+    expect(() => linkWrite(a.id as number, 20, true)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    )
+    // A record larger than the room left: nothing taken, its size told (as read(…, into, offset)).
+    stage.writeUInt32LE(20, 0)
+    expect(linkWrite(a.id, 28, false)).toBe(28)
+    expect(linkRead(b.id, 1024, false, 10)).toBe(-28)
+    expect(linkRead(b.id, 1024, true, 0)).toBe(28)
+    // Empty with `arm`: 0 and armed.
+    expect(linkRead(b.id, 1024, true, 0)).toBe(0)
+    expect(b.stats()[6]).toBe(1)
+    const id = b.id
+    b.close()
+    expect(linkPending(id)).toBe(false)
+    expect(() => linkRead(id, 1024, false, 0)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNIPC_SHM_CLOSED' }),
+    )
+    // The slot of a closed link is used again with another id: the old one still finds nothing.
+    const c = addon.Link.open(name, 1 << 20)
+    expect(c.id).not.toBe(id)
+    expect(() => linkRead(id, 1024, false, 0)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNIPC_SHM_CLOSED' }),
+    )
+    c.close()
+    const aid = a.id
+    a.close()
+    expect(() => linkWrite(aid, 0, false)).toThrow(expect.objectContaining({ code: 'ERR_UNIPC_SHM_CLOSED' }))
+  })
+
   it('reports a corrupted frame length as ERR_UNIPC_SHM_CORRUPT and reads nothing', () => {
     const name = fresh()
     const a = addon.Link.create(name, 4096)
