@@ -158,7 +158,9 @@ export class Broker {
       case Op.Enqueue: {
         const corr = r.u32()
         const queue = this.#queueName(r)
-        this.#queue(queue).items.push({ data: own(link.data(f), f), redelivered: false })
+        // Inline data copied out of the batch buffer in one step (no view first).
+        const data = f.blob || f.slab ? link.data(f) : r.restCopy()
+        this.#queue(queue).items.push({ data, redelivered: false })
         this.#pump(queue)
         this.#enqueued(client, corr)
         return
@@ -426,7 +428,13 @@ export class Broker {
   #queueName(r: FieldReader): string {
     const bytes = r.bytes()
     const last = this.#lastQueueBytes
-    if (bytes.length === last.length && last.equals(bytes)) return this.#lastQueue
+    const n = bytes.length
+    if (n === last.length) {
+      // By hand: names are short, and Buffer#equals costs a native call.
+      let i = 0
+      while (i < n && bytes[i] === last[i]) i++
+      if (i === n) return this.#lastQueue
+    }
     this.#lastQueueBytes = Buffer.from(bytes)
     this.#lastQueue = this.#lastQueueBytes.toString('utf8')
     return this.#lastQueue

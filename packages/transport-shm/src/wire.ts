@@ -230,6 +230,13 @@ export class FieldReader {
     return this.#pos < this.end
   }
 
+  /** The rest of the frame (the data part), as a copy of its own (for data that is kept). */
+  restCopy(): Uint8Array {
+    const at = this.#pos
+    this.#pos = this.end
+    return Uint8Array.prototype.slice.call(this.buf, at, this.end)
+  }
+
   /** The rest of the frame (the data part), as a view. */
   rest(): Uint8Array {
     const at = this.#pos
