@@ -21,7 +21,7 @@ import { PullQueue } from './internal/pull-queue.js'
 import { IncomingRequest, readRequest } from './internal/request-reader.js'
 import { RequestWriter } from './internal/request-writer.js'
 import { abortReason, type Runtime } from './internal/runtime.js'
-import { ServerCall } from './internal/server-call.js'
+import { arrivalTime, ServerCall } from './internal/server-call.js'
 import {
   deadlineFor,
   failCall,
@@ -204,7 +204,7 @@ export class Requests {
     // Not awaited: a transport whose dispatch resolves on a broker's acknowledgement must not hold
     // back a reply (or an abort) that arrives first, which would leave `reply` rejecting unobserved.
     try {
-      failOnReject(rt, id, rt.transport.messaging.dispatch(method, frame))
+      failOnReject(rt, id, rt.messaging.dispatch(method, frame))
     } catch (err) {
       failCall(rt, id, err)
     }
@@ -388,7 +388,7 @@ export class Requests {
       delivery.ack()
       return
     }
-    if (frame.deadline > 0 && frame.deadline <= Date.now()) {
+    if (frame.deadline > 0 && frame.deadline <= arrivalTime()) {
       delivery.ack()
       return
     }

@@ -15,6 +15,11 @@ export type WireValue = number | string | boolean | null | Uint8Array | WireValu
 const MAX_DEPTH = 4
 const TWO_32 = 2 ** 32
 
+/** A float64 and its bytes, as this machine orders them (for {@link writeInt}'s epoch-ms deadlines). */
+const f64 = new Float64Array(1)
+const f64Bytes = new Uint8Array(f64.buffer)
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
 /** Encoded size of `v` in bytes. @throws ProtocolError for numbers that are not safe integers */
 export function sizeOf(v: WireValue | undefined): number {
   if (v === null || v === undefined || typeof v === 'boolean') return 1
@@ -124,13 +129,19 @@ export function writeTagged(
   signed: boolean,
 ): number {
   buf[pos] = tag
-  // One- and two-byte lengths (every header of a small frame) by hand: writeUIntBE's checks cost
-  // more than the write. Callers pick the width from the value, so it always fits.
+  // Unsigned ones by hand: writeUIntBE's checks cost more than the write. Callers pick the width
+  // from the value, so it always fits.
   if (signed) buf.writeIntBE(v, pos + 1, bytes)
   else if (bytes === 1) buf[pos + 1] = v
   else if (bytes === 2) {
     buf[pos + 1] = v >>> 8
     buf[pos + 2] = v
+  } else if (bytes === 4) {
+    // Call ids past 65535 (every call of a long-lived bus), in both its Request and Result frames.
+    buf[pos + 1] = v >>> 24
+    buf[pos + 2] = v >>> 16
+    buf[pos + 3] = v >>> 8
+    buf[pos + 4] = v
   } else buf.writeUIntBE(v, pos + 1, bytes)
   return pos + 1 + bytes
 }
@@ -156,8 +167,11 @@ export function writeInt(buf: Buffer, pos: number, v: number): number {
   }
   // Beyond 32 bits (epoch-ms deadlines), a float64 like msgpackr writes: exact for safe integers,
   // and general decoders read it as a number, not a BigInt.
+  // By hand: writeDoubleBE checks its arguments first (every call's deadline takes this path).
   buf[pos] = 0xcb
-  buf.writeDoubleBE(v, pos + 1)
+  f64[0] = v
+  if (littleEndian) for (let i = 0; i < 8; i++) buf[pos + 1 + i] = f64Bytes[7 - i] as number
+  else for (let i = 0; i < 8; i++) buf[pos + 1 + i] = f64Bytes[i] as number
   return pos + 9
 }
 

@@ -85,7 +85,8 @@ export class RequestWriter {
     deadline: number,
     form?: 'bin' | 'ext',
   ): BytesOrParts {
-    if (body instanceof GatherBody)
+    // (Bytes written as `form` says are never parts: no class check for them.)
+    if (form === undefined && body instanceof GatherBody)
       return encodeRequest({ id, method, body, replyTo, flags, deadline, sender: this.#sender, window: 0 })
     let reply = this.#replyBytes
     if (replyTo !== this.#replyTo) {

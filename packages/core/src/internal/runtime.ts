@@ -107,13 +107,17 @@ export class Runtime {
   readonly #scan: BodyReplyScan = { kind: FrameKind.Item, id: 0, start: 0 }
   readonly #itemsScan: ItemsScan = { id: 0, count: 0, pos: 0 }
 
+  /** The transport's messaging (what every call and answer goes through: one property read less). */
+  readonly messaging: GatheringMessaging
+
   constructor(
     readonly transport: CoreTransport,
     readonly options: RuntimeOptions,
   ) {
+    this.messaging = transport.messaging
     this.#viewBodies = transport.supports.ownedDeliveries === true && options.codec === msgpackCodec
     this.#gather = transport.supports.gatherWrites === true
-    transport.messaging.onMessage((bytes) => this.#onInbox(bytes))
+    this.messaging.onMessage((bytes) => this.#onInbox(bytes))
   }
 
   /** This bus's component, or a clear error when a facility needs one. */
@@ -125,7 +129,7 @@ export class Runtime {
 
   /** The inbox address of this bus. */
   get address(): string {
-    return this.transport.messaging.address
+    return this.messaging.address
   }
 
   /** Aborts when the bus starts closing. */
@@ -303,7 +307,7 @@ export class Runtime {
 
   #sendBytes(to: string, bytes: BytesOrParts): void {
     try {
-      const r = this.transport.messaging.send(to, bytes)
+      const r = this.messaging.send(to, bytes)
       if (r) {
         const sent = r.catch((err) => this.options.logger.debug(`unipc: send to ${to} failed`, err))
         // Replies sent while closing (drained handlers, "server closed" errors) must reach the
