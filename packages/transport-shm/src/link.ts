@@ -6,11 +6,10 @@
  */
 import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
-import { type BytesOrParts, joinParts, ProtocolError, partsLength } from '@unipc/core/spi'
+import { type BytesOrParts, joinParts, ProtocolError, partsLength, viewBuffer } from '@unipc/core/spi'
 import { addon } from './load-addon.js'
 import type { NativeBell, NativeLink, NativeSlab } from './native.js'
 import { segmentName } from './paths.js'
-import { viewOf } from './view.js'
 import { BLOB_FLAG, FieldReader, FieldWriter, Op, SLAB_FLAG } from './wire.js'
 
 /** Inline payloads stay at or below this even in large rings; bigger ones go through blobs. */
@@ -147,7 +146,7 @@ function readU32(buf: Buffer, at: number): number {
 /**
  * Where a direct link hands its common messages (inline Inbox, Request and Done), read straight
  * from the read buffer by offset: no Frame, no FieldReader, one Buffer view per message made by
- * its constructor (see view.ts). Other messages go to the endpoint's onFrame as before.
+ * its constructor (core's viewBuffer). Other messages go to the endpoint's onFrame as before.
  */
 export interface DirectSink {
   /** An inline Inbox message (a reply, stream item, cancel or credit frame of the core). */
@@ -593,13 +592,13 @@ export class ShmLink {
       const start = at + 8
       at = start + len
       try {
-        if (type === Op.Inbox) sink.inbox(viewOf(memory, base + start, len))
+        if (type === Op.Inbox) sink.inbox(viewBuffer(memory, base + start, len))
         else if (type === Op.Request && len >= 8)
           sink.request(
             this,
             readU32(buf, start),
             readU32(buf, start + 4),
-            viewOf(memory, base + start + 8, len - 8),
+            viewBuffer(memory, base + start + 8, len - 8),
           )
         else if (type === Op.Done && len > 0 && (len & 3) === 0)
           // One or more delivery ids: a server writes a job's Dones in one frame.
