@@ -28,6 +28,10 @@ export function createClient(config: RedisConfig, role: ClientRole, name: string
     autoResendUnfulfilledCommands: role !== 'blocking',
     maxRetriesPerRequest: role === 'command' ? 20 : null,
     connectionName: name.replace(/[^\w.:-]/g, '_'),
+    // ioredis's own resubscription after a reconnect sends SUBSCRIBE/PSUBSCRIBE without handling
+    // their rejection: a connection closed before their replies (the bus closing while Redis comes
+    // back) made an unhandled rejection, which ends a Node process. The Subscriber resubscribes.
+    autoResubscribe: false,
   }
   if (config.mode === 'cluster') {
     return new Cluster([...config.clusterNodes], {
@@ -54,11 +58,34 @@ export async function connectClient(client: Client, target: string): Promise<voi
   try {
     await client.connect()
   } catch (err) {
-    client.disconnect()
+    endClient(client)
     throw toUnipcError(reason ?? err, `connecting to ${target}`)
   } finally {
     client.off('error', onError)
   }
+}
+
+/** The ioredis 5 internals that end a connection (what its own close handler calls). */
+interface Ending {
+  setStatus?(status: 'end'): void
+  flushQueue?(err: Error): void
+}
+
+/**
+ * Closes a connection for good, at once. ioredis's `disconnect()` on a connection that waits
+ * between two reconnect attempts only cancels the next attempt (ioredis#1247): there is no socket
+ * whose close would end it, so it never reaches 'end' — whoever waits for that (a blocking loop's
+ * {@link readyToResume}, so the transport's close) waits forever — and commands queued meanwhile
+ * never settle. Such a connection is ended here the way ioredis ends any other: status 'end', and
+ * its queued commands rejected with "Connection is closed.".
+ */
+export function endClient(client: Client): void {
+  const between = client.status === 'reconnecting'
+  client.disconnect()
+  if (!between || client.status !== 'reconnecting' || client instanceof Cluster) return
+  const ending = client as unknown as Ending
+  ending.setStatus?.('end')
+  ending.flushQueue?.(new Error('Connection is closed.'))
 }
 
 /**

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Logger } from '@unipc/core/spi'
-import { type Client, connectClient, createClient } from './client.js'
+import { type Client, connectClient, createClient, endClient } from './client.js'
 import type { RedisConfig } from './config.js'
 import type { Publisher } from './publisher.js'
 import type { Subscriber } from './subscriber.js'
@@ -52,7 +52,7 @@ export class BlockingPool {
 
   /** Drops every blocking connection at once (pending blocking commands reject). */
   closeAll(): void {
-    for (const c of this.#clients) c.disconnect()
+    for (const c of this.#clients) endClient(c)
     this.#clients.clear()
   }
 }

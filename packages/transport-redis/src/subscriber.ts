@@ -1,9 +1,11 @@
 /**
  * One subscriber connection shared by every listener of a transport: events, map change
- * notifications and the inbox. SUBSCRIBE/PSUBSCRIBE are reference-counted per channel or pattern;
- * ioredis resubscribes after a reconnect.
+ * notifications and the inbox. SUBSCRIBE/PSUBSCRIBE are reference-counted per channel or pattern,
+ * and sent again after a reconnect.
  * @module
  */
+import type { Logger } from '@unipc/core/spi'
+import { Cluster } from 'ioredis'
 import type { Client } from './client.js'
 import { redisCall } from './errors.js'
 
@@ -20,7 +22,17 @@ export class Subscriber {
   readonly #channels = new Map<string, Entry>()
   readonly #patterns = new Map<string, Entry>()
 
-  constructor(readonly client: Client) {
+  /**
+   * @param client - the subscriber connection, connected (created without ioredis's autoResubscribe)
+   * @param logger - receives failed resubscriptions
+   */
+  constructor(
+    readonly client: Client,
+    private readonly logger: Logger,
+  ) {
+    // A Cluster's subscriber resubscribes by itself (and handles the outcome); a standalone or
+    // Sentinel connection is resubscribed here, each time it is ready again after a reconnect.
+    if (!(client instanceof Cluster)) client.on('ready', () => this.#resubscribe())
     client.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       const name = this.#name(channel)
       const entry = this.#channels.get(name)
@@ -33,6 +45,25 @@ export class Subscriber {
       const name = this.#name(channel)
       for (const l of entry.listeners) l(name, message)
     })
+  }
+
+  /**
+   * SUBSCRIBE and PSUBSCRIBE again, in one command each, to what listeners hold. A failure is
+   * logged, never left unhandled: a connection that drops again resubscribes on its next 'ready',
+   * and one closed by the transport has no listeners left to serve.
+   */
+  #resubscribe(): void {
+    const channels = [...this.#channels.keys()]
+    const patterns = [...this.#patterns.keys()]
+    if (channels.length > 0) this.client.subscribe(...channels).catch(this.#failed)
+    if (patterns.length > 0) this.client.psubscribe(...patterns).catch(this.#failed)
+  }
+
+  readonly #failed = (err: unknown): void => {
+    // Still ready: Redis refused (an ACL without the channel); otherwise the connection went away.
+    if (this.client.status === 'ready')
+      this.logger.warn('unipc: Redis refused to resubscribe after a reconnect', err)
+    else this.logger.debug('unipc: resubscribing after a reconnect was cut short', err)
   }
 
   // Messages mostly arrive in runs on one channel: decode a channel name once per run, and hand

@@ -18,7 +18,7 @@ import {
   silentLogger,
   type Transport,
 } from '@unipc/core/spi'
-import { type Client, connectClient, createClient } from './client.js'
+import { type Client, connectClient, createClient, endClient } from './client.js'
 import { createRedisIpcFacilities } from './compat/redis-ipc/index.js'
 import type { RedisConfig } from './config.js'
 import { BlockingPool, type RedisContext } from './context.js'
@@ -175,7 +175,7 @@ export class RedisTransport implements Transport {
         cmd,
         batch,
         publisher: new Publisher(cmd, batch, this.config.mode === 'cluster'),
-        sub: new Subscriber(sub),
+        sub: new Subscriber(sub, logger),
         logger,
         component: context.component,
         id: this.#id,
@@ -192,8 +192,8 @@ export class RedisTransport implements Transport {
       await facilities.open()
     } catch (err) {
       this.#facilities = undefined
-      cmd.disconnect()
-      sub.disconnect()
+      endClient(cmd)
+      endClient(sub)
       pool.closeAll()
       throw err
     }
@@ -205,10 +205,10 @@ export class RedisTransport implements Transport {
       this.#reconnectListeners.clear()
       await this.#facilities?.close().catch(() => {})
       this.#pool?.closeAll()
-      this.#sub?.disconnect()
+      if (this.#sub) endClient(this.#sub)
       const cmd = this.#cmd
-      if (cmd && cmd.status === 'ready') await cmd.quit().catch(() => cmd.disconnect())
-      else cmd?.disconnect()
+      if (cmd && cmd.status === 'ready') await cmd.quit().catch(() => endClient(cmd))
+      else if (cmd) endClient(cmd)
     })()
     return this.#closed
   }

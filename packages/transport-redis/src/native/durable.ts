@@ -9,7 +9,7 @@
  */
 import { type Closable, InvalidArgumentError } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, commandBuffer, readyToResume, untilClosed } from '../client.js'
+import { type Client, commandBuffer, endClient, readyToResume, untilClosed } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { redisCall } from '../errors.js'
 import { eventChannel } from './keys.js'
@@ -109,7 +109,7 @@ export class NativeDurableEvents {
     return {
       close: async () => {
         stopped = true
-        blocker.disconnect()
+        endClient(blocker)
         await loop
       },
     }

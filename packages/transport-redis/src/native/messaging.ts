@@ -12,7 +12,7 @@
  */
 import { type Closable, type Delivery, type MessagingTransport, NoHandlerError } from '@unipc/core/spi'
 import { toBuffer } from '../bytes.js'
-import { type Client, commandBuffer, readyToResume } from '../client.js'
+import { type Client, commandBuffer, endClient, readyToResume } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { type Deferred, deferred } from '../deferred.js'
 import { redisCall, toUnipcError } from '../errors.js'
@@ -494,7 +494,7 @@ class Server {
     this.#stopped = true
     clearInterval(this.#timer)
     this.#offReconnect?.()
-    this.#blocker?.disconnect()
+    if (this.#blocker) endClient(this.#blocker)
     await this.#resuming
     await withScripts(this.ctx.cmd)
       .unipcUnregister(this.keys.stream, this.keys.servers, this.keys.alive, this.consumer)

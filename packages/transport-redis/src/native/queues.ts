@@ -9,7 +9,7 @@
  */
 import type { Writable } from 'node:stream'
 import type { Closable, ConsumeOptions, Delivery, QueueTransport } from '@unipc/core/spi'
-import { type Client, readyToResume, untilClosed } from '../client.js'
+import { type Client, endClient, readyToResume, untilClosed } from '../client.js'
 import type { RedisContext } from '../context.js'
 import { type Deferred, deferred } from '../deferred.js'
 import { mapRejection, redisCall } from '../errors.js'
@@ -272,7 +272,7 @@ class Worker {
     if (this.#stopped) return
     this.#stopped = true
     this.#wake?.()
-    this.#blocker?.disconnect()
+    if (this.#blocker) endClient(this.#blocker)
     await this.#loop
     if (this.held.size === 0) await this.release()
   }
@@ -285,7 +285,7 @@ class Worker {
     this.#wake?.()
     clearInterval(this.#timer)
     this.#offReconnect?.()
-    this.#blocker?.disconnect()
+    if (this.#blocker) endClient(this.#blocker)
     // Acknowledgements still waiting for their tick go first (same connection, so in order).
     this.#flushAcks()
     await this.#scripts

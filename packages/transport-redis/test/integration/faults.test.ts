@@ -108,6 +108,24 @@ describe('faults across processes', () => {
     expect(consumers.split('\n').filter((l) => l === 'name').length).toBe(1)
   })
 
+  it('a bus serving requests closes while redis-server is down', async () => {
+    const server = await bus()
+    await server.requests.serve(`down${++n}`, (d: string) => d)
+    const restarted = redis.restart({ hard: true, downMs: 1500 })
+    await waitFor(() => server.state === 'reconnecting', 5000)
+    // By now the server's blocking connection waits between two reconnect attempts: closing it
+    // there must end it (ioredis alone would leave it waiting forever, and close() with it).
+    await new Promise((r) => setTimeout(r, 700))
+    const closed = server.close().then(() => 'closed')
+    await restarted
+    let timer: NodeJS.Timeout | undefined
+    const watchdog = new Promise((r) => {
+      timer = setTimeout(() => r('still closing 10 s after redis-server came back'), 10_000)
+    })
+    expect(await Promise.race([closed, watchdog])).toBe('closed')
+    clearTimeout(timer)
+  })
+
   it('after a restart that lost all data, servers and workers register again, the group is recreated and watchers resync', async () => {
     const volatile = await startRedis()
     const open = (component?: string): Promise<Bus> =>

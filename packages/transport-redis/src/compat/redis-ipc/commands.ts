@@ -20,7 +20,7 @@ import {
   type InboxFrame,
   type QueueTransport,
 } from '@unipc/core/spi'
-import { type Client, readyToResume, untilClosed } from '../../client.js'
+import { type Client, endClient, readyToResume, untilClosed } from '../../client.js'
 import type { RedisContext } from '../../context.js'
 import { redisCall } from '../../errors.js'
 import {
@@ -97,7 +97,7 @@ export class RedisIpcCommands implements QueueTransport {
     const stop = (): void => {
       stopped = true
       wake?.()
-      blocker.disconnect()
+      endClient(blocker)
     }
     this.#consumers.add(stop)
     const loop = (async () => {
@@ -232,7 +232,7 @@ export class RedisIpcCommands implements QueueTransport {
   /** Stops the results loop and every worker. */
   close(): void {
     this.#stopped = true
-    this.#resultsClient?.disconnect()
+    if (this.#resultsClient) endClient(this.#resultsClient)
     for (const stop of this.#consumers) stop()
     this.#consumers.clear()
   }
