@@ -48,7 +48,8 @@ it('closing buses at each step of their reconnect after redis-server was SIGKILL
       'client:sub info #1',
       'client:sub subscribe #1',
       'watcher:sub psubscribe #1',
-      'server:worker blmove #1',
+      'server:worker info #1',
+      'server:server info #1',
     ]),
   )
   expect(result.hit.length).toBeGreaterThanOrEqual(result.points.length * 0.8)
