@@ -45,8 +45,16 @@ export class RequestWriter {
   /** The sender's name and a window of 0: the frame's last two fields, the same in every unary call. */
   readonly #tail: Uint8Array
   readonly #sender: string
+  /**
+   * The fields after the body, `[replyTo, flags, deadline, sender, window]`, as written last: calls
+   * in the same millisecond carry the same deadline, so most frames copy them in one piece.
+   */
+  #suffix: Buffer = Buffer.alloc(0)
   #replyTo = ''
-  #replyBytes: Uint8Array = strBytes('')
+  #flags = -1
+  #deadline = -1
+  /** Where the deadline starts in {@link #suffix}. */
+  #deadlineAt = 0
 
   /** @param sender - the bus's component ('' when it has none) */
   constructor(sender: string) {
@@ -88,24 +96,9 @@ export class RequestWriter {
     // (Bytes written as `form` says are never parts: no class check for them.)
     if (form === undefined && body instanceof GatherBody)
       return encodeRequest({ id, method, body, replyTo, flags, deadline, sender: this.#sender, window: 0 })
-    let reply = this.#replyBytes
-    if (replyTo !== this.#replyTo) {
-      reply = this.#replyBytes = strBytes(replyTo)
-      this.#replyTo = replyTo
-    }
-    const tail = this.#tail
+    const suffix = this.#suffixOf(replyTo, flags, deadline)
     const len = form ? bytesHeadSize(body.length, form) + body.length : body.length
-    const buf = slabBuffer(
-      2 +
-        intSize(id) +
-        methodBytes.length +
-        binHeaderSize(len) +
-        len +
-        reply.length +
-        intSize(flags) +
-        intSize(deadline) +
-        tail.length,
-    )
+    const buf = slabBuffer(2 + intSize(id) + methodBytes.length + binHeaderSize(len) + len + suffix.length)
     buf[0] = 0x99 // array of 9
     buf[1] = FrameKind.Request
     let pos = writeInt(buf, 2, id)
@@ -113,10 +106,29 @@ export class RequestWriter {
     pos = writeBinHeader(buf, pos, len)
     if (form) pos = copyIn(buf, writeBytesHead(buf, pos, body.length, form), body as Uint8Array)
     else pos = body instanceof Uint8Array ? copyIn(buf, pos, body) : body.writeTo(buf, pos)
-    pos = copyIn(buf, pos, reply)
-    pos = writeInt(buf, pos, flags)
-    pos = writeInt(buf, pos, deadline)
-    copyIn(buf, pos, tail)
+    copyIn(buf, pos, suffix)
     return buf
+  }
+
+  /** {@link #suffix} for these fields, rewritten where they differ from the last ones. */
+  #suffixOf(replyTo: string, flags: number, deadline: number): Buffer {
+    let suffix = this.#suffix
+    if (deadline === this.#deadline && flags === this.#flags && replyTo === this.#replyTo) return suffix
+    if (flags === this.#flags && replyTo === this.#replyTo && intSize(deadline) === intSize(this.#deadline)) {
+      // A later millisecond: only the deadline's bytes change (in place: frames hold copies).
+      writeInt(suffix, this.#deadlineAt, deadline)
+      this.#deadline = deadline
+      return suffix
+    }
+    const tail = this.#tail
+    suffix = Buffer.allocUnsafe(strSize(replyTo) + intSize(flags) + intSize(deadline) + tail.length)
+    const at = writeInt(suffix, writeStr(suffix, 0, replyTo), flags)
+    copyIn(suffix, writeInt(suffix, at, deadline), tail)
+    this.#suffix = suffix
+    this.#replyTo = replyTo
+    this.#flags = flags
+    this.#deadline = deadline
+    this.#deadlineAt = at
+    return suffix
   }
 }

@@ -91,6 +91,34 @@ describe('unary request frames', () => {
     expect(decodeRequest(b as Uint8Array).replyTo).toBe('two')
   })
 
+  it('are right for each call of one writer as the deadline, flags and reply address change', () => {
+    const w = new RequestWriter('cam')
+    const far = Date.now() + 30_000
+    const calls = [
+      { deadline: 0, flags: 0, replyTo: 'in-1' },
+      { deadline: far, flags: 0, replyTo: 'in-1' },
+      { deadline: far, flags: 0, replyTo: 'in-1' },
+      { deadline: far + 1, flags: 0, replyTo: 'in-1' },
+      { deadline: far + 1, flags: 1, replyTo: 'in-1' },
+      { deadline: far + 2, flags: 0, replyTo: 'in-1' },
+      { deadline: 200, flags: 0, replyTo: 'in-1' },
+      { deadline: 70_000, flags: 0, replyTo: 'in-1' },
+      { deadline: 70_001, flags: 0, replyTo: 'in-22' },
+      { deadline: 0, flags: 0, replyTo: 'in-22' },
+    ]
+    const frames = calls.map((c, id) => {
+      const frame = w.encode('m', w.method('m'), id, bytes(5), c.replyTo, c.flags, c.deadline)
+      return { frame: frame as Uint8Array, copy: Buffer.from(frame as Uint8Array) }
+    })
+    frames.forEach(({ frame, copy }, id) => {
+      const c = calls[id]!
+      const general = encodeRequest({ id, method: 'm', body: bytes(5), sender: 'cam', window: 0, ...c })
+      expect(copy.equals(general)).toBe(true)
+      // A frame handed out keeps its bytes whatever the writer writes later.
+      expect(Buffer.from(frame).equals(copy)).toBe(true)
+    })
+  })
+
   it('check a method name the first time they see it', () => {
     const w = new RequestWriter('')
     expect(() => w.method('bad name')).toThrow(InvalidArgumentError)
