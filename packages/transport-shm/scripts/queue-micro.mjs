@@ -48,23 +48,25 @@ if (process.argv[2] === '--worker') {
   )
   await Promise.all(workers.map((w) => new Promise((resolve) => w.stdout.once('data', resolve))))
   const bus = await connect(url)
-  // The broker is a detached process: found by its command line, CPU read from /proc.
-  const brokerPid = readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .find((p) => {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8')
-        return cmd.includes('broker-main') && cmd.includes(bus0)
-      } catch {
-        return false
-      }
-    })
+  // The broker is a detached process, found by its command line (a bus that lost the race to
+  // start it ran a second one, which exited at once): the one with the most CPU time is it.
   const tick = 1e6 / 100 // µs per clock tick (USER_HZ 100)
   const brokerCpu = () => {
-    if (!brokerPid) return 0
-    const f = readFileSync(`/proc/${brokerPid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(f[11]) + Number(f[12])) * tick
+    let most = -1
+    for (const p of readdirSync('/proc')) {
+      if (!/^\d+$/.test(p)) continue
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8')
+        if (!cmd.includes('broker-main') || !cmd.includes(bus0)) continue
+        const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')
+        most = Math.max(most, (Number(f[11]) + Number(f[12])) * tick)
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return most
   }
+  const brokerPid = brokerCpu() >= 0
   const cpu = async () => {
     const ws = await Promise.all(
       workers.map((w) => {
@@ -74,7 +76,11 @@ if (process.argv[2] === '--worker') {
       }),
     )
     const u = process.cpuUsage()
-    return { sender: u.user + u.system, workers: ws.reduce((a, b) => a + b, 0), broker: brokerCpu() }
+    return {
+      sender: u.user + u.system,
+      workers: ws.reduce((a, b) => a + b, 0),
+      broker: Math.max(0, brokerCpu()),
+    }
   }
   const run = async (ms) => {
     let n = 0
