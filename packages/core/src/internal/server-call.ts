@@ -23,8 +23,9 @@ type OutFrame = Parameters<Runtime['sendFrame']>[1]
  * What a handler sees of its call. It also holds the call's abort state, with its AbortSignal made
  * only when the handler reads `signal` (most never do, and an AbortController plus a deadline timer
  * per request is a measurable share of a round trip); an abort before that is remembered and
- * applied when the signal is made. That state is reached through static methods, so the handler's
- * object shows nothing but the context's fields.
+ * applied when the signal is made. That state is reached through static methods, and the server's
+ * state of the call ({@link ServerCall}, this class extended: one object per request, not two)
+ * is in private fields, so the handler's object shows nothing but the context's fields.
  */
 class CallContext implements RequestContext {
   readonly id: number
@@ -33,26 +34,27 @@ class CallContext implements RequestContext {
   readonly deadline: number | undefined
   readonly caller: string
   readonly redelivered: boolean
-  readonly #owner: ServerCall
   #controller: AbortController | undefined = undefined
   #reason: unknown = undefined
   #aborted = false
 
-  constructor(frame: IncomingRequest, redelivered: boolean, owner: ServerCall) {
+  constructor(frame: IncomingRequest, redelivered: boolean) {
     this.id = frame.id
     this.method = frame.method
     this.sender = frame.sender
     this.deadline = frame.deadline || undefined
     this.caller = frame.replyTo
     this.redelivered = redelivered
-    this.#owner = owner
   }
+
+  /** The signal was made for the handler (see {@link ServerCall}). */
+  protected signalMade(): void {}
 
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController()
       if (this.#aborted) this.#controller.abort(this.#reason)
-      else this.#owner.signalMade()
+      else this.signalMade()
     }
     return this.#controller.signal
   }
@@ -97,20 +99,16 @@ export function arrivalTime(): number {
 }
 
 /** A request in the hands of one handler. */
-export class ServerCall implements ActiveCall {
+export class ServerCall extends CallContext implements ActiveCall {
   readonly #rt: Runtime
-  // What the call keeps of its request (the server reads every request into one reused object).
-  readonly #id: number
-  readonly #method: string
-  readonly #replyTo: string
-  /** Epoch ms, or 0 for none. */
+  // The request's id, method and reply address are the context's fields (the server reads every
+  // request into one reused object). Its deadline, as a number: epoch ms, or 0 for none.
   readonly #deadline: number
   readonly #delivery: Delivery
   /** Key in the runtime's table of active calls, once registered there. */
   #key: string | undefined
   // The deadline timer is armed only when it matters: a stream (its pump waits on credit) or a
   // handler that asked for ctx.signal. A unary handler that never looks at it costs no timer.
-  readonly #ctx: CallContext
   /** A stream's items go through this, under the caller's credit (undefined for a unary call). */
   #sender: StreamSender | undefined
   #cancelledByCaller = false
@@ -123,18 +121,15 @@ export class ServerCall implements ActiveCall {
    * @param delivery - the transport's delivery, acknowledged when the call is done
    */
   constructor(rt: Runtime, frame: IncomingRequest, delivery: Delivery) {
+    super(frame, delivery.redelivered)
     this.#rt = rt
-    this.#id = frame.id
-    this.#method = frame.method
-    this.#replyTo = frame.replyTo
     this.#deadline = frame.deadline
     this.#delivery = delivery
-    this.#ctx = new CallContext(frame, delivery.redelivered, this)
   }
 
   /** True once the call is aborted (cancelled, past its deadline, bus closing). */
   get aborted(): boolean {
-    return CallContext.aborted(this.#ctx)
+    return CallContext.aborted(this)
   }
 
   /**
@@ -144,12 +139,12 @@ export class ServerCall implements ActiveCall {
    */
   #register(): void {
     if (this.#key !== undefined) return
-    this.#key = activeKey(this.#replyTo, this.#id)
+    this.#key = activeKey(this.caller, this.id)
     this.#rt.active.set(this.#key, this)
   }
 
   /** The abort signal was made for the handler: its deadline now matters. */
-  signalMade(): void {
+  protected override signalMade(): void {
     this.#armDeadline()
   }
 
@@ -176,7 +171,7 @@ export class ServerCall implements ActiveCall {
       }
       const data = this.#rt.decodeBodyAt(frame.src, frame.bodyStart, frame.bodyEnd)
       answeredAtFresh = false
-      result = handler(data, this.#ctx)
+      result = handler(data, this)
     } catch (err) {
       this.#failed(err)
       this.#finish()
@@ -202,7 +197,7 @@ export class ServerCall implements ActiveCall {
       return
     }
     this.#cancelledByCaller = true
-    this.#abortWith(new AbortError(`request '${this.#method}'`))
+    this.#abortWith(new AbortError(`request '${this.method}'`))
   }
 
   grant(items: number, bytes: number): void {
@@ -210,7 +205,7 @@ export class ServerCall implements ActiveCall {
   }
 
   closing(): void {
-    this.#abortWith(new ClosedError(`request '${this.#method}'`))
+    this.#abortWith(new ClosedError(`request '${this.method}'`))
   }
 
   async #continue(pending: unknown, streaming: boolean): Promise<void> {
@@ -228,28 +223,28 @@ export class ServerCall implements ActiveCall {
   /** Sends a unary result; `sync`: right after the handler returned it (see {@link arrivalTime}). */
   #answer(result: unknown, sync = false): void {
     const rt = this.#rt
-    const id = this.#id
+    const id = this.id
     let frame: BytesOrParts | undefined = rt.encodeBytesReply(FrameKind.Result, id, result)
     if (frame === undefined) {
       if (isStreamLike(result)) {
         throw new InvalidArgumentError(
-          `method '${this.#method}' streams its result: call it with requests.stream`,
+          `method '${this.method}' streams its result: call it with requests.stream`,
         )
       }
       frame = encodeBodyReply(FrameKind.Result, id, rt.encodeBody(result))
     }
-    if (this.#settle(sync)) rt.sendEncoded(this.#replyTo, frame)
+    if (this.#settle(sync)) rt.sendEncoded(this.caller, frame)
   }
 
   async #stream(result: unknown): Promise<void> {
     const sender = this.#sender as StreamSender
     try {
-      await pumpStream(result, this.#ctx.signal, sender)
+      await pumpStream(result, this.signal, sender)
     } finally {
       // An item held for credit goes before the End or Error frame that follows it.
       await sender.flush()
     }
-    if (!this.aborted) this.#reply({ kind: FrameKind.End, id: this.#id })
+    if (!this.aborted) this.#reply({ kind: FrameKind.End, id: this.id })
     else if (this.#rt.closed) this.#lost()
   }
 
@@ -258,7 +253,7 @@ export class ServerCall implements ActiveCall {
     else if (!this.#cancelledByCaller)
       this.#reply({
         kind: FrameKind.Error,
-        id: this.#id,
+        id: this.id,
         error: encodableError(err, this.#rt.options.sendErrorStacks),
       })
   }
@@ -273,7 +268,7 @@ export class ServerCall implements ActiveCall {
     if (f.kind === FrameKind.Result || f.kind === FrameKind.Error || f.kind === FrameKind.End) {
       if (!this.#settle()) return
     }
-    this.#rt.sendFrame(this.#replyTo, f)
+    this.#rt.sendFrame(this.caller, f)
   }
 
   /**
@@ -308,13 +303,13 @@ export class ServerCall implements ActiveCall {
     if (this.#settled || this.#cancelledByCaller) return
     this.#reply({
       kind: FrameKind.Error,
-      id: this.#id,
-      error: peerLostError(`the server of '${this.#method}' closed before it answered`),
+      id: this.id,
+      error: peerLostError(`the server of '${this.method}' closed before it answered`),
     })
   }
 
   #abortWith(reason: Error): void {
-    CallContext.abort(this.#ctx, reason)
+    CallContext.abort(this, reason)
     this.#sender?.wake()
   }
 
@@ -322,7 +317,7 @@ export class ServerCall implements ActiveCall {
     const deadline = this.#deadline
     if (deadline <= 0 || this.#timer) return
     this.#timer = setTimeout(
-      () => this.#abortWith(new TimeoutError(`request '${this.#method}'`, deadline - Date.now())),
+      () => this.#abortWith(new TimeoutError(`request '${this.method}'`, deadline - Date.now())),
       Math.max(0, deadline - Date.now()),
     )
   }

@@ -4,9 +4,9 @@ import { decodeInbox, encodeRequest, FrameKind } from '../../src/internal/frames
 import { createMemoryTransport } from '../../src/memory/memory-transport.js'
 import type { Delivery, Transport } from '../../src/spi.js'
 
-/** What the server's transport was handed: its request receiver, and the ids of the results sent. */
+/** What the server's transport was handed: its request receivers by method, and the ids of the results sent. */
 const seen = {
-  onRequest: undefined as ((d: Delivery) => void) | undefined,
+  receivers: new Map<string, (d: Delivery) => void>(),
   results: [] as number[],
 }
 
@@ -30,7 +30,7 @@ registerTransport('deadline-rec', (url: URL): Transport => {
       },
       onMessage: (handler) => m.onMessage(handler),
       serve: (method, onRequest) => {
-        seen.onRequest = onRequest
+        seen.receivers.set(method, onRequest)
         return m.serve(method, onRequest)
       },
       send: (_to, data) => {
@@ -59,7 +59,7 @@ function deliver(id: number, deadline: number): void {
     sender: '',
     window: 0,
   })
-  seen.onRequest?.({ data, redelivered: false, ack: () => acked.push(id) })
+  seen.receivers.get('work')?.({ data, redelivered: false, ack: () => acked.push(id) })
 }
 
 function reset(): void {
@@ -76,7 +76,42 @@ describe('a server judges deadlines on arrival and on answering', async () => {
     if (ms) for (const end = Date.now() + ms; Date.now() < end; );
     return id
   })
+  let ctxSeen: unknown
+  await bus.requests.serve('ctx', (_d, ctx) => {
+    ctxSeen = ctx
+    return null
+  })
   afterAll(() => bus.close())
+
+  it("gives a handler a context whose own fields are the context's alone", () => {
+    const data = encodeRequest({
+      id: 7,
+      method: 'ctx',
+      body: msgpackCodec.encode(null),
+      replyTo: 'caller-inbox',
+      flags: 0,
+      deadline: 0,
+      sender: 'cam',
+      window: 0,
+    })
+    seen.receivers.get('ctx')?.({ data, redelivered: true, ack: () => {} })
+    expect({ ...(ctxSeen as object) }).toEqual({
+      id: 7,
+      method: 'ctx',
+      sender: 'cam',
+      deadline: undefined,
+      caller: 'caller-inbox',
+      redelivered: true,
+    })
+    expect(JSON.parse(JSON.stringify(ctxSeen))).toEqual({
+      id: 7,
+      method: 'ctx',
+      sender: 'cam',
+      caller: 'caller-inbox',
+      redelivered: true,
+    })
+    expect((ctxSeen as { signal: AbortSignal }).signal.aborted).toBe(false)
+  })
 
   it('acknowledges a request whose deadline passed before it arrived, without handling it', () => {
     reset()
