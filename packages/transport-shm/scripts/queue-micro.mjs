@@ -3,7 +3,8 @@
 //   node packages/transport-shm/scripts/queue-micro.mjs [seconds] [workers] [in flight] [spin µs]
 // Spawns the workers as child processes (concurrency 16 each) and sends from this one; prints
 // commands/s and the CPU time per command of the sender, the workers and the broker, which is
-// steadier than wall time on a loaded machine. URL=<url> measures another transport (no broker).
+// steadier than wall time on a loaded machine. URL=<url> measures another transport (no broker);
+// QUEUES=1 runs a broker that makes buses use the per-command Push/Reply and Ack (queue protocol 1).
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -29,8 +30,22 @@ if (process.argv[2] === '--worker') {
   const spin = process.argv[5] === undefined ? '' : `&spin=${process.argv[5]}`
   const bus0 = `qmicro${process.pid}`
   const url = process.env.URL || `shm://${bus0}?dir=${dir}&idle=500${spin}`
-  // With node flags (e.g. --cpu-prof) the broker is started here with the same flags.
-  if (!process.env.URL && process.execArgv.length > 0) {
+  // QUEUES=1: a broker that announces queue protocol 1 (per-command Push/Reply and Ack), for A/B.
+  if (!process.env.URL && process.env.QUEUES) {
+    const server = new URL('../dist/broker-server.js', import.meta.url).href
+    const paths = new URL('../dist/paths.js', import.meta.url).href
+    const code = `const { startBroker } = await import(${JSON.stringify(server)})
+      const { busPaths } = await import(${JSON.stringify(paths)})
+      const quiet = () => {}
+      const logger = { debug: quiet, info: quiet, warn: quiet, error: quiet }
+      await startBroker(busPaths(${JSON.stringify(bus0)}, ${JSON.stringify(dir)}), { logger, idleMs: 3000, onIdle: () => process.exit(0), queueProtocol: ${Number(process.env.QUEUES)} })
+      process.stdout.write('ready\\n')`
+    const broker = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    await new Promise((resolve) => broker.stdout.once('data', resolve))
+  } else if (!process.env.URL && process.execArgv.length > 0) {
+    // With node flags (e.g. --cpu-prof) the broker is started here with the same flags.
     const main = fileURLToPath(new URL('../dist/broker-main.js', import.meta.url))
     const broker = spawn(
       process.execPath,
@@ -57,7 +72,7 @@ if (process.argv[2] === '--worker') {
       if (!/^\d+$/.test(p)) continue
       try {
         const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8')
-        if (!cmd.includes('broker-main') || !cmd.includes(bus0)) continue
+        if (!/broker-main|startBroker/.test(cmd) || !cmd.includes(bus0)) continue
         const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')
         most = Math.max(most, (Number(f[11]) + Number(f[12])) * tick)
       } catch {
