@@ -27,8 +27,9 @@ export const now = (): number => performance.now()
 
 /** How often {@link wallAt} re-reads the wall clock (ms of the monotonic clock). */
 const CALIBRATE_EVERY = 100
-let calibratedAt = now()
-let wallOffset = Date.now() - calibratedAt
+let calibratedAt = 0
+let wallOffset = 0
+calibrate()
 
 /**
  * The wall-clock ms (as `Date.now()` would say) at monotonic time `t` (a {@link now} reading just
@@ -39,11 +40,26 @@ let wallOffset = Date.now() - calibratedAt
  * `Date.now()` says at `t` (a deadline a server sees is never short of the caller's timeout).
  */
 export function wallAt(t: number): number {
-  if (t - calibratedAt >= CALIBRATE_EVERY || t < calibratedAt) {
-    calibratedAt = t
-    wallOffset = Date.now() - t
-  }
+  if (t - calibratedAt >= CALIBRATE_EVERY || t < calibratedAt) calibrate()
   return Math.ceil(t + wallOffset)
+}
+
+/**
+ * Re-reads the offset between the clocks from a wall reading bracketed by two monotonic ones, so
+ * that a thread preempted between the reads (a loaded machine) cannot skew every deadline of the
+ * next 100 ms by the time it lost: a wide bracket is read again (a few times at most).
+ */
+function calibrate(): void {
+  for (let attempt = 0; ; attempt++) {
+    const before = now()
+    const wall = Date.now()
+    const after = now()
+    if (after - before <= 0.05 || attempt === 4) {
+      calibratedAt = before
+      wallOffset = wall - before
+      return
+    }
+  }
 }
 
 /** The calls of one timeout value, oldest first, under one timer. */

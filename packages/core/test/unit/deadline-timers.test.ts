@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { connect, TimeoutError } from '../../src/index.js'
 import { DeadlineTimers, type Expiring, now, wallAt } from '../../src/internal/deadline-timers.js'
 
@@ -103,6 +103,33 @@ describe('call timeouts on a bus', () => {
       }
       // Across re-reads of the offset (every 100 ms).
       await new Promise((r) => setTimeout(r, 60))
+    }
+  })
+
+  it('is not skewed by a thread that stalls between the two clock reads of a re-calibration', async () => {
+    // Let the offset go stale, then make the wall-clock read stall once (as a preempted thread
+    // would): the estimate must not carry the lost time for the next 100 ms.
+    await new Promise((r) => setTimeout(r, 110))
+    const realNow = Date.now
+    let stalled = false
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => {
+      if (!stalled) {
+        stalled = true
+        const until = performance.now() + 3
+        while (performance.now() < until) {}
+      }
+      return realNow()
+    })
+    try {
+      wallAt(now())
+    } finally {
+      spy.mockRestore()
+    }
+    expect(stalled).toBe(true)
+    for (let i = 0; i < 200; i++) {
+      const wall = wallAt(now())
+      const after = Date.now()
+      expect(wall).toBeLessThanOrEqual(after + 1)
     }
   })
 })
