@@ -5,11 +5,14 @@
  * and results on arrival; declared errors come back as their classes.
  * @module
  */
+// Imported: the global Buffer is a getter in ES modules, and a call may read it.
+import { Buffer } from 'node:buffer'
 import {
   type Bus,
   type CallOptions,
   InvalidArgumentError,
   type Logger,
+  NoHandlerError,
   type StreamOptions,
   silentLogger,
   UnipcObservable,
@@ -19,7 +22,7 @@ import { createRpcOverRedisClient, type RpcOverRedisClientOptions } from './comp
 import { connectionFactory, type RedisTarget, redisTargetOf } from './compat/rpc-over-redis/connection.js'
 import { reviveError } from './remote-errors.js'
 import { type SchemaCheckResult, SchemaGate, type SchemaMode } from './schema/gate.js'
-import { methodName } from './server.js'
+import { BYTES_SUFFIX, methodName } from './server.js'
 import type { MethodDefinition, MethodSpec, ParamsOf, ResultOf, ServiceDefinition } from './service.js'
 import { compileValidator } from './types/compile.js'
 
@@ -154,6 +157,15 @@ function unaryMethod(
           requests.callMapped(name, params, callOptions, onResult, onError)
       : (params: unknown, callOptions: CallOptions): Promise<unknown> =>
           requests.call(name, params, callOptions)
+  // Where the server takes the parameters' one binary field alone (see BYTES_SUFFIX): learnt from
+  // the schema check (null until then), undefined when it does not or after its NoHandlerError.
+  let bytesField: string | undefined | null = null
+  const bytesName = name + BYTES_SUFFIX
+  const onBytesError = (err: Error): Error => {
+    // No server of the bytes method is left (those still running are older): maps from now on.
+    if (err instanceof NoHandlerError) bytesField = undefined
+    return onError ? onError(err) : err
+  }
   // The first call waits for the schema check, within its own timeout and signal.
   const admitThenSend = async (params: unknown, callOptions: CallOptions): Promise<unknown> => {
     const started = Date.now()
@@ -177,8 +189,28 @@ function unaryMethod(
     } catch (err) {
       return Promise.reject(err)
     }
+    if (bytesField === null) {
+      // Known once a check has answered (or for good when checks are off).
+      if (!gate.settled) return send(params, callOptions)
+      bytesField = gate.bytesField(m.name)
+    }
+    const bytes = bytesField === undefined ? undefined : bareBytes(params, bytesField)
+    if (bytes !== undefined) return requests.callMapped(bytesName, bytes, callOptions, onResult, onBytesError)
     return send(params, callOptions)
   }
+}
+
+/**
+ * The value of `params` when it is a plain object with `field` as its one key and bytes (a
+ * Uint8Array or a Buffer) there: what the server's bytes method takes alone; undefined otherwise.
+ */
+function bareBytes(params: unknown, field: string): Uint8Array | undefined {
+  if (typeof params !== 'object' || params === null || params.constructor !== Object) return undefined
+  let n = 0
+  for (const key in params) if (key !== field || ++n > 1) return undefined
+  const v = (params as Record<string, unknown>)[field]
+  if (!(v instanceof Uint8Array)) return undefined
+  return v.constructor === Uint8Array || v.constructor === Buffer ? v : undefined
 }
 
 function streamMethod(

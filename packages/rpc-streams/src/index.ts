@@ -36,6 +36,8 @@ export {
 export { type SchemaCheckResult, SchemaGate, type SchemaMode } from './schema/gate.js'
 export { isSchemaInfo, type SchemaInfo, schemaMethod } from './schema/info.js'
 export {
+  BYTES_SUFFIX,
+  bytesParamsField,
   type ImplMethod,
   methodName,
   type ServeOptions,

@@ -20,6 +20,7 @@ import { type IdempotencyOptions, ReplyCache } from './idempotency.js'
 import { type SchemaInfo, schemaMethod } from './schema/info.js'
 import type { MethodDefinition, MethodSpec, ParamsOf, ResultOf, ServiceDefinition } from './service.js'
 import { compileValidator } from './types/compile.js'
+import { asDescriptor } from './types/descriptors.js'
 
 /** What a method implementation receives besides its parameters. */
 export interface ServiceContext {
@@ -105,6 +106,30 @@ export function methodName(service: ServiceDefinition, method: string): string {
 }
 
 /**
+ * Suffix of the second core method of a unary method whose parameters are one binary field
+ * (`{ data: t.binary() }`): `<service>.<method>#bytes` takes that field's bytes alone as its body
+ * and calls the same implementation with `{ <field>: bytes }`. Clients that learn of it from the
+ * schema check send such calls there, without the msgpack map around the bytes (the map costs
+ * each side about as much again as a raw call's body); every other call, and every older peer,
+ * uses the method itself. (`#` cannot occur in a method name, so the two never collide.)
+ */
+export const BYTES_SUFFIX = '#bytes'
+
+/**
+ * The one field of a unary method's parameters when that is all they have and it is binary (then
+ * the method is also served at {@link BYTES_SUFFIX}); undefined otherwise.
+ */
+export function bytesParamsField(m: MethodDefinition): string | undefined {
+  if (m.stream) return undefined
+  const names = Object.keys(m.params.fields)
+  if (names.length !== 1) return undefined
+  const field = names[0] as string
+  if (field === '__proto__') return undefined
+  const type = m.params.fields[field]
+  return type !== undefined && asDescriptor(type).kind === 'binary' ? field : undefined
+}
+
+/**
  * Serves `service` on `bus` with `impl`.
  * @param bus - a connected bus
  * @param service - the definition from `defineService`
@@ -142,19 +167,32 @@ export async function serve<S extends ServiceDefinition>(
   const cache = idem === false ? undefined : new ReplyCache(idem === true ? {} : idem)
   const check = options.validate !== false
   const handles: Closable[] = []
+  // Not on a transport that redelivers requests (Redis): there every method served costs a stream,
+  // a consumer group and liveness upkeep, and Redis's round trip dwarfs what the map costs.
+  const bytesParams: Record<string, string> = {}
+  if (!redeliversRequests(bus.transport))
+    for (const m of service.methods.values()) {
+      const field = bytesParamsField(m)
+      if (field !== undefined) bytesParams[m.name] = field
+    }
   const info: SchemaInfo = {
     name: service.name,
     version: service.version,
     fingerprint: service.fingerprint,
     canonical: service.canonical,
+    bytesParams,
   }
   try {
     handles.push(await bus.requests.serve(schemaMethod(service.name), () => info))
     for (const m of service.methods.values()) {
       const fn = (impl as Record<string, (p: unknown, c: ServiceContext) => unknown>)[m.name]!.bind(impl)
-      handles.push(
-        await bus.requests.serve(methodName(service, m.name), handlerFor(service, m, fn, check, cache)),
-      )
+      const name = methodName(service, m.name)
+      handles.push(await bus.requests.serve(name, handlerFor(service, m, fn, check, cache, undefined)))
+      const field = bytesParams[m.name]
+      if (field !== undefined)
+        handles.push(
+          await bus.requests.serve(name + BYTES_SUFFIX, handlerFor(service, m, fn, check, cache, field)),
+        )
     }
   } catch (err) {
     await Promise.allSettled(handles.map((h) => h.close()))
@@ -173,11 +211,14 @@ function handlerFor(
   fn: (params: unknown, ctx: ServiceContext) => unknown,
   check: boolean,
   cache: ReplyCache | undefined,
+  bytesField: string | undefined,
 ): (data: unknown, rctx: RequestContext) => unknown {
   // Parameters come from the network: always checked unless the server opted out.
   const checkParams = check ? compileValidator(m.params, service.resolve, 'params') : undefined
   return (data, rctx) => {
-    const params = data ?? {}
+    // The bytes method's body is the one field's value: the same object as the map would decode to,
+    // checked the same way (a body that is not bytes fails as that field's ValidationError).
+    const params = bytesField === undefined ? (data ?? {}) : { [bytesField]: data }
     checkParams?.(params)
     const ctx = new CallContext(service.name, m.name, rctx)
     if (cache && !m.stream) return cache.run(ctx.callId, () => fn(params, ctx))

@@ -103,6 +103,18 @@ export class SchemaGate {
     }
   }
 
+  /**
+   * The parameter field whose bytes alone the answering server takes at `<method>#bytes`, or
+   * undefined (not checked, an older server, or not such a method). The reply is the network's:
+   * only an own string entry counts.
+   */
+  bytesField(method: string): string | undefined {
+    const table = this.#result?.server.bytesParams
+    if (typeof table !== 'object' || table === null || !Object.hasOwn(table, method)) return undefined
+    const field = (table as Record<string, unknown>)[method]
+    return typeof field === 'string' ? field : undefined
+  }
+
   /** Throws SchemaMismatchError (strict mode) when the last check found `method` incompatible. */
   assert(method: string): void {
     if (this.mode !== 'strict' || !this.#result) return

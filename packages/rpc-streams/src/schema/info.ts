@@ -14,6 +14,11 @@ export interface SchemaInfo {
   readonly fingerprint: string
   /** The server's canonical definition (compared field by field when fingerprints differ). */
   readonly canonical: CanonicalService
+  /**
+   * Methods also served at `<service>.<method>#bytes` (see `BYTES_SUFFIX`), each with the name of
+   * its one binary parameter. Absent from older servers' replies (then nothing is sent there).
+   */
+  readonly bytesParams?: Readonly<Record<string, string>>
 }
 
 /** Name of the reserved method that answers the schema check, e.g. `school.Students._schema`. */
