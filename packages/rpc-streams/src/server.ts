@@ -12,6 +12,7 @@ import {
   type RequestContext,
   silentLogger,
   type Transport,
+  ValidationError,
 } from '@unipc/core'
 import type { Observable } from 'rxjs'
 import { connectionFactory, type RedisTarget, redisTargetOf } from './compat/rpc-over-redis/connection.js'
@@ -19,8 +20,8 @@ import { type RpcOverRedisServeOptions, serveRpcOverRedis } from './compat/rpc-o
 import { type IdempotencyOptions, ReplyCache } from './idempotency.js'
 import { type SchemaInfo, schemaMethod } from './schema/info.js'
 import type { MethodDefinition, MethodSpec, ParamsOf, ResultOf, ServiceDefinition } from './service.js'
-import { compileValidator } from './types/compile.js'
-import { asDescriptor } from './types/descriptors.js'
+import { compileIsValid, compileValidator } from './types/compile.js'
+import { asDescriptor, type Type } from './types/descriptors.js'
 
 /** What a method implementation receives besides its parameters. */
 export interface ServiceContext {
@@ -215,14 +216,29 @@ function handlerFor(
 ): (data: unknown, rctx: RequestContext) => unknown {
   // Parameters come from the network: always checked unless the server opted out.
   const checkParams = check ? compileValidator(m.params, service.resolve, 'params') : undefined
-  return (data, rctx) => {
-    // The bytes method's body is the one field's value: the same object as the map would decode to,
-    // checked the same way (a body that is not bytes fails as that field's ValidationError).
-    const params = bytesField === undefined ? (data ?? {}) : { [bytesField]: data }
-    checkParams?.(params)
+  const run = (params: unknown, rctx: RequestContext): unknown => {
     const ctx = new CallContext(service.name, m.name, rctx)
     if (cache && !m.stream) return cache.run(ctx.callId, () => fn(params, ctx))
     return fn(params, ctx)
+  }
+  if (bytesField === undefined)
+    return (data, rctx) => {
+      const params = data ?? {}
+      checkParams?.(params)
+      return run(params, rctx)
+    }
+  // The bytes method's body is the one field's value: the same object as the map would decode to.
+  // Made here (plain, that one key), it is valid exactly when the field is, so the field's check
+  // decides; on a failure the whole check runs to throw the same ValidationError (`params.<field>`).
+  const fieldType = m.params.fields[bytesField] as Type
+  const fieldOk = checkParams ? compileIsValid(fieldType, service.resolve) : undefined
+  return (data, rctx) => {
+    const params = { [bytesField]: data }
+    if (fieldOk !== undefined && !fieldOk(data)) {
+      checkParams?.(params)
+      throw new ValidationError(`params.${bytesField}`, "does not match the method's parameters")
+    }
+    return run(params, rctx)
   }
 }
 
