@@ -22,7 +22,7 @@ import { createRpcOverRedisClient, type RpcOverRedisClientOptions } from './comp
 import { connectionFactory, type RedisTarget, redisTargetOf } from './compat/rpc-over-redis/connection.js'
 import { reviveError } from './remote-errors.js'
 import { type SchemaCheckResult, SchemaGate, type SchemaMode } from './schema/gate.js'
-import { BYTES_SUFFIX, methodName } from './server.js'
+import { BYTES_SUFFIX, bytesParamsField, methodName } from './server.js'
 import type { MethodDefinition, MethodSpec, ParamsOf, ResultOf, ServiceDefinition } from './service.js'
 import { compileValidator } from './types/compile.js'
 
@@ -160,10 +160,19 @@ function unaryMethod(
   // Where the server takes the parameters' one binary field alone (see BYTES_SUFFIX): learnt from
   // the schema check (null until then), undefined when it does not or after its NoHandlerError.
   let bytesField: string | undefined | null = null
+  // The same field when this client's own parameters are that one binary field too and the check
+  // found nothing incompatible: then a call whose parameters `bareBytes` takes is valid as it is
+  // (a plain object, that one key, bytes there: what the compiled check would pass), so it goes
+  // out before anything else runs. Undefined otherwise.
+  let fastField: string | undefined
+  const ownField = bytesParamsField(m)
   const bytesName = name + BYTES_SUFFIX
   const onBytesError = (err: Error): Error => {
     // No server of the bytes method is left (those still running are older): maps from now on.
-    if (err instanceof NoHandlerError) bytesField = undefined
+    if (err instanceof NoHandlerError) {
+      bytesField = undefined
+      fastField = undefined
+    }
     return onError ? onError(err) : err
   }
   // The first call waits for the schema check, within its own timeout and signal.
@@ -179,6 +188,11 @@ function unaryMethod(
   return (params = {}, options) => {
     const callOptions =
       options === undefined ? defaults : timeout === undefined ? options : { timeout, ...options }
+    if (fastField !== undefined) {
+      const bytes = bareBytes(params, fastField)
+      if (bytes !== undefined)
+        return requests.callMapped(bytesName, bytes, callOptions, onResult, onBytesError)
+    }
     try {
       checkParams?.(params)
       // `clear` (one field) is the common case: checked, nothing incompatible.
@@ -193,6 +207,8 @@ function unaryMethod(
       // Known once a check has answered (or for good when checks are off).
       if (!gate.settled) return send(params, callOptions)
       bytesField = gate.bytesField(m.name)
+      // (`clear` stays once a check has set it: no later check runs.)
+      if (gate.clear && bytesField !== undefined && bytesField === ownField) fastField = bytesField
     }
     const bytes = bytesField === undefined ? undefined : bareBytes(params, bytesField)
     if (bytes !== undefined) return requests.callMapped(bytesName, bytes, callOptions, onResult, onBytesError)
@@ -205,9 +221,12 @@ function unaryMethod(
  * Uint8Array or a Buffer) there: what the server's bytes method takes alone; undefined otherwise.
  */
 function bareBytes(params: unknown, field: string): Uint8Array | undefined {
-  if (typeof params !== 'object' || params === null || params.constructor !== Object) return undefined
+  if (typeof params !== 'object' || params === null || Object.getPrototypeOf(params) !== Object.prototype)
+    return undefined
   let n = 0
   for (const key in params) if (key !== field || ++n > 1) return undefined
+  // (A field that is not enumerable is not sent in a map either.)
+  if (n !== 1) return undefined
   const v = (params as Record<string, unknown>)[field]
   if (!(v instanceof Uint8Array)) return undefined
   return v.constructor === Uint8Array || v.constructor === Buffer ? v : undefined

@@ -152,8 +152,30 @@ describe('bytes parameters: which method a client calls', () => {
     await client.echo({ data })
     await client.echo({ data, extra: 1 } as { data: Uint8Array })
     await client.echo({ data: [...data] } as unknown as { data: Uint8Array }).catch(() => {})
+    await client.echo(Object.assign(Object.create(null), { data }))
     await client.echo({ data })
-    expect(hits).toEqual(['map', 'bytes', 'map', 'bytes'])
+    expect(hits).toEqual(['map', 'bytes', 'map', 'map', 'bytes'])
+  })
+
+  it('sends the bytes alone from a client whose own parameters differ (then they are checked first)', async () => {
+    const Wider = defineService({
+      name: Echo.name,
+      methods: {
+        echo: { params: t.object({ data: t.binary(), note: t.optional(t.string()) }), result: t.binary() },
+      },
+    })
+    const client = createClient(await fakeServer({ echo: 'data' }, true), Wider, { schema: 'lenient' })
+    const data = new Uint8Array([7])
+    await client.echo({ data })
+    await client.echo({ data })
+    await client.echo({ data, note: 'n' })
+    await expect(client.echo({ data, note: 1 } as unknown as { data: Uint8Array })).rejects.toThrow(
+      ValidationError,
+    )
+    const hidden = {}
+    Object.defineProperty(hidden, 'data', { value: data, enumerable: false })
+    await expect(client.echo(hidden as { data: Uint8Array })).rejects.toThrow()
+    expect(hits).toEqual(['map', 'bytes', 'map', 'map'])
   })
 
   it('keeps to maps with a server that does not advertise the bytes method (an older one)', async () => {
