@@ -4,6 +4,7 @@
  * streaming call is flow-controlled by credit, so a server cannot outrun its consumer.
  * @module
  */
+
 import type { Observable, Subscriber } from 'rxjs'
 import { deserializeError, InvalidArgumentError, ProtocolError, TimeoutError } from './errors.js'
 import { cancelWhenAccepted } from './internal/cancel-on-accept.js'
@@ -17,6 +18,7 @@ import {
   RequestFlag,
   readBinAt,
 } from './internal/frames.js'
+import { isThenable } from './internal/promises.js'
 import { PullQueue } from './internal/pull-queue.js'
 import { IncomingRequest, readRequest } from './internal/request-reader.js'
 import { RequestWriter } from './internal/request-writer.js'
@@ -26,6 +28,7 @@ import {
   deadlineFor,
   failCall,
   failOnReject,
+  type MapError,
   type WaitOptions,
   waitForReply,
   waitForRequest,
@@ -144,14 +147,15 @@ export class Requests {
    * `mapResult` rejects with what it threw (not passed to `mapError`); every failure of the call
    * itself (remote error, timeout, abort, closed bus, no server) is passed to `mapError`.
    * @param mapResult - turns the decoded result into the value the promise resolves with
-   * @param mapError - turns a failure into the reason the promise rejects with
+   * @param mapError - turns a failure into the reason the promise rejects with, or into a promise
+   *   (a fallback, e.g. another call) the call's promise then follows
    */
   callMapped<R = unknown>(
     method: string,
     data: unknown,
     options: CallOptions | undefined,
     mapResult: ((value: unknown) => R) | undefined,
-    mapError: ((err: Error) => Error) | undefined,
+    mapError: MapError | undefined,
   ): Promise<R> {
     return this.#call(method, data, options, mapResult, mapError) as Promise<R>
   }
@@ -161,7 +165,7 @@ export class Requests {
     data: unknown,
     options: CallOptions | undefined,
     mapResult: ((value: unknown) => unknown) | undefined,
-    mapError: ((err: Error) => Error) | undefined,
+    mapError: MapError | undefined,
   ): Promise<unknown> {
     const rt = this.rt
     const signal = options?.signal
@@ -177,7 +181,9 @@ export class Requests {
       // (A flat object is written into the frame below, before anything else is encoded.)
       body = form ? (data as Uint8Array) : rt.encodeCallBody(data)
     } catch (err) {
-      return Promise.reject(mapError ? mapError(err as Error) : err)
+      if (!mapError) return Promise.reject(err)
+      const out = mapError(err as Error)
+      return isThenable(out) ? Promise.resolve(out) : Promise.reject(out)
     }
     const id = rt.nextId()
     const timeout = options?.timeout ?? rt.options.defaultTimeout

@@ -3,9 +3,11 @@
  * the promise exactly once and remove the call from the pending table.
  * @module
  */
+
 import { deserializeError, TimeoutError } from '../errors.js'
 import { type Expiring, type ExpiryList, now, wallAt } from './deadline-timers.js'
 import { FrameKind, type ReplyFrame } from './frames.js'
+import { isThenable } from './promises.js'
 import { abortReason, type PendingCall, type Runtime } from './runtime.js'
 
 /** How long to wait and what cancels the wait. */
@@ -23,9 +25,15 @@ export interface WaitOptions {
   readonly onAccepted?: (server: string) => void
   /** Turns the decoded result into the promise's value (a throw rejects the call with it). */
   readonly mapResult?: (value: unknown) => unknown
-  /** Turns a failure (remote error, timeout, abort…) into the promise's reason. */
-  readonly mapError?: (err: Error) => Error
+  /**
+   * Turns a failure (remote error, timeout, abort…) into the promise's reason, or into a promise
+   * the call's promise follows instead (a layer's fallback, e.g. another call).
+   */
+  readonly mapError?: MapError
 }
+
+/** A call's failure mapped to the reason it rejects with, or to a promise it follows instead. */
+export type MapError = (err: Error) => Error | PromiseLike<unknown>
 
 /** What settles the promise of a call: captured by one shared executor (no closure per call). */
 let capturedResolve: (value: unknown) => void = () => {}
@@ -60,7 +68,7 @@ class ReplyWait implements PendingCall, Expiring {
     private readonly name: string,
     private readonly hooks: WaitOptions | undefined,
     private readonly mapResult: ((value: unknown) => unknown) | undefined,
-    private readonly mapError: ((err: Error) => Error) | undefined,
+    private readonly mapError: MapError | undefined,
     t: number,
   ) {
     rt.calls.set(id, this)
@@ -111,7 +119,14 @@ class ReplyWait implements PendingCall, Expiring {
   fail(err: Error): void {
     this.#settle()
     const map = this.mapError
-    this.#reject(map ? map(err) : err)
+    if (!map) {
+      this.#reject(err)
+      return
+    }
+    const out = map(err)
+    // A thenable is a fallback the promise follows.
+    if (isThenable(out)) this.#resolve(out)
+    else this.#reject(out)
   }
 
   /** The timeout passed. */
@@ -169,7 +184,7 @@ export function waitForRequest(
   timeout: number,
   method: string,
   mapResult: ((value: unknown) => unknown) | undefined,
-  mapError: ((err: Error) => Error) | undefined,
+  mapError: MapError | undefined,
   t: number,
 ): Promise<unknown> {
   const p = new Promise(capture)

@@ -93,4 +93,24 @@ describe('requests.callMapped', () => {
       .catch((e) => e)
     expect((gone as Wrapped).inner.name).toBe('ClosedError')
   })
+  it('follows the promise mapError returns instead of rejecting (a fallback call)', async () => {
+    const { client, close } = await pair()
+    try {
+      const fallback = (err: Error) =>
+        err.name === 'NoHandlerError' ? client.requests.call('add', { a: 20, b: 1 }) : err
+      // A failure after the call was sent (no server), and one before (a closed signal).
+      expect(await client.requests.callMapped('nobody', null, undefined, undefined, fallback)).toBe(21)
+      const aborted = AbortSignal.abort()
+      const viaSignal = (err: Error) => (err.name === 'AbortError' ? Promise.resolve('instead') : err)
+      expect(
+        await client.requests.callMapped('add', { a: 1, b: 1 }, { signal: aborted }, undefined, viaSignal),
+      ).toBe('instead')
+      // Errors that map to errors still reject.
+      await expect(client.requests.callMapped('boom', null, undefined, undefined, fallback)).rejects.toThrow(
+        RemoteError,
+      )
+    } finally {
+      await close()
+    }
+  })
 })
