@@ -167,14 +167,20 @@ function unaryMethod(
   let fastField: string | undefined
   const ownField = bytesParamsField(m)
   const bytesName = name + BYTES_SUFFIX
-  const onBytesError = (err: Error): Error => {
-    // No server of the bytes method is left (those still running are older): maps from now on.
-    if (err instanceof NoHandlerError) {
-      bytesField = undefined
-      fastField = undefined
+  // A bytes call's failure. With no server of the bytes method left (those still running are
+  // older, e.g. in a rolling deploy) the call goes again as a map (nothing ran: safe to resend,
+  // with the call's whole timeout again) and so do later ones. A closure per bytes call: the
+  // retry needs that call's bytes and options.
+  const bytesFallback =
+    (field: string, bytes: Uint8Array, callOptions: CallOptions) =>
+    (err: Error): Error | Promise<unknown> => {
+      if (err instanceof NoHandlerError) {
+        bytesField = undefined
+        fastField = undefined
+        return send({ [field]: bytes }, callOptions)
+      }
+      return onError ? onError(err) : err
     }
-    return onError ? onError(err) : err
-  }
   // The first call waits for the schema check, within its own timeout and signal.
   const admitThenSend = async (params: unknown, callOptions: CallOptions): Promise<unknown> => {
     const started = Date.now()
@@ -191,7 +197,13 @@ function unaryMethod(
     if (fastField !== undefined) {
       const bytes = bareBytes(params, fastField)
       if (bytes !== undefined)
-        return requests.callMapped(bytesName, bytes, callOptions, onResult, onBytesError)
+        return requests.callMapped(
+          bytesName,
+          bytes,
+          callOptions,
+          onResult,
+          bytesFallback(fastField, bytes, callOptions),
+        )
     }
     try {
       checkParams?.(params)
@@ -211,7 +223,16 @@ function unaryMethod(
       if (gate.clear && bytesField !== undefined && bytesField === ownField) fastField = bytesField
     }
     const bytes = bytesField === undefined ? undefined : bareBytes(params, bytesField)
-    if (bytes !== undefined) return requests.callMapped(bytesName, bytes, callOptions, onResult, onBytesError)
+    if (bytes !== undefined) {
+      const field = bytesField as string
+      return requests.callMapped(
+        bytesName,
+        bytes,
+        callOptions,
+        onResult,
+        bytesFallback(field, bytes, callOptions),
+      )
+    }
     return send(params, callOptions)
   }
 }

@@ -5,7 +5,7 @@
  * keeps maps only), and the fallbacks: other parameter shapes, older servers, a bytes method gone.
  */
 import { Buffer } from 'node:buffer'
-import { type Bus, connect, NoHandlerError, RemoteError, ValidationError } from '@unipc/core'
+import { type Bus, connect, RemoteError, ValidationError } from '@unipc/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   BYTES_SUFFIX,
@@ -184,14 +184,16 @@ describe('bytes parameters: which method a client calls', () => {
     expect(hits).toEqual(['map', 'map', 'map'])
   })
 
-  it('goes back to maps for good after the bytes method has no server', async () => {
+  it('goes back to maps for good after the bytes method has no server, resending that call as a map', async () => {
     const client = createClient(await fakeServer({ echo: 'data' }, false), Echo)
     const data = new Uint8Array([1])
     await client.echo({ data })
-    await expect(client.echo({ data })).rejects.toThrow(NoHandlerError)
+    // Sent to the bytes method, which nobody serves (an older server is left): the same call goes
+    // again as a map and succeeds; later calls go as maps at once.
+    expect(await client.echo({ data: new Uint8Array([2]) })).toEqual(new Uint8Array([2]))
     await client.echo({ data })
     await client.echo({ data })
-    expect(hits).toEqual(['map', 'map', 'map'])
+    expect(hits).toEqual(['map', 'map', 'map', 'map'])
   })
 
   it('still checks parameters on the client before choosing the method', async () => {
