@@ -167,20 +167,19 @@ function unaryMethod(
   let fastField: string | undefined
   const ownField = bytesParamsField(m)
   const bytesName = name + BYTES_SUFFIX
-  // A bytes call's failure. With no server of the bytes method left (those still running are
-  // older, e.g. in a rolling deploy) the call goes again as a map (nothing ran: safe to resend,
-  // with the call's whole timeout again) and so do later ones. A closure per bytes call: the
-  // retry needs that call's bytes and options.
-  const bytesFallback =
-    (field: string, bytes: Uint8Array, callOptions: CallOptions) =>
-    (err: Error): Error | Promise<unknown> => {
+  // A call to the bytes method. With no server of it left (those still running are older, e.g.
+  // in a rolling deploy) the call goes again as a map (nothing ran: safe to resend, with the
+  // call's whole timeout again) and so do later ones. A failure closure per bytes call: the retry
+  // needs that call's bytes and options.
+  const sendBytes = (field: string, bytes: Uint8Array, callOptions: CallOptions): Promise<unknown> =>
+    requests.callMapped(bytesName, bytes, callOptions, onResult, (err: Error): Error | Promise<unknown> => {
       if (err instanceof NoHandlerError) {
         bytesField = undefined
         fastField = undefined
         return send({ [field]: bytes }, callOptions)
       }
       return onError ? onError(err) : err
-    }
+    })
   // The first call waits for the schema check, within its own timeout and signal.
   const admitThenSend = async (params: unknown, callOptions: CallOptions): Promise<unknown> => {
     const started = Date.now()
@@ -196,14 +195,7 @@ function unaryMethod(
       options === undefined ? defaults : timeout === undefined ? options : { timeout, ...options }
     if (fastField !== undefined) {
       const bytes = bareBytes(params, fastField)
-      if (bytes !== undefined)
-        return requests.callMapped(
-          bytesName,
-          bytes,
-          callOptions,
-          onResult,
-          bytesFallback(fastField, bytes, callOptions),
-        )
+      if (bytes !== undefined) return sendBytes(fastField, bytes, callOptions)
     }
     try {
       checkParams?.(params)
@@ -223,16 +215,7 @@ function unaryMethod(
       if (gate.clear && bytesField !== undefined && bytesField === ownField) fastField = bytesField
     }
     const bytes = bytesField === undefined ? undefined : bareBytes(params, bytesField)
-    if (bytes !== undefined) {
-      const field = bytesField as string
-      return requests.callMapped(
-        bytesName,
-        bytes,
-        callOptions,
-        onResult,
-        bytesFallback(field, bytes, callOptions),
-      )
-    }
+    if (bytes !== undefined) return sendBytes(bytesField as string, bytes, callOptions)
     return send(params, callOptions)
   }
 }
