@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, closeSync, existsSync, openSync, statSync, writeSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { addon } from '../../src/load-addon.js'
+import type { NativeLink } from '../../src/native.js'
 import { segmentName } from '../../src/paths.js'
 
 const made: string[] = []
@@ -10,9 +11,20 @@ const fresh = (kind: 'l' | 's' | 'b' = 'l'): string => {
   made.push(name)
   return name
 }
+const links: NativeLink[] = []
 afterEach(() => {
+  for (const l of links.splice(0)) l.close()
   for (const n of made.splice(0)) addon.unlinkSegment(n)
 })
+
+/** A fresh link segment created by `a` (4096-byte rings) and mapped by `b`; both closed after the test. */
+function linkPair(): { name: string; a: NativeLink; b: NativeLink } {
+  const name = fresh()
+  const a = addon.Link.create(name, 4096)
+  const b = addon.Link.open(name, 1 << 20)
+  links.push(a, b)
+  return { name, a, b }
+}
 
 /** Overwrites bytes of a segment the way a corrupt or hostile peer could. */
 function poke(name: string, offset: number, bytes: Buffer): void {
@@ -55,9 +67,7 @@ describe('native link segments', () => {
   })
 
   it('writes a batch of frames in one call, stops at a full ring, and refuses malformed records', () => {
-    const name = fresh()
-    const a = addon.Link.create(name, 4096)
-    const b = addon.Link.open(name, 1 << 20)
+    const { a, b } = linkPair()
     const record = (type: number, payload: Buffer): Buffer => {
       const h = Buffer.alloc(8)
       h.writeUInt32LE(payload.length, 0)
@@ -100,8 +110,6 @@ describe('native link segments', () => {
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     )
     expect(() => a.writeBatch(Buffer.alloc(8), 16, true)).toThrow(RangeError)
-    a.close()
-    b.close()
   })
 
   it('slabs: 0600, reused from offset 0, full means -1, and hostile descriptors are refused', () => {
@@ -166,9 +174,7 @@ describe('native link segments', () => {
   })
 
   it('carries frames in order in both directions, across many wraps of the ring', () => {
-    const name = fresh()
-    const a = addon.Link.create(name, 4096)
-    const b = addon.Link.open(name, 1 << 20)
+    const { a, b } = linkPair()
     let sent = 0
     let received = 0
     for (let round = 0; round < 200; round++) {
@@ -189,14 +195,10 @@ describe('native link segments', () => {
     expect(sent).toBeGreaterThan(1000)
     expect(b.write(9, Buffer.from('back'))).toBe(true)
     expect(a.read(1024)?.toString('utf8', 8)).toBe('back')
-    a.close()
-    b.close()
   })
 
   it('read(max, arm) arms an empty ring in the same call, and never arms one holding data', () => {
-    const name = fresh()
-    const a = addon.Link.create(name, 4096)
-    const b = addon.Link.open(name, 1 << 20)
+    const { a, b } = linkPair()
     const IN_ARMED = 6
     expect(b.read(1024, true)).toBeUndefined()
     expect(b.stats()[IN_ARMED]).toBe(1)
@@ -212,14 +214,10 @@ describe('native link segments', () => {
     expect(b.stats()[IN_ARMED]).toBe(0)
     expect(b.read(1024, true)).toBeUndefined()
     expect(b.stats()[IN_ARMED]).toBe(1)
-    a.close()
-    b.close()
   })
 
   it('read(max, arm, into, offset) copies into the given buffer, only what fits in the room left', () => {
-    const name = fresh()
-    const a = addon.Link.create(name, 4096)
-    const b = addon.Link.open(name, 1 << 20)
+    const { a, b } = linkPair()
     const into = Buffer.alloc(64)
     expect(b.read(1024, false, into, 0)).toBe(0)
     expect(a.write(3, Buffer.from('one'))).toBe(true)
@@ -239,14 +237,10 @@ describe('native link segments', () => {
     expect(b.stats()[6]).toBe(1)
     expect(() => b.read(1024, false, into, 64)).toThrow(RangeError)
     expect(() => b.read(1024, false, new Uint16Array(8) as unknown as Uint8Array, 0)).toThrow(TypeError)
-    a.close()
-    b.close()
   })
 
   it('linkWrite, linkRead and linkPending work by id on the registered buffers, and a closed id is refused', () => {
-    const name = fresh()
-    const a = addon.Link.create(name, 4096)
-    const b = addon.Link.open(name, 1 << 20)
+    const { name, a, b } = linkPair()
     const [linkRead, linkWrite, linkPending] = [addon.linkRead, addon.linkWrite, addon.linkPending]
     if (!linkRead || !linkWrite || !linkPending || !a.id || !b.id) throw new Error('addon without fast calls')
     expect(a.id).not.toBe(b.id)
@@ -300,9 +294,7 @@ describe('native link segments', () => {
   })
 
   it('reports a corrupted frame length as ERR_UNIPC_SHM_CORRUPT and reads nothing', () => {
-    const name = fresh()
-    const a = addon.Link.create(name, 4096)
-    const b = addon.Link.open(name, 1 << 20)
+    const { name, a, b } = linkPair()
     expect(a.write(1, Buffer.alloc(100, 1))).toBe(true)
     const header = Buffer.alloc(4)
     header.writeUInt32LE(0x7fff_ffff)
@@ -311,20 +303,14 @@ describe('native link segments', () => {
     header.writeUInt32LE(3000) // fits the ring, but not the committed bytes
     poke(name, RING0_DATA, header)
     expect(() => b.read(1 << 20)).toThrow(/out of bounds/)
-    a.close()
-    b.close()
   })
 
   it('reports a tail position beyond the ring as corruption', () => {
-    const name = fresh()
-    const a = addon.Link.create(name, 4096)
-    const b = addon.Link.open(name, 1 << 20)
+    const { name, b } = linkPair()
     const tail = Buffer.alloc(8)
     tail.writeBigUInt64LE(1n << 40n)
     poke(name, RING0_CONTROL + 64, tail)
     expect(() => b.read(1 << 20)).toThrow(expect.objectContaining({ code: 'ERR_UNIPC_SHM_CORRUPT' }))
-    a.close()
-    b.close()
   })
 
   it('refuses frames above a quarter of the ring (they travel as blobs)', () => {
