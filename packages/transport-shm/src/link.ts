@@ -10,7 +10,7 @@ import { type BytesOrParts, joinParts, ProtocolError, partsLength, viewBuffer } 
 import { addon } from './load-addon.js'
 import type { NativeBell, NativeLink, NativeSlab } from './native.js'
 import { segmentName } from './paths.js'
-import { BLOB_FLAG, FieldReader, FieldWriter, Op, SLAB_FLAG } from './wire.js'
+import { BLOB_FLAG, FieldReader, FieldWriter, Op, readU32, SLAB_FLAG } from './wire.js'
 
 /** Inline payloads stay at or below this even in large rings; bigger ones go through blobs. */
 const INLINE_LIMIT = 64 * 1024
@@ -129,18 +129,6 @@ function writeU32(buf: Buffer, at: number, v: number): void {
   buf[at + 1] = v >>> 8
   buf[at + 2] = v >>> 16
   buf[at + 3] = v >>> 24
-}
-
-/** Reads the little-endian u32 at `at` (by hand: cheaper than readUInt32LE); the caller checked the range. */
-function readU32(buf: Buffer, at: number): number {
-  // Integer operations only (`>>> 0` last): the ids stay small integers, never boxed doubles.
-  return (
-    ((buf[at] as number) |
-      ((buf[at + 1] as number) << 8) |
-      ((buf[at + 2] as number) << 16) |
-      ((buf[at + 3] as number) << 24)) >>>
-    0
-  )
 }
 
 /**

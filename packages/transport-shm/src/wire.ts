@@ -152,6 +152,21 @@ export class FieldWriter {
   }
 }
 
+/**
+ * Reads the little-endian u32 at `at` of `buf`, by hand (cheaper than readUInt32LE); the caller
+ * checked the four bytes are there. Integer operations only (`>>> 0` last): ids stay small
+ * integers, never boxed doubles.
+ */
+export function readU32(buf: Buffer, at: number): number {
+  return (
+    ((buf[at] as number) |
+      ((buf[at + 1] as number) << 8) |
+      ((buf[at + 2] as number) << 16) |
+      ((buf[at + 3] as number) << 24)) >>>
+    0
+  )
+}
+
 /** Reads a message's fields, refusing anything that runs past the frame. */
 export class FieldReader {
   #pos: number
@@ -186,17 +201,8 @@ export class FieldReader {
 
   /** Reads an unsigned 32-bit number. */
   u32(): number {
-    const at = this.#need(4)
-    const buf = this.buf
-    // By hand: cheaper than readUInt32LE; #need checked the four bytes are in the frame. Integer
-    // operations only (`>>> 0` last): ids stay small integers, never boxed doubles.
-    return (
-      ((buf[at] as number) |
-        ((buf[at + 1] as number) << 8) |
-        ((buf[at + 2] as number) << 16) |
-        ((buf[at + 3] as number) << 24)) >>>
-      0
-    )
+    // #need checked the four bytes are in the frame.
+    return readU32(this.buf, this.#need(4))
   }
 
   /** Reads a byte. */
