@@ -28,8 +28,8 @@ export interface BrokerOptions {
   readonly logger: Logger
   readonly onLost?: LostRequestHandler
   /**
-   * The queue protocol announced to buses (default QUEUE_PROTOCOL); 1 makes them use the
-   * per-command Push/Reply and Ack, as with a broker of an earlier version (tests).
+   * The queue protocol announced to buses and spoken (default QUEUE_PROTOCOL); 1 makes the broker
+   * announce and take only the per-command Push/Reply and Ack, as one of an earlier version (tests).
    */
   readonly queueProtocol?: number
 }
@@ -51,7 +51,7 @@ export async function startBroker(
   if (lockFd < 0) return undefined
   const { logger } = options
   const maxCapacity = options.maxCapacity ?? 64 * 1024 * 1024
-  const broker = new Broker(logger, options.onLost)
+  const broker = new Broker(logger, options.onLost, options.queueProtocol)
   const endpoint = new Endpoint(
     bellPath(paths.dir, paths.bus),
     (link, frame) => broker.onFrame(link, frame),

@@ -9,6 +9,7 @@
 import { type ChannelMatcher, compilePattern, ErrorCode, type Logger, ProtocolError } from '@unipc/core/spi'
 import { BlobRef, type Frame, type ShmLink } from './link.js'
 import { addon } from './load-addon.js'
+import { QUEUE_PROTOCOL } from './queue-client.js'
 import { type FieldReader, FieldWriter, Op, readEntries, Status } from './wire.js'
 
 interface QueuedMessage {
@@ -102,9 +103,14 @@ export class Broker {
    * @param logger - where problems are logged
    * @param onLost - builds the reply that tells a caller its request died with its server
    */
+  /**
+   * @param queueProtocol - the queue protocol this broker speaks: below 2 it takes no Enqueue or
+   *   Acks (they are unknown ops, as to a broker of an earlier version; tests)
+   */
   constructor(
     private readonly logger: Logger,
     private readonly onLost?: LostRequestHandler,
+    private readonly queueProtocol = QUEUE_PROTOCOL,
   ) {}
 
   /** Registers a new client. */
@@ -156,6 +162,7 @@ export class Broker {
         return
       }
       case Op.Enqueue: {
+        if (this.queueProtocol < 2) throw new ProtocolError(`unknown shm message op ${f.op}`)
         const corr = r.u32()
         const queue = this.#queueName(r)
         // Inline data copied out of the batch buffer in one step (no view first).
@@ -194,6 +201,7 @@ export class Broker {
         return
       }
       case Op.Acks: {
+        if (this.queueProtocol < 2) throw new ProtocolError(`unknown shm message op ${f.op}`)
         const c = client.consumers.get(r.u32())
         if (!c) return
         let freed = false
